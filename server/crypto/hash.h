@@ -1,0 +1,19 @@
+#ifndef TOKEND_SERVER_CRYPTO_HASH_H_
+#define TOKEND_SERVER_CRYPTO_HASH_H_
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace tokend::crypto {
+
+// SHA-256 of `data`: 32 raw bytes.
+std::string Sha256(absl::string_view data);
+
+// Compares two secrets in time that depends only on their lengths, so that a
+// caller cannot learn a secret byte by byte from response times.
+bool ConstantTimeEquals(absl::string_view a, absl::string_view b);
+
+}  // namespace tokend::crypto
+
+#endif  // TOKEND_SERVER_CRYPTO_HASH_H_

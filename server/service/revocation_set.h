@@ -1,0 +1,63 @@
+#ifndef TOKEND_SERVER_SERVICE_REVOCATION_SET_H_
+#define TOKEND_SERVER_SERVICE_REVOCATION_SET_H_
+
+#include <cstddef>
+#include <optional>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "store/records.h"
+
+namespace tokend::service {
+
+// The in-memory view of every unexpired revocation, so that introspecting an
+// access token needs no database round trip. Filled at start-up from the
+// store, then kept current by this replica's own revocations and by the
+// store's feed of every replica's. Thread-safe; lookups take a shared lock.
+class RevocationSet {
+ public:
+  // Adds (or merges, keeping the later times) one revocation.
+  void Add(const store::Revocation& revocation);
+
+  // Whether an access token with these claims is revoked: by its jti, by its
+  // refresh family `session_id` (may be empty), or by a revocation of
+  // `subject` at or after `issued_at` (compared in whole seconds, as iat is).
+  bool IsAccessTokenRevoked(absl::string_view jti, absl::string_view session_id,
+                            absl::string_view subject, absl::Time issued_at) const;
+
+  // Whether the refresh family is revoked.
+  bool IsFamilyRevoked(absl::string_view family_id) const;
+
+  // When `subject` was last revoked, if it was.
+  std::optional<absl::Time> SubjectRevokedAt(absl::string_view subject) const;
+
+  // Forgets revocations whose expires_at <= now; they cover no active token.
+  void ForgetExpired(absl::Time now);
+
+  // Number of revocations held, for metrics.
+  size_t size() const;
+
+ private:
+  // jtis and family ids that tokend generates are 22 base64url characters
+  // (16 bytes); they are held as those 16 bytes so that a million revocations
+  // stay small. Any other key is held as the first 16 bytes of its SHA-256.
+  using CompactKey = std::array<unsigned char, 16>;
+  static CompactKey Compact(absl::string_view key);
+
+  mutable absl::Mutex mu_;
+  // Values: expires_at in unix seconds.
+  absl::flat_hash_map<CompactKey, int64_t> tokens_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<CompactKey, int64_t> families_ ABSL_GUARDED_BY(mu_);
+  struct SubjectRevocation {
+    absl::Time revoked_at;
+    absl::Time expires_at;
+  };
+  absl::flat_hash_map<std::string, SubjectRevocation> subjects_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace tokend::service
+
+#endif  // TOKEND_SERVER_SERVICE_REVOCATION_SET_H_

@@ -1,0 +1,141 @@
+#ifndef TOKEND_SERVER_SERVICE_TOKEN_SERVICE_H_
+#define TOKEND_SERVER_SERVICE_TOKEN_SERVICE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "keys/key_ring.h"
+#include "service/policy.h"
+#include "service/revocation_set.h"
+#include "store/refresh_token_store.h"
+#include "store/revocation_store.h"
+
+namespace tokend::service {
+
+// The business rules of tokend: policy, TTLs, rotation, reuse detection and
+// revocation. No gRPC and no database types: the stores are interfaces.
+//
+// Status codes every method may return (see the API contract's table):
+//   INVALID_ARGUMENT   malformed request; the message names the field
+//   PERMISSION_DENIED  caller not in the policy, or beyond its rights
+//   UNAUTHENTICATED    refresh token unknown, expired, revoked or reused
+//   UNAVAILABLE / DEADLINE_EXCEEDED from the stores; nothing half-written
+
+struct ServiceOptions {
+  std::string issuer;
+  absl::Duration access_ttl = absl::Minutes(15);
+  absl::Duration refresh_idle_ttl = absl::Hours(720);
+  absl::Duration refresh_absolute_ttl = absl::Hours(2160);
+  absl::Duration leeway = absl::Seconds(5);
+};
+
+// Who is calling and until when the answer is useful.
+struct RequestContext {
+  std::string caller_id;
+  absl::Time deadline = absl::InfiniteFuture();
+};
+
+enum class TokenType { kUnspecified, kAccessToken, kRefreshToken };
+
+struct IssueParams {
+  std::string subject;  // empty: the caller itself
+  std::vector<std::string> audience;
+  std::vector<std::string> scopes;
+  std::optional<absl::Duration> ttl;  // nullopt: the default
+  std::string custom_claims_json;     // "" or one JSON object's text
+  bool include_refresh_token = false;
+};
+
+struct RefreshParams {
+  std::string refresh_token;
+  std::vector<std::string> scopes;  // empty: keep them all
+};
+
+// What Issue and Refresh hand back.
+struct IssuedTokens {
+  std::string access_token;
+  absl::Time expires_at;
+  std::string refresh_token;  // empty unless one was issued
+  absl::Time refresh_expires_at;
+  std::vector<std::string> scopes;
+};
+
+struct Introspection {
+  bool active = false;  // when false, nothing else is set
+  TokenType token_type = TokenType::kUnspecified;
+  std::string subject;
+  std::vector<std::string> audience;
+  std::vector<std::string> scopes;
+  std::string client_id;
+  std::string issuer;
+  absl::Time issued_at;
+  absl::Time expires_at;
+  absl::Time not_before;
+  std::string token_id;
+  std::string custom_claims_json;  // "" or one JSON object's text
+};
+
+struct RevokeParams {
+  // Exactly one of these should be set; neither is INVALID_ARGUMENT.
+  std::optional<std::string> token;
+  std::optional<std::string> subject;
+  TokenType token_type_hint = TokenType::kUnspecified;
+};
+
+// Counters for metrics. Monotonic.
+struct ServiceCounters {
+  std::atomic<uint64_t> refresh_reuse_detected{0};
+};
+
+class TokenService {
+ public:
+  // All pointers must outlive the service.
+  TokenService(ServiceOptions options, std::shared_ptr<const Policy> policy,
+               std::shared_ptr<const keys::KeyRing> key_ring,
+               store::RefreshTokenStore* refresh_tokens,
+               store::RevocationStore* revocations, RevocationSet* revocation_set,
+               const common::Clock* clock);
+
+  // OK if the caller is in the policy and may call `rpc`, else
+  // PERMISSION_DENIED. Checked before the request is looked at.
+  absl::Status Authorize(const RequestContext& ctx, Rpc rpc) const;
+
+  absl::StatusOr<IssuedTokens> Issue(const RequestContext& ctx, const IssueParams& params);
+  absl::StatusOr<IssuedTokens> Refresh(const RequestContext& ctx, const RefreshParams& params);
+
+  // Inactive tokens answer OK with active false, whatever the reason.
+  // INVALID_ARGUMENT for an empty token; UNAVAILABLE if a refresh token
+  // cannot be looked up.
+  absl::StatusOr<Introspection> Introspect(const RequestContext& ctx, absl::string_view token,
+                                           TokenType hint);
+
+  // OK once the revocation is durable; OK and no change for unknown,
+  // expired or malformed tokens (RFC 7009).
+  absl::Status Revoke(const RequestContext& ctx, const RevokeParams& params);
+
+  // The JWK Set of the key ring (computed once).
+  const std::string& Jwks() const { return jwks_json_; }
+
+  // Whether introspecting or revoking `token` needs the database. When it
+  // does not (an access token), the call is CPU-only and can be answered
+  // without waiting for a connection.
+  static bool NeedsDatabase(absl::string_view token);
+
+  const ServiceCounters& counters() const { return counters_; }
+
+ private:
+  ...
+};
+
+}  // namespace tokend::service
+
+#endif  // TOKEND_SERVER_SERVICE_TOKEN_SERVICE_H_

@@ -1,0 +1,53 @@
+#ifndef TOKEND_SERVER_STORE_REVOCATION_STORE_H_
+#define TOKEND_SERVER_STORE_REVOCATION_STORE_H_
+
+#include <functional>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "store/records.h"
+
+namespace tokend::store {
+
+// Persistent revocations, shared by every replica. Thread-safe. Errors as in
+// refresh_token_store.h.
+class RevocationStore {
+ public:
+  virtual ~RevocationStore() = default;
+
+  // Records `revocation` durably and tells every other replica (see
+  // RevocationFeed). Idempotent: revoking a key again keeps the later
+  // revoked_at and the later expires_at.
+  virtual absl::Status Revoke(const Revocation& revocation, absl::Time deadline) = 0;
+
+  // Calls `visit` for every revocation with expires_at > now, in no order.
+  // Used at start-up and to resynchronize; must stream, not buffer, so that a
+  // million rows cost no more than the in-memory set they fill.
+  virtual absl::Status ForEachUnexpired(
+      absl::Time now, const std::function<void(const Revocation&)>& visit) = 0;
+
+  // Deletes revocations, refresh tokens and families that expired before
+  // `now`. Returns how many rows went.
+  virtual absl::StatusOr<int64_t> PurgeExpired(absl::Time now) = 0;
+};
+
+// Delivers revocations committed by any replica (including this one) soon
+// after their commit, so that every replica's in-memory view converges within
+// a second. A revocation may be delivered more than once.
+class RevocationFeed {
+ public:
+  virtual ~RevocationFeed() = default;
+
+  // Starts delivering to `deliver` from a background thread, until Stop().
+  // `deliver` must be thread-safe and fast. Whenever the feed may have missed
+  // notifications it replays from the store: every unexpired revocation
+  // after a reconnect, and the recent ones periodically as a safety net.
+  virtual void Start(std::function<void(const Revocation&)> deliver) = 0;
+
+  // Stops delivering and joins the thread. Idempotent.
+  virtual void Stop() = 0;
+};
+
+}  // namespace tokend::store
+
+#endif  // TOKEND_SERVER_STORE_REVOCATION_STORE_H_
