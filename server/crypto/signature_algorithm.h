@@ -1,15 +1,16 @@
 #ifndef TOKEND_SERVER_CRYPTO_SIGNATURE_ALGORITHM_H_
 #define TOKEND_SERVER_CRYPTO_SIGNATURE_ALGORITHM_H_
 
+#include <openssl/evp.h>
+
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <openssl/evp.h>
-
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "crypto/openssl_ptr.h"
 
 namespace tokend::crypto {
 
@@ -33,7 +34,11 @@ struct PublicJwkMembers {
 
 // One JWS signature algorithm, on EVP_PKEY only: no JSON, no claims. Each
 // algorithm is one .cc file. Instances are stateless and thread-safe; the
-// EVP_PKEY passed in is only read, so one key may be used from many threads.
+// EVP_PKEY passed in is only read, so one key may be used from many threads:
+// every call makes its own EVP_MD_CTX/EVP_PKEY_CTX. Keys should be
+// provider-native (as from ParsePrivateKeyPem, ParsePublicKeyPem,
+// PublicKeyFromMembers or EVP_PKEY_Q_keygen), so that OpenSSL never needs to
+// write an export cache into a shared key.
 class SignatureAlgorithm {
  public:
   virtual ~SignatureAlgorithm() = default;
@@ -52,12 +57,22 @@ class SignatureAlgorithm {
                                            absl::string_view signing_input) const = 0;
 
   // True only when `signature`, in its JWS form, is a valid signature of
-  // `signing_input` under `key`. Any wrong length or encoding is false.
+  // `signing_input` under `key`. Any wrong length or encoding is false. Never
+  // fails otherwise; leaves no error on OpenSSL's queue.
   virtual bool Verify(const EVP_PKEY& key, absl::string_view signing_input,
                       absl::string_view signature) const = 0;
 
   // The public JWK members of `key` (which must have passed CheckKey).
+  // INVALID_ARGUMENT if the key does not suit this algorithm.
   virtual absl::StatusOr<PublicJwkMembers> PublicMembers(const EVP_PKEY& key) const = 0;
+
+  // The inverse of PublicMembers: a public key from exactly the members
+  // PublicMembers gives for this algorithm (kty, crv, x, y, n, e as
+  // applicable, base64url values in their strict, minimal JWK form). Checks
+  // the key the way CheckKey does (and that an EC point is on its curve).
+  // INVALID_ARGUMENT naming the member or check otherwise.
+  virtual absl::StatusOr<EvpPkeyPtr> PublicKeyFromMembers(
+      const PublicJwkMembers& members) const = 0;
 };
 
 // The implementation of `alg`. The returned reference lives forever.

@@ -8,18 +8,23 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "crypto/signature_algorithm.h"
 #include "keys/key_ring.h"
 
 namespace tokend::keys {
 
 // RFC 7638 JWK thumbprint (SHA-256, base64url) of the public half of `pkey`
-// as used with `alg`. INVALID_ARGUMENT if the key does not suit `alg`.
+// as used with `alg`: the hash of the required members only, in
+// lexicographic order, without whitespace. INVALID_ARGUMENT if the key does
+// not suit `alg`.
 absl::StatusOr<std::string> JwkThumbprint(const EVP_PKEY& pkey, crypto::Algorithm alg);
 
-// The JWK Set of every key in `ring`, as compact JSON: {"keys":[...]}. Each
-// JWK has kid, kty, alg, use:"sig" and its public members, and never a private
-// or symmetric member.
+// The JWK Set of every key in `ring` (primary first), as compact JSON:
+// {"keys":[...]}. Each JWK has kid, kty, alg, use:"sig" and its public
+// members (crv/x/y, n/e), in that order, and never a private or symmetric
+// member (it is built from SignatureAlgorithm::PublicMembers only).
+// INTERNAL if OpenSSL fails.
 absl::StatusOr<std::string> JwksJson(const KeyRing& ring);
 
 // Reads a PEM key file and makes a ring key of it. The file holds a private
@@ -29,6 +34,18 @@ absl::StatusOr<std::string> JwksJson(const KeyRing& ring);
 // message naming `path` and the problem.
 absl::StatusOr<Key> LoadKeyFile(const std::string& path, crypto::Algorithm alg,
                                 const std::string& kid, bool allow_public_only);
+
+// Makes a verify-only ring key of one public JWK (RFC 7517) given as JSON
+// text, for example one member of another service's JWK Set. The JWK must
+// be a JSON object (parsed strictly: no repeated member names) with an "alg"
+// tokend implements (the key's algorithm is pinned to it), the public
+// members that algorithm needs and no other key members, "use" absent or
+// "sig", "key_ops" absent or including "verify", and no private or symmetric
+// member (d, p, q, dp, dq, qi, oth, k). The key must pass the algorithm's
+// CheckKey (so, for example, RSA below 2048 bits or with a ROCA modulus is
+// refused). An absent "kid" defaults to the RFC 7638 thumbprint.
+// INVALID_ARGUMENT naming the problem ("jwk: ...") otherwise.
+absl::StatusOr<Key> KeyFromPublicJwk(absl::string_view jwk_json);
 
 }  // namespace tokend::keys
 

@@ -1,0 +1,105 @@
+// EdDSA with Ed25519 (RFC 8037). Ed448 is not supported.
+
+#include <openssl/core_names.h>
+
+#include "absl/status/status.h"
+#include "crypto/algorithms.h"
+#include "crypto/base64url.h"
+#include "crypto/openssl_error.h"
+
+namespace tokend::crypto::internal {
+namespace {
+
+constexpr size_t kPublicKeyBytes = 32;
+constexpr size_t kSignatureBytes = 64;
+
+class EdDsa final : public SignatureAlgorithm {
+ public:
+  Algorithm id() const override { return Algorithm::kEdDSA; }
+
+  absl::Status CheckKey(const EVP_PKEY& key) const override {
+    if (!EVP_PKEY_is_a(&key, "ED25519")) {
+      return absl::InvalidArgumentError("EdDSA needs an Ed25519 key");
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::string> Sign(const EVP_PKEY& key,
+                                   absl::string_view signing_input) const override {
+    EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+    if (ctx == nullptr) return OpenSslError("EVP_MD_CTX_new");
+    // No digest: Ed25519 hashes internally (PureEdDSA). const_cast: the
+    // shared key is only up-referenced by the per-call context.
+    if (EVP_DigestSignInit_ex(ctx.get(), nullptr, nullptr, nullptr, nullptr,
+                              const_cast<EVP_PKEY*>(&key), nullptr) != 1) {
+      return OpenSslError("EVP_DigestSignInit_ex");
+    }
+    std::string signature(kSignatureBytes, '\0');
+    size_t size = signature.size();
+    if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &size,
+                       reinterpret_cast<const unsigned char*>(signing_input.data()),
+                       signing_input.size()) != 1) {
+      return OpenSslError("EVP_DigestSign");
+    }
+    if (size != kSignatureBytes) return absl::InternalError("EVP_DigestSign: bad length");
+    return signature;
+  }
+
+  bool Verify(const EVP_PKEY& key, absl::string_view signing_input,
+              absl::string_view signature) const override {
+    if (signature.size() != kSignatureBytes) return false;
+    EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+    const bool ok =
+        ctx != nullptr &&
+        EVP_DigestVerifyInit_ex(ctx.get(), nullptr, nullptr, nullptr, nullptr,
+                                const_cast<EVP_PKEY*>(&key), nullptr) == 1 &&
+        EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
+                         signature.size(),
+                         reinterpret_cast<const unsigned char*>(signing_input.data()),
+                         signing_input.size()) == 1;
+    if (!ok) ClearOpenSslErrors();
+    return ok;
+  }
+
+  absl::StatusOr<PublicJwkMembers> PublicMembers(const EVP_PKEY& key) const override {
+    if (absl::Status status = CheckKey(key); !status.ok()) return status;
+    std::string x(kPublicKeyBytes, '\0');
+    size_t size = x.size();
+    if (EVP_PKEY_get_raw_public_key(&key, reinterpret_cast<unsigned char*>(x.data()), &size) != 1 ||
+        size != kPublicKeyBytes) {
+      return OpenSslError("EVP_PKEY_get_raw_public_key");
+    }
+    PublicJwkMembers out;
+    out.members = {{"crv", "Ed25519"}, {"kty", "OKP"}, {"x", Base64UrlEncode(x)}};
+    return out;
+  }
+
+  absl::StatusOr<EvpPkeyPtr> PublicKeyFromMembers(const PublicJwkMembers& members) const override {
+    if (absl::Status status = CheckMemberNames(members, {"crv", "kty", "x"}, "OKP"); !status.ok()) {
+      return status;
+    }
+    if (*FindMember(members, "crv") != "Ed25519") {
+      return absl::InvalidArgumentError("jwk: EdDSA needs crv \"Ed25519\"");
+    }
+    absl::StatusOr<std::string> x = DecodeMember(members, "x");
+    if (!x.ok()) return x.status();
+    if (x->size() != kPublicKeyBytes) {
+      return absl::InvalidArgumentError("jwk: x must be 32 bytes");
+    }
+    EvpPkeyPtr key(EVP_PKEY_new_raw_public_key_ex(
+        nullptr, "ED25519", nullptr, reinterpret_cast<const unsigned char*>(x->data()), x->size()));
+    if (key == nullptr) {
+      return OpenSslError("EVP_PKEY_new_raw_public_key_ex", absl::StatusCode::kInvalidArgument);
+    }
+    return key;
+  }
+};
+
+}  // namespace
+
+const SignatureAlgorithm& EdDsaAlgorithm() {
+  static const EdDsa* const kEdDsa = new EdDsa();
+  return *kEdDsa;
+}
+
+}  // namespace tokend::crypto::internal

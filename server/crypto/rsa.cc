@@ -1,0 +1,193 @@
+#include "crypto/rsa.h"
+
+#include <openssl/core_names.h>
+#include <openssl/rsa.h>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "crypto/algorithms.h"
+#include "crypto/base64url.h"
+#include "crypto/openssl_error.h"
+
+namespace tokend::crypto::internal {
+namespace {
+
+constexpr char kDigest[] = "SHA256";
+// RFC 7518 section 3.5: PS256 uses a salt as long as the SHA-256 digest.
+constexpr int kPssSaltBytes = 32;
+
+absl::StatusOr<BignumPtr> GetBn(const EVP_PKEY& key, const char* name) {
+  BIGNUM* raw = nullptr;
+  if (EVP_PKEY_get_bn_param(&key, name, &raw) != 1) {
+    return OpenSslError("EVP_PKEY_get_bn_param", absl::StatusCode::kInvalidArgument);
+  }
+  return BignumPtr(raw);
+}
+
+}  // namespace
+
+bool HasRocaFingerprint(const BIGNUM& n) {
+  // The primes of the ROCA detection test (Nemec et al., CCS 2017).
+  static constexpr unsigned kPrimes[] = {
+      3,  5,  7,  11, 13, 17,  19,  23,  29,  31,  37,  41,  43,  47,  53,  59,  61,  67,  71,
+      73, 79, 83, 89, 97, 101, 103, 107, 109, 113, 127, 131, 137, 139, 149, 151, 157, 163, 167};
+  for (unsigned p : kPrimes) {
+    const BN_ULONG residue = BN_mod_word(&n, p);
+    if (residue == static_cast<BN_ULONG>(-1)) return false;
+    const unsigned generator = 65537 % p;
+    unsigned element = 1;
+    bool in_subgroup = false;
+    do {
+      if (element == residue) {
+        in_subgroup = true;
+        break;
+      }
+      element = element * generator % p;
+    } while (element != 1);
+    if (!in_subgroup) return false;
+  }
+  return true;
+}
+
+absl::Status RsaAlgorithm::CheckKey(const EVP_PKEY& key) const {
+  const absl::string_view name = AlgorithmName(params_.id);
+  // Only plain RSA keys: an "RSA-PSS" key carries its own restrictions that
+  // could disagree with the JWS parameters.
+  if (!EVP_PKEY_is_a(&key, "RSA")) {
+    return absl::InvalidArgumentError(absl::StrCat(name, " needs an RSA key"));
+  }
+  const int bits = EVP_PKEY_get_bits(&key);
+  if (bits < kMinRsaBits || bits > kMaxRsaBits) {
+    return absl::InvalidArgumentError(absl::StrCat(name, " needs an RSA key of ", kMinRsaBits,
+                                                   " to ", kMaxRsaBits, " bits, not ", bits));
+  }
+  absl::StatusOr<BignumPtr> e = GetBn(key, OSSL_PKEY_PARAM_RSA_E);
+  if (!e.ok()) return e.status();
+  // Why: e = 1 makes every "signature" equal its message; NIST SP 800-89
+  // asks for an odd e with 65537 <= e < 2^256.
+  if (!BN_is_odd(e->get()) || BN_num_bits(e->get()) > 256 ||
+      BN_cmp(e->get(), BN_value_one()) <= 0 || BN_get_word(e->get()) < 65537) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, " needs an odd public exponent of at least 65537"));
+  }
+  absl::StatusOr<BignumPtr> n = GetBn(key, OSSL_PKEY_PARAM_RSA_N);
+  if (!n.ok()) return n.status();
+  if (HasRocaFingerprint(**n)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, ": RSA key has the ROCA weakness (CVE-2017-15361)"));
+  }
+  return absl::OkStatus();
+}
+
+bool RsaAlgorithm::SetPadding(EVP_PKEY_CTX* pctx) const {
+  if (!params_.pss) return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) > 0;
+  // Why pin the salt length: OpenSSL's verifier otherwise recovers any salt
+  // length from the signature ("auto"), accepting more than PS256 allows.
+  return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) > 0 &&
+         EVP_PKEY_CTX_set_rsa_mgf1_md_name(pctx, kDigest, nullptr) > 0 &&
+         EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, kPssSaltBytes) > 0;
+}
+
+absl::StatusOr<std::string> RsaAlgorithm::Sign(const EVP_PKEY& key,
+                                               absl::string_view signing_input) const {
+  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+  if (ctx == nullptr) return OpenSslError("EVP_MD_CTX_new");
+  EVP_PKEY_CTX* pctx = nullptr;  // owned by ctx
+  // const_cast: OpenSSL takes EVP_PKEY* but only up-refs it into the new,
+  // per-call context; the shared key is not modified.
+  if (EVP_DigestSignInit_ex(ctx.get(), &pctx, kDigest, nullptr, nullptr,
+                            const_cast<EVP_PKEY*>(&key), nullptr) != 1) {
+    return OpenSslError("EVP_DigestSignInit_ex");
+  }
+  if (!SetPadding(pctx)) return OpenSslError("EVP_PKEY_CTX_set_rsa_padding");
+  const auto* in = reinterpret_cast<const unsigned char*>(signing_input.data());
+  size_t size = 0;
+  if (EVP_DigestSign(ctx.get(), nullptr, &size, in, signing_input.size()) != 1) {
+    return OpenSslError("EVP_DigestSign");
+  }
+  std::string signature(size, '\0');
+  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &size, in,
+                     signing_input.size()) != 1) {
+    return OpenSslError("EVP_DigestSign");
+  }
+  signature.resize(size);
+  return signature;
+}
+
+bool RsaAlgorithm::Verify(const EVP_PKEY& key, absl::string_view signing_input,
+                          absl::string_view signature) const {
+  // Exactly the modulus length (RFC 8017 section 8.2.2 step 1): no leading
+  // zeros added or dropped.
+  if (signature.size() != static_cast<size_t>(EVP_PKEY_get_size(&key))) return false;
+  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+  EVP_PKEY_CTX* pctx = nullptr;  // owned by ctx
+  const bool ok =
+      ctx != nullptr &&
+      EVP_DigestVerifyInit_ex(ctx.get(), &pctx, kDigest, nullptr, nullptr,
+                              const_cast<EVP_PKEY*>(&key), nullptr) == 1 &&
+      SetPadding(pctx) &&
+      EVP_DigestVerify(
+          ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
+          reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size()) == 1;
+  if (!ok) ClearOpenSslErrors();
+  return ok;
+}
+
+absl::StatusOr<PublicJwkMembers> RsaAlgorithm::PublicMembers(const EVP_PKEY& key) const {
+  if (absl::Status status = CheckKey(key); !status.ok()) return status;
+  absl::StatusOr<BignumPtr> n = GetBn(key, OSSL_PKEY_PARAM_RSA_N);
+  if (!n.ok()) return n.status();
+  absl::StatusOr<BignumPtr> e = GetBn(key, OSSL_PKEY_PARAM_RSA_E);
+  if (!e.ok()) return e.status();
+  // BN_bn2bin writes the minimal big-endian form RFC 7518 section 6.3.1 asks.
+  std::string n_bytes(static_cast<size_t>(BN_num_bytes(n->get())), '\0');
+  std::string e_bytes(static_cast<size_t>(BN_num_bytes(e->get())), '\0');
+  BN_bn2bin(n->get(), reinterpret_cast<unsigned char*>(n_bytes.data()));
+  BN_bn2bin(e->get(), reinterpret_cast<unsigned char*>(e_bytes.data()));
+  PublicJwkMembers out;
+  out.members = {{"e", Base64UrlEncode(e_bytes)}, {"kty", "RSA"}, {"n", Base64UrlEncode(n_bytes)}};
+  return out;
+}
+
+absl::StatusOr<EvpPkeyPtr> RsaAlgorithm::PublicKeyFromMembers(
+    const PublicJwkMembers& members) const {
+  if (absl::Status status = CheckMemberNames(members, {"e", "kty", "n"}, "RSA"); !status.ok()) {
+    return status;
+  }
+  absl::StatusOr<std::string> n = DecodeMember(members, "n");
+  if (!n.ok()) return n.status();
+  absl::StatusOr<std::string> e = DecodeMember(members, "e");
+  if (!e.ok()) return e.status();
+  for (const auto& [name, bytes] : {std::pair<const char*, const std::string*>{"n", &*n},
+                                    std::pair<const char*, const std::string*>{"e", &*e}}) {
+    if (bytes->empty() || (*bytes)[0] == '\0') {
+      return absl::InvalidArgumentError(
+          absl::StrCat("jwk: \"", name, "\" must be a minimal big-endian integer"));
+    }
+  }
+  BignumPtr n_bn(BN_bin2bn(reinterpret_cast<const unsigned char*>(n->data()),
+                           static_cast<int>(n->size()), nullptr));
+  BignumPtr e_bn(BN_bin2bn(reinterpret_cast<const unsigned char*>(e->data()),
+                           static_cast<int>(e->size()), nullptr));
+  if (n_bn == nullptr || e_bn == nullptr) return OpenSslError("BN_bin2bn");
+  OsslParamBldPtr builder(OSSL_PARAM_BLD_new());
+  if (builder == nullptr) return OpenSslError("OSSL_PARAM_BLD_new");
+  if (OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_RSA_N, n_bn.get()) != 1 ||
+      OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_RSA_E, e_bn.get()) != 1) {
+    return OpenSslError("OSSL_PARAM_BLD_push_BN");
+  }
+  OsslParamPtr params(OSSL_PARAM_BLD_to_param(builder.get()));
+  if (params == nullptr) return OpenSslError("OSSL_PARAM_BLD_to_param");
+  EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr));
+  if (ctx == nullptr) return OpenSslError("EVP_PKEY_CTX_new_from_name");
+  if (EVP_PKEY_fromdata_init(ctx.get()) != 1) return OpenSslError("EVP_PKEY_fromdata_init");
+  EVP_PKEY* raw_key = nullptr;
+  if (EVP_PKEY_fromdata(ctx.get(), &raw_key, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
+    return OpenSslError("EVP_PKEY_fromdata", absl::StatusCode::kInvalidArgument);
+  }
+  EvpPkeyPtr key(raw_key);
+  if (absl::Status status = CheckKey(*key); !status.ok()) return status;
+  return key;
+}
+
+}  // namespace tokend::crypto::internal

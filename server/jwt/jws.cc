@@ -1,0 +1,85 @@
+#include "jwt/jws.h"
+
+#include <nlohmann/json.hpp>
+
+#include "absl/status/status.h"
+#include "crypto/base64url.h"
+#include "jwt/jwt.h"
+#include "keys/strict_json.h"
+
+namespace tokend::jwt {
+namespace {
+
+absl::Status Reject(absl::string_view reason) { return absl::UnauthenticatedError(reason); }
+
+}  // namespace
+
+absl::StatusOr<VerifiedJws> VerifyCompactJws(absl::string_view token, const keys::KeyRing& ring,
+                                             TypRule typ) {
+  // Why first: bounds all later work (base64, JSON, hashing) an attacker
+  // can cause.
+  if (token.size() > kMaxTokenBytes) return Reject("token: too long");
+  const size_t dot1 = token.find('.');
+  if (dot1 == absl::string_view::npos) return Reject("token: not three segments");
+  const size_t dot2 = token.find('.', dot1 + 1);
+  if (dot2 == absl::string_view::npos || token.find('.', dot2 + 1) != absl::string_view::npos) {
+    return Reject("token: not three segments");
+  }
+  const absl::string_view header_text = token.substr(0, dot1);
+  const absl::string_view payload_text = token.substr(dot1 + 1, dot2 - dot1 - 1);
+  const absl::string_view signature_text = token.substr(dot2 + 1);
+  if (header_text.empty() || payload_text.empty() || signature_text.empty()) {
+    return Reject("token: empty segment");
+  }
+
+  std::string header_bytes;
+  // Strict base64url: one spelling per byte string, so no re-encoded copy
+  // of a token passes as a different token.
+  if (!crypto::Base64UrlDecode(header_text, &header_bytes)) {
+    return Reject("header: not base64url");
+  }
+  nlohmann::json header;
+  if (!keys::ParseStrictJson(header_bytes, &header).ok()) return Reject("header: bad JSON");
+  if (!header.is_object()) return Reject("header: not a JSON object");
+  // Why: tokend understands no extension; RFC 7515 section 4.1.11 says a
+  // recipient that does not must reject.
+  if (header.contains("crit")) return Reject("header: crit not supported");
+  const auto kid = header.find("kid");
+  if (kid == header.end() || !kid->is_string()) return Reject("header: kid missing");
+  const auto alg = header.find("alg");
+  if (alg == header.end() || !alg->is_string()) return Reject("header: alg missing");
+  if (typ == TypRule::kAccessToken) {
+    const auto typ_member = header.find("typ");
+    if (typ_member == header.end() || !typ_member->is_string()) {
+      return Reject("header: typ missing");
+    }
+    const std::string& value = typ_member->get_ref<const std::string&>();
+    if (value != "at+jwt" && value != "application/at+jwt") {
+      return Reject("header: typ is not at+jwt");
+    }
+  }
+  // Lookup by kid only: no "try every key" fallback.
+  const keys::Key* key = ring.Find(kid->get_ref<const std::string&>());
+  if (key == nullptr) return Reject("header: unknown kid");
+  // Why: the key decides the algorithm; the header's alg must merely agree.
+  // This stops "none", HS256-keyed-with-the-public-key and RS/ES/PS swaps.
+  if (alg->get_ref<const std::string&>() != crypto::AlgorithmName(key->alg)) {
+    return Reject("header: alg does not match the key");
+  }
+
+  std::string signature;
+  if (!crypto::Base64UrlDecode(signature_text, &signature)) {
+    return Reject("signature: not base64url");
+  }
+  if (!key->algorithm().Verify(*key->pkey, token.substr(0, dot2), signature)) {
+    return Reject("signature: does not verify");
+  }
+  VerifiedJws verified;
+  verified.key = key;
+  if (!crypto::Base64UrlDecode(payload_text, &verified.payload)) {
+    return Reject("payload: not base64url");
+  }
+  return verified;
+}
+
+}  // namespace tokend::jwt
