@@ -20,14 +20,16 @@ class RevocationStore {
   // revoked_at and the later expires_at.
   virtual absl::Status Revoke(const Revocation& revocation, absl::Time deadline) = 0;
 
-  // Calls `visit` for every revocation with expires_at > now, in no order.
+  // Calls `visit` for every revocation with expires_at > now, in no order,
+  // on the calling thread.
   // Used at start-up and to resynchronize; must stream, not buffer, so that a
   // million rows cost no more than the in-memory set they fill.
   virtual absl::Status ForEachUnexpired(
       absl::Time now, const std::function<void(const Revocation&)>& visit) = 0;
 
-  // Deletes revocations, refresh tokens and families that expired before
-  // `now`. Returns how many rows went.
+  // Deletes revocations with expires_at <= now, and refresh families with
+  // absolute_expires_at <= now together with all their tokens. Returns how
+  // many rows went (revocations + families + tokens).
   virtual absl::StatusOr<int64_t> PurgeExpired(absl::Time now) = 0;
 };
 

@@ -1,0 +1,129 @@
+#include "store/postgres/codec.h"
+
+#include <cstdint>
+#include <pqxx/pqxx>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace tokend::store::postgres {
+namespace {
+
+bool IsUtf8(absl::string_view s) {
+  size_t i = 0;
+  const size_t n = s.size();
+  while (i < n) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    int extra;
+    uint32_t cp;
+    if ((c & 0xE0) == 0xC0) {
+      extra = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      extra = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      extra = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (n - i <= static_cast<size_t>(extra)) return false;
+    for (int k = 1; k <= extra; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    // Overlong forms, UTF-16 surrogates and code points past U+10FFFF.
+    if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) ||
+        (extra == 3 && cp < 0x10000) || cp > 0x10FFFF ||
+        (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return false;
+    }
+    i += extra + 1;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string FormatTimestamp(absl::Time t) {
+  if (t == absl::InfiniteFuture()) return "infinity";
+  if (t == absl::InfinitePast()) return "-infinity";
+  // ToUnixMicros rounds towards the past, as PostgreSQL keeps microseconds.
+  const absl::Time micros = absl::FromUnixMicros(absl::ToUnixMicros(t));
+  return absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", micros,
+                          absl::UTCTimeZone());
+}
+
+std::string TextArrayLiteral(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    out.push_back('"');
+    for (char c : values[i]) {
+      if (c == '"' || c == '\\') out.push_back('\\');
+      out.push_back(c);
+    }
+    out.push_back('"');
+  }
+  out.push_back('}');
+  return out;
+}
+
+absl::StatusOr<absl::Time> MicrosField(const pqxx::field& f) {
+  int64_t micros = 0;
+  if (f.is_null() ||
+      !absl::SimpleAtoi(absl::string_view(f.c_str(), f.size()), &micros)) {
+    return absl::InternalError("unexpected timestamp from database");
+  }
+  return absl::FromUnixMicros(micros);
+}
+
+absl::StatusOr<std::vector<std::string>> TextArrayField(const pqxx::field& f) {
+  if (f.is_null()) return absl::InternalError("unexpected array from database");
+  std::vector<std::string> out;
+  pqxx::array_parser parser = f.as_array();
+  int depth = 0;
+  for (;;) {
+    auto [juncture, value] = parser.get_next();
+    switch (juncture) {
+      case pqxx::array_parser::row_start:
+        if (++depth > 1)
+          return absl::InternalError("unexpected array from database");
+        break;
+      case pqxx::array_parser::row_end:
+        --depth;
+        break;
+      case pqxx::array_parser::string_value:
+        out.push_back(std::move(value));
+        break;
+      case pqxx::array_parser::null_value:
+        return absl::InternalError("unexpected array from database");
+      case pqxx::array_parser::done:
+        return out;
+    }
+  }
+}
+
+absl::Status CheckText(absl::string_view name, absl::string_view value) {
+  if (value.find('\0') != absl::string_view::npos || !IsUtf8(value)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, " must be UTF-8 text without NUL characters"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckTime(absl::string_view name, absl::Time t) {
+  if (t == absl::InfiniteFuture() || t == absl::InfinitePast()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, " must be a finite time"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace tokend::store::postgres

@@ -1,0 +1,95 @@
+#include "store/postgres/database.h"
+
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "store/postgres/connection_pool.h"
+#include "store/postgres/sql.h"
+
+namespace tokend::store::postgres {
+namespace {
+
+// libpq ignores connect_timeout values below 2 seconds (it uses 2).
+constexpr int64_t kMinConnectTimeoutSeconds = 2;
+
+bool IsUri(absl::string_view dsn) {
+  return absl::StartsWith(dsn, "postgresql://") ||
+         absl::StartsWith(dsn, "postgres://");
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> EffectiveDsn(const DatabaseOptions& options) {
+  if (options.dsn.empty())
+    return absl::InvalidArgumentError("database.dsn is empty");
+  if (options.connect_timeout <= absl::ZeroDuration() ||
+      options.connect_timeout == absl::InfiniteDuration()) {
+    return absl::InvalidArgumentError(
+        "database connect_timeout must be positive");
+  }
+  // Parse with libpq itself so that both DSN forms are understood exactly as
+  // it will. Its error text may quote the DSN (and a password): dropped.
+  char* error = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(options.dsn.c_str(), &error);
+  if (error != nullptr) PQfreemem(error);
+  if (parsed == nullptr)
+    return absl::InvalidArgumentError("database.dsn is malformed");
+  bool has_timeout = false;
+  for (PQconninfoOption* o = parsed; o->keyword != nullptr; ++o) {
+    if (absl::string_view(o->keyword) == "connect_timeout" &&
+        o->val != nullptr && o->val[0] != '\0') {
+      has_timeout = true;
+    }
+  }
+  PQconninfoFree(parsed);
+  if (has_timeout) return options.dsn;
+
+  const int64_t seconds =
+      std::max(kMinConnectTimeoutSeconds,
+               absl::ToInt64Seconds(
+                   absl::Ceil(options.connect_timeout, absl::Seconds(1))));
+  if (IsUri(options.dsn)) {
+    const char* separator =
+        options.dsn.find('?') == std::string::npos ? "?" : "&";
+    return absl::StrCat(options.dsn, separator, "connect_timeout=", seconds);
+  }
+  return absl::StrCat(options.dsn, " connect_timeout=", seconds);
+}
+
+Database::Database(std::string dsn, std::unique_ptr<ConnectionPool> pool)
+    : dsn_(std::move(dsn)), pool_(std::move(pool)) {}
+
+Database::~Database() = default;
+
+absl::StatusOr<std::unique_ptr<Database>> Database::Open(
+    const DatabaseOptions& options) {
+  if (options.pool_size < 1 || options.pool_size > 1000) {
+    return absl::InvalidArgumentError(
+        "database.pool_size must be between 1 and 1000");
+  }
+  absl::StatusOr<std::string> dsn = EffectiveDsn(options);
+  if (!dsn.ok()) return dsn.status();
+  auto pool = std::make_unique<ConnectionPool>(*dsn, options.pool_size);
+  if (absl::Status warm = pool->Warm(); !warm.ok()) return warm;
+  return std::unique_ptr<Database>(
+      new Database(*std::move(dsn), std::move(pool)));
+}
+
+absl::Status Database::Ping(absl::Time deadline) {
+  return RunTransaction(*pool_, "ping", deadline, [](pqxx::work& txn) {
+    txn.exec_prepared(sql::kPing.name);
+    return absl::OkStatus();
+  });
+}
+
+Database::PoolStats Database::stats() const {
+  const ConnectionPool::Stats s = pool_->stats();
+  return PoolStats{s.size, s.in_use, s.waiting, s.open};
+}
+
+}  // namespace tokend::store::postgres

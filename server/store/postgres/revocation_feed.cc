@@ -1,0 +1,211 @@
+#include <algorithm>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <pqxx/pqxx>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/log.h"
+#include "store/postgres/connection_pool.h"
+#include "store/postgres/revocation_store.h"
+#include "store/postgres/sql.h"
+
+namespace tokend::store::postgres {
+namespace {
+
+using common::Log;
+using common::LogLevel;
+
+constexpr absl::Duration kPoll = absl::Milliseconds(200);
+constexpr absl::Duration kInitialBackoff = absl::Milliseconds(100);
+constexpr absl::Duration kMaxBackoff = absl::Seconds(2);
+// How far before the previous replay's start an incremental replay reaches:
+// a Revoke's row carries the time of its INSERT, and its transaction may
+// commit (become visible) a little later.
+constexpr absl::Duration kLateCommitMargin = absl::Seconds(30);
+constexpr absl::Duration kReplayTimeout = absl::Minutes(5);
+
+// Parses "<kind> <revoked_at us> <expires_at us> <key>" (sql.cc kRevoke).
+std::optional<Revocation> ParsePayload(absl::string_view payload) {
+  std::vector<absl::string_view> parts;
+  size_t start = 0;
+  for (int i = 0; i < 3; ++i) {
+    const size_t space = payload.find(' ', start);
+    if (space == absl::string_view::npos) return std::nullopt;
+    parts.push_back(payload.substr(start, space - start));
+    start = space + 1;
+  }
+  const absl::string_view key = payload.substr(start);
+  int kind = 0;
+  int64_t revoked = 0;
+  int64_t expires = 0;
+  if (!absl::SimpleAtoi(parts[0], &kind) || kind < 1 || kind > 3 ||
+      !absl::SimpleAtoi(parts[1], &revoked) ||
+      !absl::SimpleAtoi(parts[2], &expires) || key.empty()) {
+    return std::nullopt;
+  }
+  Revocation r;
+  r.kind = static_cast<Revocation::Kind>(kind);
+  r.key = std::string(key);
+  r.revoked_at = absl::FromUnixMicros(revoked);
+  r.expires_at = absl::FromUnixMicros(expires);
+  return r;
+}
+
+// The text of the exception being handled, for the log (libpq's messages
+// name hosts and causes, never SQL or passwords).
+std::string CurrentError() {
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown error";
+  }
+}
+
+class Receiver final : public pqxx::notification_receiver {
+ public:
+  Receiver(pqxx::connection_base& conn,
+           std::function<void(const std::string&)> on_payload)
+      : pqxx::notification_receiver(conn, sql::kRevocationChannel),
+        on_payload_(std::move(on_payload)) {}
+  void operator()(const std::string& payload, int /*backend_pid*/) override {
+    on_payload_(payload);
+  }
+
+ private:
+  std::function<void(const std::string&)> on_payload_;
+};
+
+}  // namespace
+
+PgRevocationFeed::PgRevocationFeed(const DatabaseOptions& listen,
+                                   PgRevocationStore* store,
+                                   absl::Duration resync_interval,
+                                   const common::Clock* clock)
+    : dsn_(EffectiveDsn(listen)),
+      store_(store),
+      resync_interval_(resync_interval),
+      clock_(clock) {}
+
+PgRevocationFeed::~PgRevocationFeed() { Stop(); }
+
+void PgRevocationFeed::Start(std::function<void(const Revocation&)> deliver) {
+  if (thread_.joinable()) return;
+  deliver_ = std::move(deliver);
+  thread_ = std::thread([this] { Run(); });
+}
+
+void PgRevocationFeed::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+bool PgRevocationFeed::WaitForStop(absl::Duration d) {
+  absl::MutexLock lock(&mu_);
+  mu_.AwaitWithTimeout(absl::Condition(&stopping_), d);
+  return stopping_;
+}
+
+void PgRevocationFeed::Run() {
+  if (!dsn_.ok()) {
+    Log(LogLevel::kError,
+        "revocation feed not started: invalid database options",
+        {{"error", dsn_.status().message()}});
+    return;
+  }
+  std::unique_ptr<pqxx::connection> conn;
+  std::unique_ptr<Receiver> receiver;
+  absl::Duration backoff = kInitialBackoff;
+  bool need_full = true;
+  bool need_recent = false;
+  bool failing = false;  // log one line per outage, not per attempt
+  absl::Time watermark = absl::InfinitePast();
+  absl::Time next_resync = absl::InfinitePast();
+
+  auto disconnect = [&] {
+    listening_ = false;
+    receiver.reset();  // before the connection it is registered with
+    conn.reset();
+  };
+
+  while (!WaitForStop(absl::ZeroDuration())) {
+    if (conn == nullptr) {
+      try {
+        conn = OpenConnection(*dsn_);
+        receiver =
+            std::make_unique<Receiver>(*conn, [&](const std::string& payload) {
+              std::optional<Revocation> r = ParsePayload(payload);
+              if (r.has_value()) {
+                deliver_(*r);
+              } else {
+                need_recent =
+                    true;  // too long for NOTIFY (or unparsable): re-read
+              }
+            });
+        // libpqxx swallows a broken connection during LISTEN.
+        if (!conn->is_open()) throw pqxx::broken_connection("LISTEN failed");
+        need_full = true;
+        backoff = kInitialBackoff;
+      } catch (...) {
+        if (!failing) {
+          Log(LogLevel::kWarning, "revocation feed cannot connect; retrying",
+              {{"error", CurrentError()}});
+        }
+        failing = true;
+        disconnect();
+        if (WaitForStop(backoff)) break;
+        backoff = std::min(backoff * 2, kMaxBackoff);
+        continue;
+      }
+    }
+
+    if (need_full || need_recent || clock_->Now() >= next_resync) {
+      const absl::Time after =
+          need_full ? absl::InfinitePast() : watermark - kLateCommitMargin;
+      absl::StatusOr<absl::Time> started = store_->ForEachRecordedAfter(
+          after, clock_->Now(), deliver_, absl::Now() + kReplayTimeout);
+      if (!started.ok()) {
+        if (!failing) {
+          Log(LogLevel::kWarning, "revocation feed cannot replay; retrying",
+              {{"error", started.status().message()}});
+        }
+        failing = true;
+        if (WaitForStop(backoff)) break;
+        backoff = std::min(backoff * 2, kMaxBackoff);
+        continue;
+      }
+      watermark = std::max(watermark, *started);
+      if (need_full) {
+        Log(LogLevel::kInfo, "revocation feed listening");
+        listening_ = true;
+        failing = false;
+      }
+      need_full = false;
+      need_recent = false;
+      next_resync = clock_->Now() + resync_interval_;
+    }
+
+    try {
+      conn->await_notification(0, absl::ToInt64Microseconds(kPoll));
+      if (!conn->is_open()) throw pqxx::broken_connection("connection closed");
+    } catch (...) {
+      Log(LogLevel::kWarning,
+          "revocation feed lost its connection; reconnecting",
+          {{"error", CurrentError()}});
+      failing = true;
+      disconnect();
+    }
+  }
+  disconnect();
+}
+
+}  // namespace tokend::store::postgres

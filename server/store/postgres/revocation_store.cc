@@ -1,0 +1,137 @@
+#include "store/postgres/revocation_store.h"
+
+#include <pqxx/pqxx>
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/time/clock.h"
+#include "store/postgres/codec.h"
+#include "store/postgres/connection_pool.h"
+#include "store/postgres/sql.h"
+
+namespace tokend::store::postgres {
+namespace {
+
+constexpr absl::Duration kMaintenanceTimeout = absl::Minutes(5);
+constexpr int kPurgeBatch = 1000;
+
+bool ValidKind(int kind) {
+  return kind == static_cast<int>(Revocation::Kind::kToken) ||
+         kind == static_cast<int>(Revocation::Kind::kFamily) ||
+         kind == static_cast<int>(Revocation::Kind::kSubject);
+}
+
+absl::Status CheckRevocation(const Revocation& r) {
+  if (!ValidKind(static_cast<int>(r.kind))) {
+    return absl::InvalidArgumentError("revocation.kind is unknown");
+  }
+  if (r.key.empty())
+    return absl::InvalidArgumentError("revocation.key is empty");
+  absl::Status s = CheckText("revocation.key", r.key);
+  if (s.ok()) s = CheckTime("revocation.revoked_at", r.revoked_at);
+  if (s.ok()) s = CheckTime("revocation.expires_at", r.expires_at);
+  return s;
+}
+
+}  // namespace
+
+absl::Status PgRevocationStore::Revoke(const Revocation& revocation,
+                                       absl::Time deadline) {
+  if (absl::Status s = CheckRevocation(revocation); !s.ok()) return s;
+  return RunTransaction(db_->pool(), "revoke", deadline, [&](pqxx::work& txn) {
+    txn.exec_prepared(sql::kRevoke.name, static_cast<int>(revocation.kind),
+                      revocation.key, FormatTimestamp(revocation.revoked_at),
+                      FormatTimestamp(revocation.expires_at));
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<absl::Time> PgRevocationStore::ForEachRecordedAfter(
+    absl::Time recorded_after, absl::Time now,
+    const std::function<void(const Revocation&)>& visit, absl::Time deadline) {
+  absl::Time watermark;
+  absl::Status status = RunTransaction(
+      db_->pool(), "read_revocations", deadline, [&](pqxx::work& txn) {
+        auto start =
+            MicrosField(txn.exec_prepared1(sql::kTransactionTime.name)[0]);
+        if (!start.ok()) return start.status();
+        watermark = *start;
+        txn.exec_prepared(sql::kDeclareRevocations.name,
+                          FormatTimestamp(recorded_after),
+                          FormatTimestamp(now));
+        Revocation rev;
+        for (;;) {
+          const pqxx::result batch =
+              txn.exec_prepared(sql::kFetchRevocations.name);
+          if (batch.empty()) break;
+          for (const pqxx::row& row : batch) {
+            int kind = 0;
+            if (!absl::SimpleAtoi(
+                    absl::string_view(row[0].c_str(), row[0].size()), &kind) ||
+                !ValidKind(kind)) {
+              return absl::InternalError(
+                  "unexpected revocation kind in database");
+            }
+            rev.kind = static_cast<Revocation::Kind>(kind);
+            rev.key.assign(row[1].c_str(), row[1].size());
+            auto revoked = MicrosField(row[2]);
+            if (!revoked.ok()) return revoked.status();
+            auto expires = MicrosField(row[3]);
+            if (!expires.ok()) return expires.status();
+            rev.revoked_at = *revoked;
+            rev.expires_at = *expires;
+            visit(rev);
+          }
+        }
+        return absl::OkStatus();
+      });
+  if (!status.ok()) return status;
+  return watermark;
+}
+
+absl::Status PgRevocationStore::ForEachUnexpired(
+    absl::Time now, const std::function<void(const Revocation&)>& visit) {
+  if (absl::Status s = CheckTime("now", now); !s.ok()) return s;
+  return ForEachRecordedAfter(absl::InfinitePast(), now, visit,
+                              absl::Now() + kMaintenanceTimeout)
+      .status();
+}
+
+absl::StatusOr<int64_t> PgRevocationStore::PurgeExpired(absl::Time now) {
+  if (absl::Status s = CheckTime("now", now); !s.ok()) return s;
+  const absl::Time deadline = absl::Now() + kMaintenanceTimeout;
+  const std::string cutoff = FormatTimestamp(now);
+  int64_t total = 0;
+  for (;;) {
+    int64_t deleted = 0;
+    absl::Status status = RunTransaction(
+        db_->pool(), "purge_revocations", deadline, [&](pqxx::work& txn) {
+          deleted = static_cast<int64_t>(
+              txn.exec_prepared(sql::kPurgeRevocations.name, cutoff,
+                                kPurgeBatch)
+                  .affected_rows());
+          return absl::OkStatus();
+        });
+    if (!status.ok()) return status;
+    total += deleted;
+    if (deleted < kPurgeBatch) break;
+  }
+  for (;;) {
+    int64_t families = 0;
+    int64_t tokens = 0;
+    absl::Status status = RunTransaction(
+        db_->pool(), "purge_families", deadline, [&](pqxx::work& txn) {
+          const pqxx::row row =
+              txn.exec_prepared1(sql::kPurgeFamilies.name, cutoff, kPurgeBatch);
+          families = row[0].as<int64_t>();
+          tokens = row[1].as<int64_t>();
+          return absl::OkStatus();
+        });
+    if (!status.ok()) return status;
+    total += families + tokens;
+    if (families < kPurgeBatch) break;
+  }
+  return total;
+}
+
+}  // namespace tokend::store::postgres

@@ -1,0 +1,178 @@
+#include "store/postgres/sql.h"
+
+#include <pqxx/pqxx>
+
+namespace tokend::store::postgres::sql {
+
+// A timestamptz column as bigint microseconds since the Unix epoch. EXTRACT
+// returns numeric (PostgreSQL 14+), so this is exact.
+#define TOKEND_MICROS(col) "(EXTRACT(EPOCH FROM " col ") * 1000000)::bigint"
+
+const Statement kSetStatementTimeout = {
+    "set_statement_timeout",
+    // SET LOCAL: the timeout ends with the transaction.
+    "SELECT set_config('statement_timeout', $1, true)"};
+
+const Statement kPing = {"ping", "SELECT 1"};
+
+const Statement kMigrationLock = {"migration_lock",
+                                  "SELECT pg_advisory_xact_lock($1::bigint)"};
+
+const Statement kMigrationsTableExists = {
+    "migrations_table_exists",
+    "SELECT to_regclass('schema_migrations') IS NOT NULL"};
+
+const Statement kCreateMigrationsTable = {
+    "create_migrations_table",
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " version integer PRIMARY KEY,"
+    " name text NOT NULL,"
+    " applied_at timestamptz NOT NULL DEFAULT now())"};
+
+const Statement kCurrentSchemaVersion = {
+    "current_schema_version",
+    "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"};
+
+const Statement kRecordMigration = {
+    "record_migration",
+    "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)"};
+
+const Statement kCreateFamily = {
+    "create_family",
+    // One statement: the family and its first token commit together. The
+    // foreign key check runs at the end of the statement and sees the family.
+    "WITH family AS ("
+    " INSERT INTO refresh_families"
+    "  (family_id, client_id, subject, audience, custom_claims, created_at,"
+    "   absolute_expires_at)"
+    " VALUES ($1, $2, $3, $4::text[], $5, $6::timestamptz, $7::timestamptz)"
+    " RETURNING family_id)"
+    " INSERT INTO refresh_tokens"
+    "  (token_hash, family_id, scopes, issued_at, expires_at)"
+    " SELECT $8::bytea, family.family_id, $9::text[], $10::timestamptz,"
+    "  $11::timestamptz FROM family"};
+
+const Statement kFindToken = {
+    "find_token",
+    "SELECT t.family_id, t.scopes,"
+    " " TOKEND_MICROS("t.issued_at") ","
+    " " TOKEND_MICROS("t.expires_at") ","
+    " " TOKEND_MICROS("t.used_at") ","
+    " f.client_id, f.subject, f.audience, f.custom_claims,"
+    " " TOKEND_MICROS("f.created_at") ","
+    " " TOKEND_MICROS("f.absolute_expires_at") ","
+    " EXISTS (SELECT 1 FROM revocations r WHERE r.kind = 2"
+    "  AND r.key_hash = tokend_revocation_key_hash(f.family_id)"
+    "  AND r.key = f.family_id),"
+    " (SELECT " TOKEND_MICROS("r.revoked_at") " FROM revocations r"
+    "  WHERE r.kind = 3"
+    "  AND r.key_hash = tokend_revocation_key_hash(f.subject)"
+    "  AND r.key = f.subject)"
+    " FROM refresh_tokens t"
+    " JOIN refresh_families f ON f.family_id = t.family_id"
+    " WHERE t.token_hash = $1::bytea"};
+
+const Statement kRotateToken = {
+    "rotate_token",
+    // Why one statement: the UPDATE is the linearization point. Concurrent
+    // callers queue on the row lock; after the winner commits, read committed
+    // re-checks `used_at IS NULL` for each waiter, which is now false, so
+    // their UPDATE matches no row and they insert nothing. The successor joins
+    // the presented token's family.
+    "WITH used AS ("
+    " UPDATE refresh_tokens SET used_at = $2::timestamptz"
+    " WHERE token_hash = $1::bytea AND used_at IS NULL"
+    " RETURNING family_id)"
+    " INSERT INTO refresh_tokens"
+    "  (token_hash, family_id, scopes, issued_at, expires_at)"
+    " SELECT $3::bytea, used.family_id, $4::text[], $5::timestamptz,"
+    "  $6::timestamptz"
+    " FROM used"
+    " RETURNING family_id"};
+
+const Statement kRevoke = {
+    "revoke",
+    // Upsert keeping the later times, then notify every replica in the same
+    // transaction (PostgreSQL delivers it at commit, never before). Payload:
+    // "<kind> <revoked_at us> <expires_at us> <key>", the key last because it
+    // may contain spaces. NOTIFY payloads must be shorter than 8000 bytes; a
+    // longer one is sent empty and the listener re-reads recent rows instead.
+    "WITH up AS ("
+    " INSERT INTO revocations AS r (kind, key, revoked_at, expires_at)"
+    " VALUES ($1::smallint, $2, $3::timestamptz, $4::timestamptz)"
+    " ON CONFLICT (kind, key_hash) DO UPDATE SET"
+    "  revoked_at = GREATEST(r.revoked_at, EXCLUDED.revoked_at),"
+    "  expires_at = GREATEST(r.expires_at, EXCLUDED.expires_at),"
+    "  recorded_at = clock_timestamp()"
+    " RETURNING kind, key, revoked_at, expires_at),"
+    " payload AS ("
+    " SELECT kind::text"
+    "  || ' ' || " TOKEND_MICROS("revoked_at") "::text"
+    "  || ' ' || " TOKEND_MICROS("expires_at") "::text"
+    "  || ' ' || key AS p FROM up)"
+    " SELECT pg_notify('tokend_revocations',"
+    "  CASE WHEN octet_length(p) < 8000 THEN p ELSE '' END) FROM payload"};
+
+const Statement kDeclareRevocations = {
+    "declare_revocations",
+    "DECLARE tokend_revocations_cursor NO SCROLL CURSOR FOR"
+    " SELECT kind, key, " TOKEND_MICROS("revoked_at") ","
+    " " TOKEND_MICROS("expires_at") " FROM revocations"
+    " WHERE recorded_at > $1::timestamptz AND expires_at > $2::timestamptz"};
+
+const Statement kFetchRevocations = {
+    "fetch_revocations", "FETCH FORWARD 10000 FROM tokend_revocations_cursor"};
+
+const Statement kTransactionTime = {"transaction_time",
+                                    "SELECT " TOKEND_MICROS("now()")};
+
+const Statement kPurgeRevocations = {
+    "purge_revocations",
+    "DELETE FROM revocations WHERE (kind, key_hash) IN ("
+    " SELECT kind, key_hash FROM revocations"
+    " WHERE expires_at <= $1::timestamptz"
+    " LIMIT $2::integer FOR UPDATE SKIP LOCKED)"};
+
+const Statement kPurgeFamilies = {
+    "purge_families",
+    // The tokens are deleted explicitly (rather than only by the cascade) so
+    // that they can be counted.
+    "WITH doomed AS ("
+    " SELECT family_id FROM refresh_families"
+    " WHERE absolute_expires_at <= $1::timestamptz"
+    " LIMIT $2::integer FOR UPDATE SKIP LOCKED),"
+    " tokens AS (DELETE FROM refresh_tokens"
+    "  WHERE family_id IN (SELECT family_id FROM doomed) RETURNING 1),"
+    " families AS (DELETE FROM refresh_families"
+    "  WHERE family_id IN (SELECT family_id FROM doomed) RETURNING 1)"
+    " SELECT (SELECT count(*) FROM families), (SELECT count(*) FROM tokens)"};
+
+#undef TOKEND_MICROS
+
+absl::Span<const Statement* const> AllStatements() {
+  static const Statement* const kAll[] = {
+      &kSetStatementTimeout,
+      &kPing,
+      &kMigrationLock,
+      &kMigrationsTableExists,
+      &kCreateMigrationsTable,
+      &kCurrentSchemaVersion,
+      &kRecordMigration,
+      &kCreateFamily,
+      &kFindToken,
+      &kRotateToken,
+      &kRevoke,
+      &kDeclareRevocations,
+      &kFetchRevocations,
+      &kTransactionTime,
+      &kPurgeRevocations,
+      &kPurgeFamilies,
+  };
+  return kAll;
+}
+
+void PrepareAll(pqxx::connection_base& conn) {
+  for (const Statement* s : AllStatements()) conn.prepare(s->name, s->text);
+}
+
+}  // namespace tokend::store::postgres::sql

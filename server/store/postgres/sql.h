@@ -1,0 +1,70 @@
+#ifndef TOKEND_SERVER_STORE_POSTGRES_SQL_H_
+#define TOKEND_SERVER_STORE_POSTGRES_SQL_H_
+
+// Every SQL statement tokend runs, as named constants. Each is prepared once
+// per connection under its name (see PrepareAll), so a statement text is
+// parsed and planned by PostgreSQL once per connection, and no SQL is ever
+// assembled from request data. Migrations are the only other SQL; they live in
+// migrations/*.sql.
+//
+// Conventions: times go in as text in UTC with microseconds
+// ("2026-01-02 03:04:05.123456+00", see codec.h) and come out as bigint
+// microseconds since the Unix epoch; text arrays go in as array literals.
+
+#include "absl/types/span.h"
+
+namespace pqxx {
+class connection_base;
+}
+
+namespace tokend::store::postgres::sql {
+
+struct Statement {
+  const char* name;
+  const char* text;
+};
+
+// The notification channel of revocations (see PgRevocationFeed); kRevoke
+// names it literally.
+inline constexpr char kRevocationChannel[] = "tokend_revocations";
+
+// The advisory lock key that serializes Migrate() across processes: the
+// bytes "tokend" as an integer.
+inline constexpr long long kMigrationLockKey = 0x746F6B656E64LL;
+
+// Session settings.
+extern const Statement kSetStatementTimeout;  // $1 text milliseconds
+extern const Statement kPing;
+
+// Migrations.
+extern const Statement kMigrationLock;          // $1 lock key
+extern const Statement kMigrationsTableExists;  // -> bool
+extern const Statement kCreateMigrationsTable;
+extern const Statement kCurrentSchemaVersion;  // -> int
+extern const Statement kRecordMigration;       // $1 version, $2 name
+
+// Refresh tokens.
+extern const Statement kCreateFamily;  // family $1..$7, first token $8..$11
+extern const Statement kFindToken;     // $1 token hash
+extern const Statement
+    kRotateToken;  // $1 presented, $2 used_at, successor $3..$6
+
+// Revocations.
+extern const Statement
+    kRevoke;  // $1 kind, $2 key, $3 revoked_at, $4 expires_at
+extern const Statement kDeclareRevocations;  // $1 recorded after, $2 now
+extern const Statement kFetchRevocations;
+extern const Statement kTransactionTime;   // -> now() in microseconds
+extern const Statement kPurgeRevocations;  // $1 now, $2 batch -> deleted
+extern const Statement kPurgeFamilies;  // $1 now, $2 batch -> families, tokens
+
+// All of the above.
+absl::Span<const Statement* const> AllStatements();
+
+// Registers every statement with `conn` (libpqxx prepares each on the
+// server the first time it runs). Throws only what libpqxx throws.
+void PrepareAll(pqxx::connection_base& conn);
+
+}  // namespace tokend::store::postgres::sql
+
+#endif  // TOKEND_SERVER_STORE_POSTGRES_SQL_H_
