@@ -1,7 +1,9 @@
 #ifndef TOKEND_SERVER_SERVICE_REVOCATION_SET_H_
 #define TOKEND_SERVER_SERVICE_REVOCATION_SET_H_
 
+#include <array>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -12,6 +14,11 @@
 #include "store/records.h"
 
 namespace tokend::service {
+
+// Whether a token issued at `issued_at` is covered by a revocation of its
+// subject at `revoked_at`. Compared in whole seconds, because iat has whole
+// seconds: a token issued in the second of the revocation counts as before it.
+bool CoveredBySubjectRevocation(absl::Time issued_at, absl::Time revoked_at);
 
 // The in-memory view of every unexpired revocation, so that introspecting an
 // access token needs no database round trip. Filled at start-up from the

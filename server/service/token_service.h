@@ -13,6 +13,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "jwt/claims.h"
 #include "keys/key_ring.h"
 #include "service/policy.h"
 #include "service/revocation_set.h"
@@ -98,12 +99,13 @@ struct ServiceCounters {
 
 class TokenService {
  public:
-  // All pointers must outlive the service.
-  TokenService(ServiceOptions options, std::shared_ptr<const Policy> policy,
-               std::shared_ptr<const keys::KeyRing> key_ring,
-               store::RefreshTokenStore* refresh_tokens,
-               store::RevocationStore* revocations, RevocationSet* revocation_set,
-               const common::Clock* clock);
+  // All pointers must outlive the service. INVALID_ARGUMENT if the key
+  // ring's JWK Set cannot be built or options are not positive.
+  static absl::StatusOr<std::unique_ptr<TokenService>> New(
+      ServiceOptions options, std::shared_ptr<const Policy> policy,
+      std::shared_ptr<const keys::KeyRing> key_ring, store::RefreshTokenStore* refresh_tokens,
+      store::RevocationStore* revocations, RevocationSet* revocation_set,
+      const common::Clock* clock);
 
   // OK if the caller is in the policy and may call `rpc`, else
   // PERMISSION_DENIED. Checked before the request is looked at.
@@ -125,6 +127,10 @@ class TokenService {
   // The JWK Set of the key ring (computed once).
   const std::string& Jwks() const { return jwks_json_; }
 
+  // Refresh tokens are "tkdrt_" followed by 43 base64url characters (256
+  // random bits); the prefix lets secret scanners and operators recognise them.
+  static constexpr absl::string_view kRefreshTokenPrefix = "tkdrt_";
+
   // Whether introspecting or revoking `token` needs the database. When it
   // does not (an access token), the call is CPU-only and can be answered
   // without waiting for a connection.
@@ -133,7 +139,35 @@ class TokenService {
   const ServiceCounters& counters() const { return counters_; }
 
  private:
-  ...
+  TokenService() = default;
+
+  // How long any access token can live, and any token at all.
+  absl::Duration LongestAccessLifetime() const;
+  absl::Duration LongestTokenLifetime() const;
+
+  // Mints a signed access token for `claims` (jti, iat, nbf, exp filled in).
+  absl::StatusOr<std::string> SignAccessToken(jwt::Claims& claims, absl::Time now,
+                                              absl::Duration ttl) const;
+  absl::StatusOr<Introspection> IntrospectAccessToken(absl::string_view token) const;
+  absl::StatusOr<Introspection> IntrospectRefreshToken(const RequestContext& ctx,
+                                                       absl::string_view token);
+  absl::Status RevokeToken(const RequestContext& ctx, absl::string_view token);
+  // Durably revokes a refresh family: its refresh tokens and the access
+  // tokens issued with them.
+  absl::Status RevokeFamily(const store::RefreshFamily& family, absl::Time now,
+                            absl::Time deadline);
+  // Durably records `revocation`, then applies it to this replica at once.
+  absl::Status RecordRevocation(const store::Revocation& revocation, absl::Time deadline);
+
+  ServiceOptions options_;
+  std::shared_ptr<const Policy> policy_;
+  std::shared_ptr<const keys::KeyRing> key_ring_;
+  store::RefreshTokenStore* refresh_tokens_ = nullptr;
+  store::RevocationStore* revocations_ = nullptr;
+  RevocationSet* revocation_set_ = nullptr;
+  const common::Clock* clock_ = nullptr;
+  std::string jwks_json_;
+  ServiceCounters counters_;
 };
 
 }  // namespace tokend::service

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages tokend needs to build, test and run, when
+# they are missing. Idempotent; uses sudo when not root.
+set -euo pipefail
+
+packages=(
+  cmake ninja-build pkg-config g++ ccache openssl ca-certificates
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libabsl-dev libssl-dev libpqxx-dev libyaml-cpp-dev nlohmann-json3-dev
+  prometheus-cpp-dev libcivetweb-dev googletest libgtest-dev libgmock-dev
+  libbenchmark-dev postgresql-15 postgresql-client-15
+)
+if ! command -v npm >/dev/null 2>&1; then packages+=(npm); fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "installing: ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+# The postgresql package would start a system-wide cluster; tokend uses its own.
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

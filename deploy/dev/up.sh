@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# One command from a fresh Debian 12 machine to a running tokend:
+#   installs what is missing, builds (Release), starts a private PostgreSQL
+#   on 127.0.0.1:55432, makes dev certificates and an ES256 signing key,
+#   migrates, starts tokend on 127.0.0.1:8443 (ops on 127.0.0.1:9090), shows
+#   a tokenctl round trip, then keeps serving until Ctrl-C.
+# Options: --detach  leave tokend and PostgreSQL running in the background
+#                    (stop them with: bash deploy/dev/down.sh)
+# Everything it makes lives in .dev/ (certificates, key, config, logs) and in
+# the PostgreSQL data directory it prints.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+dev="$root/.dev"
+build="$root/build/release"
+detach=0
+[ "${1:-}" = "--detach" ] && detach=1
+
+bash "$root/deploy/dev/install-deps.sh"
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTOKEND_BUILD_TESTS=OFF >/dev/null
+cmake --build "$build" -j2 --target tokend tokenctl
+
+mkdir -p "$dev"
+source "$root/deploy/dev/pg.sh"
+pg_start "$dev" 55432
+pg_psql "$dev" 55432 -c "CREATE DATABASE tokend" >/dev/null 2>&1 || true
+
+bash "$root/deploy/dev/make-certs.sh" "$dev/certs"
+
+cat > "$dev/tokend.yaml" <<YAML
+listen: "127.0.0.1:8443"
+ops_listen: "127.0.0.1:9090"
+shutdown_grace: 10s
+tls:
+  cert_file: $dev/certs/server.crt
+  key_file: $dev/certs/server.key
+  client_ca_file: $dev/certs/ca.crt
+database:
+  dsn: "postgresql://postgres@127.0.0.1:55432/tokend"
+  pool_size: 8
+  migrate_on_start: false
+issuer: "https://tokend.dev.local"
+tokens:
+  access_ttl: 15m
+  refresh_idle_ttl: 720h
+  refresh_absolute_ttl: 2160h
+  leeway: 5s
+signing_keys:
+  - file: $dev/certs/signing-es256.pem
+    alg: ES256
+callers:
+  - id: "spiffe://tokend.dev/tokenctl"
+    rpcs: [Issue, Refresh, Introspect, Revoke, GetJwks]
+    issue_for_others: true
+    audiences: ["api://demo"]
+    scopes: ["demo:read", "demo:write"]
+    max_ttl: 1h
+YAML
+
+if [ -f "$dev/tokend.pid" ] && kill -0 "$(cat "$dev/tokend.pid")" 2>/dev/null; then
+  kill "$(cat "$dev/tokend.pid")"; sleep 1
+fi
+"$build/server/tokend" migrate --config "$dev/tokend.yaml"
+"$build/server/tokend" serve --config "$dev/tokend.yaml" 2>"$dev/tokend.log" &
+echo $! > "$dev/tokend.pid"
+for _ in $(seq 1 100); do
+  grep -q 'msg=serving' "$dev/tokend.log" && break
+  kill -0 "$(cat "$dev/tokend.pid")" 2>/dev/null || { cat "$dev/tokend.log"; exit 1; }
+  sleep 0.1
+done
+grep -q 'msg=serving' "$dev/tokend.log" || { cat "$dev/tokend.log"; exit 1; }
+
+export TOKEND_TARGET=127.0.0.1:8443 TOKEND_CA="$dev/certs/ca.crt" \
+       TOKEND_CERT="$dev/certs/tokenctl.crt" TOKEND_KEY="$dev/certs/tokenctl.key"
+ctl="$build/client/tokenctl"
+echo "== tokenctl issue --subject alice --audience api://demo --scope demo:read --refresh"
+issued=$("$ctl" issue --subject alice --audience api://demo --scope demo:read --refresh)
+echo "$issued"
+access=$(echo "$issued" | sed -n 's/.*"access_token": *"\([^"]*\)".*/\1/p')
+echo "== tokenctl introspect --token <access token>"
+"$ctl" introspect --token "$access"
+echo "== tokenctl revoke --token <access token>"
+"$ctl" revoke --token "$access"
+echo "== tokenctl introspect --token <access token>   (now inactive)"
+"$ctl" introspect --token "$access"
+echo "== tokenctl jwks"
+"$ctl" jwks
+
+cat <<MSG
+
+tokend is serving on 127.0.0.1:8443 (mutual TLS) and 127.0.0.1:9090 (ops).
+Use tokenctl with:
+  export TOKEND_TARGET=127.0.0.1:8443 TOKEND_CA=$dev/certs/ca.crt \\
+         TOKEND_CERT=$dev/certs/tokenctl.crt TOKEND_KEY=$dev/certs/tokenctl.key
+  $ctl issue --audience api://demo --scope demo:read
+Logs: $dev/tokend.log
+MSG
+if [ "$detach" -eq 1 ]; then
+  echo "Stop with: bash deploy/dev/down.sh"
+  exit 0
+fi
+echo "Ctrl-C stops tokend and its PostgreSQL."
+trap 'kill -TERM "$(cat "$dev/tokend.pid")" 2>/dev/null; wait; pg_stop "$dev"; rm -f "$dev/tokend.pid"' INT TERM
+tail -f "$dev/tokend.log" &
+wait "$(cat "$dev/tokend.pid")" || true

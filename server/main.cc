@@ -1,0 +1,324 @@
+// tokend: the only place that reads the command line and the configuration
+// and names concrete classes. Everything else receives interfaces.
+
+#include <signal.h>
+
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <grpcpp/ext/health_check_service_server_builder_option.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/work_queue.h"
+#include "config/config.h"
+#include "crypto/signature_algorithm.h"
+#include "keys/jwk.h"
+#include "keys/key_ring.h"
+#include "ops/metrics.h"
+#include "ops/ops_server.h"
+#include "rpc/interceptors.h"
+#include "rpc/server_credentials.h"
+#include "rpc/token_service_impl.h"
+#include "service/policy.h"
+#include "service/revocation_set.h"
+#include "service/token_service.h"
+#include "store/postgres/database.h"
+#include "store/postgres/migrations.h"
+#include "store/postgres/refresh_token_store.h"
+#include "store/postgres/revocation_store.h"
+
+#ifndef TOKEND_VERSION
+#define TOKEND_VERSION "dev"
+#endif
+
+namespace tokend {
+namespace {
+
+using common::Log;
+using common::LogLevel;
+
+// Start-up failures: one clear line on stderr, then a non-zero exit.
+int Fail(const absl::Status& status) {
+  std::fprintf(stderr, "tokend: %s\n", std::string(status.message()).c_str());
+  return 1;
+}
+
+int Usage() {
+  std::fprintf(stderr,
+               "usage: tokend [serve|migrate] --config FILE\n"
+               "       tokend version\n");
+  return 2;
+}
+
+absl::StatusOr<std::unique_ptr<store::postgres::Database>> OpenDatabase(
+    const config::Config& config) {
+  return store::postgres::Database::Open(
+      store::postgres::DatabaseOptions{.dsn = config.database.dsn,
+                                       .pool_size = config.database.pool_size,
+                                       .connect_timeout = config.database.connect_timeout});
+}
+
+// The schema version, retrying for a while: when tokend and PostgreSQL start
+// together (a fresh cluster, a pod restart) the database may lag a few seconds.
+absl::StatusOr<int> SchemaVersionWithRetry(store::postgres::Database& db) {
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
+  while (true) {
+    absl::StatusOr<int> version = store::postgres::CurrentSchemaVersion(db);
+    if (version.ok() || version.status().code() != absl::StatusCode::kUnavailable ||
+        absl::Now() >= give_up) {
+      return version;
+    }
+    Log(LogLevel::kWarning, "database not reachable yet; retrying",
+        {{"error", version.status().message()}});
+    absl::SleepFor(absl::Seconds(1));
+  }
+}
+
+int RunMigrate(const config::Config& config) {
+  absl::StatusOr<std::unique_ptr<store::postgres::Database>> db = OpenDatabase(config);
+  if (!db.ok()) return Fail(db.status());
+  absl::StatusOr<int> before = SchemaVersionWithRetry(**db);
+  if (!before.ok()) return Fail(before.status());
+  if (absl::Status s = store::postgres::Migrate(**db); !s.ok()) return Fail(s);
+  Log(LogLevel::kInfo, "database migrated",
+      {{"from_version", absl::StrCat(*before)},
+       {"to_version", absl::StrCat(store::postgres::kSchemaVersion)}});
+  return 0;
+}
+
+absl::StatusOr<std::shared_ptr<const keys::KeyRing>> LoadKeyRing(const config::Config& config) {
+  std::vector<keys::Key> ring_keys;
+  for (size_t i = 0; i < config.signing_keys.size(); ++i) {
+    const config::SigningKeyConfig& entry = config.signing_keys[i];
+    std::optional<crypto::Algorithm> alg = crypto::AlgorithmFromName(entry.alg);
+    if (!alg.has_value()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("signing_keys[", i, "].alg: unknown algorithm \"", entry.alg, "\""));
+    }
+    // Only the first key signs; the others may be public keys, kept to verify.
+    absl::StatusOr<keys::Key> key =
+        keys::LoadKeyFile(entry.file, *alg, entry.kid, /*allow_public_only=*/i > 0);
+    if (!key.ok()) return key.status();
+    ring_keys.push_back(*std::move(key));
+  }
+  return keys::KeyRing::New(std::move(ring_keys));
+}
+
+sigset_t ShutdownSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  return signals;
+}
+
+int RunServe(const config::Config& config) {
+  common::RealClock clock;
+
+  absl::StatusOr<std::shared_ptr<const keys::KeyRing>> key_ring = LoadKeyRing(config);
+  if (!key_ring.ok()) return Fail(key_ring.status());
+  absl::StatusOr<std::shared_ptr<const service::Policy>> policy =
+      service::Policy::New(config.callers);
+  if (!policy.ok()) return Fail(policy.status());
+  const rpc::TlsFiles tls_files{.cert_file = config.tls.cert_file,
+                                .key_file = config.tls.key_file,
+                                .client_ca_file = config.tls.client_ca_file,
+                                .reload_interval = config.tls.reload_interval};
+  if (absl::Status s = rpc::CheckTlsFiles(tls_files); !s.ok()) return Fail(s);
+
+  absl::StatusOr<std::unique_ptr<store::postgres::Database>> db = OpenDatabase(config);
+  if (!db.ok()) return Fail(db.status());
+  absl::StatusOr<int> schema = SchemaVersionWithRetry(**db);
+  if (!schema.ok()) return Fail(schema.status());
+  if (*schema < store::postgres::kSchemaVersion) {
+    if (!config.database.migrate_on_start) {
+      return Fail(absl::FailedPreconditionError(absl::StrCat(
+          "database schema is at version ", *schema, " but this binary needs version ",
+          store::postgres::kSchemaVersion,
+          ": run `tokend migrate` or set database.migrate_on_start")));
+    }
+    if (absl::Status s = store::postgres::Migrate(**db); !s.ok()) return Fail(s);
+  }
+
+  store::postgres::PgRefreshTokenStore refresh_tokens(db->get());
+  store::postgres::PgRevocationStore revocations(db->get());
+  service::RevocationSet revocation_set;
+  const absl::Time load_start = absl::Now();
+  if (absl::Status s = revocations.ForEachUnexpired(
+          clock.Now(), [&](const store::Revocation& r) { revocation_set.Add(r); });
+      !s.ok()) {
+    return Fail(s);
+  }
+  Log(LogLevel::kInfo, "revocations loaded",
+      {{"count", absl::StrCat(revocation_set.size())},
+       {"seconds", absl::StrCat(absl::ToDoubleSeconds(absl::Now() - load_start))}});
+  store::postgres::PgRevocationFeed feed(
+      store::postgres::DatabaseOptions{.dsn = config.database.dsn,
+                                       .pool_size = 1,
+                                       .connect_timeout = config.database.connect_timeout},
+      &revocations, config.revocation_resync_interval, &clock);
+  feed.Start([&revocation_set](const store::Revocation& r) { revocation_set.Add(r); });
+
+  absl::StatusOr<std::unique_ptr<service::TokenService>> token_service =
+      service::TokenService::New(
+          service::ServiceOptions{.issuer = config.issuer,
+                                  .access_ttl = config.tokens.access_ttl,
+                                  .refresh_idle_ttl = config.tokens.refresh_idle_ttl,
+                                  .refresh_absolute_ttl = config.tokens.refresh_absolute_ttl,
+                                  .leeway = config.tokens.leeway},
+          *policy, *key_ring, &refresh_tokens, &revocations, &revocation_set, &clock);
+  if (!token_service.ok()) return Fail(token_service.status());
+
+  // One worker per pooled connection: database calls beyond that wait in a
+  // bounded backlog, so PostgreSQL never sees more than pool_size sessions.
+  const size_t pool_size = static_cast<size_t>(config.database.pool_size);
+  common::WorkQueue database_work(pool_size, pool_size * 128);
+
+  ops::Metrics metrics;
+  for (absl::Status s : {
+           metrics.AddGauge("tokend_revocations", "Revocations held in memory",
+                            [&] { return static_cast<double>(revocation_set.size()); }),
+           metrics.AddCounter("tokend_refresh_reuse_detected_total",
+                              "Refresh tokens redeemed twice; each revoked its family",
+                              [&] {
+                                return static_cast<double>(
+                                    (*token_service)->counters().refresh_reuse_detected.load());
+                              }),
+           metrics.AddGauge("tokend_db_pool_connections_in_use", "Pooled connections in use",
+                            [&] { return static_cast<double>((*db)->stats().in_use); }),
+           metrics.AddGauge("tokend_db_pool_size", "Pooled connections at most",
+                            [&] { return static_cast<double>((*db)->stats().size); }),
+           metrics.AddGauge("tokend_db_queue_backlog", "Database calls waiting for a worker",
+                            [&] { return static_cast<double>(database_work.backlog()); }),
+       }) {
+    if (!s.ok()) return Fail(s);
+  }
+
+  rpc::TokenServiceImpl api(token_service->get(), &database_work);
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  int api_port = 0;
+  builder.AddListeningPort(config.listen, rpc::MakeServerCredentials(tls_files), &api_port);
+  builder.RegisterService(&api);
+  // Requests over 64 KiB are refused by gRPC with RESOURCE_EXHAUSTED.
+  builder.SetMaxReceiveMessageSize(64 * 1024);
+  // Let clients keep idle connections alive with pings (every 10 s at most).
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.experimental().SetInterceptorCreators(rpc::MakeServerInterceptors(&metrics));
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || api_port == 0) {
+    return Fail(absl::UnavailableError(
+        absl::StrCat("listen: cannot serve on \"", config.listen, "\"")));
+  }
+  grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
+  health->SetServingStatus(true);
+
+  std::atomic<bool> draining{false};
+  std::unique_ptr<ops::OpsServer> ops_server;
+  if (!config.ops_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<ops::OpsServer>> started = ops::OpsServer::Start(
+        config.ops_listen,
+        ops::OpsHandlers{
+            .ready =
+                [&]() -> absl::Status {
+              if (draining.load()) return absl::UnavailableError("draining");
+              return (*db)->Ping(absl::Now() + absl::Seconds(2));
+            },
+            .jwks_json = [&] { return (*token_service)->Jwks(); },
+            .metrics = &metrics});
+    if (!started.ok()) return Fail(started.status());
+    ops_server = *std::move(started);
+  }
+  Log(LogLevel::kInfo, "serving",
+      {{"version", TOKEND_VERSION},
+       {"api_port", absl::StrCat(api_port)},
+       {"ops_port", absl::StrCat(ops_server ? ops_server->port() : 0)},
+       {"primary_kid", (*key_ring)->primary().kid}});
+
+  // Housekeeping: forget expired revocations in memory every minute, purge
+  // expired rows every ten minutes (any replica may; the work is idempotent).
+  absl::Notification stop_housekeeping;
+  std::thread housekeeping([&] {
+    int ticks = 0;
+    while (!stop_housekeeping.WaitForNotificationWithTimeout(absl::Minutes(1))) {
+      revocation_set.ForgetExpired(clock.Now());
+      if (++ticks % 10 == 0) {
+        absl::StatusOr<int64_t> purged = revocations.PurgeExpired(clock.Now());
+        if (!purged.ok()) {
+          Log(LogLevel::kWarning, "purge failed", {{"error", purged.status().message()}});
+        }
+      }
+    }
+  });
+
+  sigset_t signals = ShutdownSignals();
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  Log(LogLevel::kInfo, "draining", {{"signal", strsignal(signal_number)}});
+  draining.store(true);
+  health->SetServingStatus(false);
+  server->Shutdown(absl::ToChronoTime(absl::Now() + config.shutdown_grace));
+  server->Wait();
+  stop_housekeeping.Notify();
+  housekeeping.join();
+  feed.Stop();
+  if (ops_server) ops_server->Stop();
+  Log(LogLevel::kInfo, "stopped");
+  return 0;
+}
+
+int Main(int argc, char** argv) {
+  // Shutdown signals are taken by sigwait in RunServe; block them before any
+  // thread starts so that every thread inherits the mask.
+  sigset_t signals = ShutdownSignals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  std::string command = "serve";
+  std::string config_path;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--config" && i + 1 < argc) {
+      config_path = argv[++i];
+    } else if (arg.rfind("--config=", 0) == 0) {
+      config_path = arg.substr(std::strlen("--config="));
+    } else if (arg == "serve" || arg == "migrate" || arg == "version") {
+      command = arg;
+    } else if (arg == "--version") {
+      command = "version";
+    } else {
+      std::fprintf(stderr, "tokend: unknown argument \"%s\"\n", arg.c_str());
+      return Usage();
+    }
+  }
+  if (command == "version") {
+    std::printf("tokend %s\n", TOKEND_VERSION);
+    return 0;
+  }
+  if (config_path.empty()) {
+    std::fprintf(stderr, "tokend: --config FILE is required\n");
+    return Usage();
+  }
+  absl::StatusOr<config::Config> config = config::LoadConfig(config_path);
+  if (!config.ok()) return Fail(config.status());
+  common::SetMinLogLevel(config->log_level);
+  if (command == "migrate") return RunMigrate(*config);
+  return RunServe(*config);
+}
+
+}  // namespace
+}  // namespace tokend
+
+int main(int argc, char** argv) { return tokend::Main(argc, argv); }

@@ -1,0 +1,100 @@
+#include "rpc/interceptors.h"
+
+#include <string>
+
+#include <grpcpp/support/interceptor.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
+namespace tokend::rpc {
+namespace {
+
+constexpr absl::string_view kOwnServicePrefix = "/tokend.v1.TokenService/";
+
+class CallInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  CallInterceptor(grpc::experimental::ServerRpcInfo* info, ops::Metrics* metrics)
+      : method_(info->method()), metrics_(metrics), start_(absl::Now()) {}
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
+      grpc::Status status = methods->GetSendStatus();
+      if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED &&
+          status.error_message().empty() && absl::StartsWith(method_, kOwnServicePrefix)) {
+        // Our handlers never answer UNIMPLEMENTED: this is a request that
+        // failed to parse before any handler ran.
+        status = grpc::Status(
+            grpc::StatusCode::INVALID_ARGUMENT,
+            absl::StrCat("request: not a valid ",
+                         method_.substr(kOwnServicePrefix.size()), " request message"));
+        methods->ModifySendStatus(status);
+      }
+      if (metrics_ != nullptr) {
+        metrics_->RecordRpc(ShortMethod(), StatusCodeName(status.error_code()),
+                            absl::Now() - start_);
+      }
+    }
+    methods->Proceed();
+  }
+
+ private:
+  absl::string_view ShortMethod() const {
+    absl::string_view m = method_;
+    size_t slash = m.rfind('/');
+    return slash == absl::string_view::npos ? m : m.substr(slash + 1);
+  }
+
+  std::string method_;
+  ops::Metrics* metrics_;
+  absl::Time start_;
+};
+
+class CallInterceptorFactory final
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit CallInterceptorFactory(ops::Metrics* metrics) : metrics_(metrics) {}
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    return new CallInterceptor(info, metrics_);
+  }
+
+ private:
+  ops::Metrics* metrics_;
+};
+
+}  // namespace
+
+std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+MakeServerInterceptors(ops::Metrics* metrics) {
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> out;
+  out.push_back(std::make_unique<CallInterceptorFactory>(metrics));
+  return out;
+}
+
+const char* StatusCodeName(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK: return "OK";
+    case grpc::StatusCode::CANCELLED: return "CANCELLED";
+    case grpc::StatusCode::UNKNOWN: return "UNKNOWN";
+    case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
+    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::NOT_FOUND: return "NOT_FOUND";
+    case grpc::StatusCode::ALREADY_EXISTS: return "ALREADY_EXISTS";
+    case grpc::StatusCode::PERMISSION_DENIED: return "PERMISSION_DENIED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
+    case grpc::StatusCode::ABORTED: return "ABORTED";
+    case grpc::StatusCode::OUT_OF_RANGE: return "OUT_OF_RANGE";
+    case grpc::StatusCode::UNIMPLEMENTED: return "UNIMPLEMENTED";
+    case grpc::StatusCode::INTERNAL: return "INTERNAL";
+    case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
+    case grpc::StatusCode::DATA_LOSS: return "DATA_LOSS";
+    case grpc::StatusCode::UNAUTHENTICATED: return "UNAUTHENTICATED";
+    default: return "UNKNOWN";
+  }
+}
+
+}  // namespace tokend::rpc

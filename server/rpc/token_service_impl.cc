@@ -1,0 +1,151 @@
+#include "rpc/token_service_impl.h"
+
+#include <chrono>
+#include <utility>
+
+#include "rpc/caller_identity.h"
+#include "rpc/proto_conversion.h"
+#include "rpc/status_mapping.h"
+
+namespace tokend::rpc {
+namespace {
+
+using service::RequestContext;
+using service::Rpc;
+
+RequestContext MakeRequestContext(grpc::CallbackServerContext* context) {
+  RequestContext ctx;
+  std::shared_ptr<const grpc::AuthContext> auth = context->auth_context();
+  if (auth != nullptr) ctx.caller_id = CallerIdentity(*auth);
+  const auto deadline = context->deadline();
+  const absl::Time cap = absl::Now() + TokenServiceImpl::kMaxDatabaseWait;
+  ctx.deadline = deadline == std::chrono::system_clock::time_point::max()
+                     ? cap
+                     : std::min(cap, absl::FromChrono(deadline));
+  return ctx;
+}
+
+// Finishes at once; for the checks that happen before any work.
+grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
+                                    const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+}  // namespace
+
+TokenServiceImpl::TokenServiceImpl(service::TokenService* service,
+                                   common::WorkQueue* database_work)
+    : service_(service), database_work_(database_work) {}
+
+void TokenServiceImpl::RunOnDatabaseQueue(grpc::ServerUnaryReactor* reactor,
+                                          absl::Time deadline,
+                                          std::function<grpc::Status()> work) {
+  auto task = [reactor, deadline, work = std::move(work)] {
+    if (absl::Now() >= deadline) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                                   "deadline exceeded while waiting for the database"));
+      return;
+    }
+    reactor->Finish(work());
+  };
+  if (!database_work_->TrySubmit(std::move(task))) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                 "server busy: too many calls waiting for the database"));
+  }
+}
+
+grpc::ServerUnaryReactor* TokenServiceImpl::Issue(grpc::CallbackServerContext* context,
+                                                  const v1::IssueRequest* request,
+                                                  v1::IssueResponse* response) {
+  RequestContext ctx = MakeRequestContext(context);
+  if (absl::Status s = service_->Authorize(ctx, Rpc::kIssue); !s.ok()) {
+    return FinishNow(context, s);
+  }
+  absl::StatusOr<service::IssueParams> params = FromProto(*request);
+  if (!params.ok()) return FinishNow(context, params.status());
+  auto work = [this, ctx, params = *std::move(params), response]() -> grpc::Status {
+    absl::StatusOr<service::IssuedTokens> issued = service_->Issue(ctx, params);
+    if (!issued.ok()) return ToGrpcStatus(issued.status());
+    ToProto(*issued, response);
+    return grpc::Status::OK;
+  };
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (request->include_refresh_token()) {
+    RunOnDatabaseQueue(reactor, ctx.deadline, std::move(work));
+  } else {
+    reactor->Finish(work());
+  }
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* TokenServiceImpl::Refresh(grpc::CallbackServerContext* context,
+                                                    const v1::RefreshRequest* request,
+                                                    v1::RefreshResponse* response) {
+  RequestContext ctx = MakeRequestContext(context);
+  if (absl::Status s = service_->Authorize(ctx, Rpc::kRefresh); !s.ok()) {
+    return FinishNow(context, s);
+  }
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  RunOnDatabaseQueue(reactor, ctx.deadline,
+                     [this, ctx, params = FromProto(*request), response]() -> grpc::Status {
+                       absl::StatusOr<service::IssuedTokens> issued =
+                           service_->Refresh(ctx, params);
+                       if (!issued.ok()) return ToGrpcStatus(issued.status());
+                       ToProto(*issued, response);
+                       return grpc::Status::OK;
+                     });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* TokenServiceImpl::Introspect(grpc::CallbackServerContext* context,
+                                                       const v1::IntrospectRequest* request,
+                                                       v1::IntrospectResponse* response) {
+  RequestContext ctx = MakeRequestContext(context);
+  if (absl::Status s = service_->Authorize(ctx, Rpc::kIntrospect); !s.ok()) {
+    return FinishNow(context, s);
+  }
+  auto work = [this, ctx, request, response]() -> grpc::Status {
+    absl::StatusOr<service::Introspection> result =
+        service_->Introspect(ctx, request->token(), FromProto(request->token_type_hint()));
+    if (!result.ok()) return ToGrpcStatus(result.status());
+    ToProto(*result, response);
+    return grpc::Status::OK;
+  };
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (service::TokenService::NeedsDatabase(request->token())) {
+    RunOnDatabaseQueue(reactor, ctx.deadline, std::move(work));
+  } else {
+    reactor->Finish(work());
+  }
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* TokenServiceImpl::Revoke(grpc::CallbackServerContext* context,
+                                                   const v1::RevokeRequest* request,
+                                                   v1::RevokeResponse* response) {
+  RequestContext ctx = MakeRequestContext(context);
+  if (absl::Status s = service_->Authorize(ctx, Rpc::kRevoke); !s.ok()) {
+    return FinishNow(context, s);
+  }
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  RunOnDatabaseQueue(reactor, ctx.deadline,
+                     [this, ctx, params = FromProto(*request)]() -> grpc::Status {
+                       return ToGrpcStatus(service_->Revoke(ctx, params));
+                     });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* TokenServiceImpl::GetJwks(grpc::CallbackServerContext* context,
+                                                    const v1::GetJwksRequest* /*request*/,
+                                                    v1::GetJwksResponse* response) {
+  RequestContext ctx = MakeRequestContext(context);
+  if (absl::Status s = service_->Authorize(ctx, Rpc::kGetJwks); !s.ok()) {
+    return FinishNow(context, s);
+  }
+  response->set_jwks_json(service_->Jwks());
+  return FinishNow(context, absl::OkStatus());
+}
+
+}  // namespace tokend::rpc

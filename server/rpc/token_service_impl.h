@@ -1,0 +1,56 @@
+#ifndef TOKEND_SERVER_RPC_TOKEN_SERVICE_IMPL_H_
+#define TOKEND_SERVER_RPC_TOKEN_SERVICE_IMPL_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/time/time.h"
+#include "common/work_queue.h"
+#include "service/token_service.h"
+#include "tokend/v1/token_service.grpc.pb.h"
+
+namespace tokend::rpc {
+
+// The gRPC face of service::TokenService, on the callback API. Calls that
+// only need the CPU (Issue without a refresh token, Introspect of an access
+// token, GetJwks) are answered on gRPC's thread at once; calls that wait for
+// PostgreSQL run on `database_work`, whose fixed threads and bounded backlog
+// cap the load on the database (a full backlog answers UNAVAILABLE).
+class TokenServiceImpl final : public v1::TokenService::CallbackService {
+ public:
+  // Neither pointer is owned; both must outlive the gRPC server.
+  TokenServiceImpl(service::TokenService* service, common::WorkQueue* database_work);
+
+  // Longest a call may wait for the database when its caller set no deadline
+  // (or a longer one): a stuck database must not pin threads forever.
+  static constexpr absl::Duration kMaxDatabaseWait = absl::Seconds(15);
+
+  grpc::ServerUnaryReactor* Issue(grpc::CallbackServerContext* context,
+                                  const v1::IssueRequest* request,
+                                  v1::IssueResponse* response) override;
+  grpc::ServerUnaryReactor* Refresh(grpc::CallbackServerContext* context,
+                                    const v1::RefreshRequest* request,
+                                    v1::RefreshResponse* response) override;
+  grpc::ServerUnaryReactor* Introspect(grpc::CallbackServerContext* context,
+                                       const v1::IntrospectRequest* request,
+                                       v1::IntrospectResponse* response) override;
+  grpc::ServerUnaryReactor* Revoke(grpc::CallbackServerContext* context,
+                                   const v1::RevokeRequest* request,
+                                   v1::RevokeResponse* response) override;
+  grpc::ServerUnaryReactor* GetJwks(grpc::CallbackServerContext* context,
+                                    const v1::GetJwksRequest* request,
+                                    v1::GetJwksResponse* response) override;
+
+ private:
+  // Runs `work` on the database queue; finishes `reactor` with its status.
+  // Answers UNAVAILABLE when the queue is full and DEADLINE_EXCEEDED when the
+  // deadline passed while the call waited in it, without running `work`.
+  void RunOnDatabaseQueue(grpc::ServerUnaryReactor* reactor, absl::Time deadline,
+                          std::function<grpc::Status()> work);
+
+  service::TokenService* service_;
+  common::WorkQueue* database_work_;
+};
+
+}  // namespace tokend::rpc
+
+#endif  // TOKEND_SERVER_RPC_TOKEN_SERVICE_IMPL_H_

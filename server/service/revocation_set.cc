@@ -1,0 +1,104 @@
+#include "service/revocation_set.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "absl/time/time.h"
+#include "crypto/base64url.h"
+#include "crypto/hash.h"
+
+namespace tokend::service {
+namespace {
+
+int64_t UnixSeconds(absl::Time t) { return absl::ToUnixSeconds(t); }
+
+}  // namespace
+
+bool CoveredBySubjectRevocation(absl::Time issued_at, absl::Time revoked_at) {
+  return absl::ToUnixSeconds(issued_at) <= absl::ToUnixSeconds(revoked_at);
+}
+
+RevocationSet::CompactKey RevocationSet::Compact(absl::string_view key) {
+  CompactKey compact{};
+  std::string decoded;
+  if (key.size() == 22 && crypto::Base64UrlDecode(key, &decoded) &&
+      decoded.size() == compact.size()) {
+    std::memcpy(compact.data(), decoded.data(), compact.size());
+    return compact;
+  }
+  std::string digest = crypto::Sha256(key);
+  std::memcpy(compact.data(), digest.data(), compact.size());
+  return compact;
+}
+
+void RevocationSet::Add(const store::Revocation& revocation) {
+  using Kind = store::Revocation::Kind;
+  switch (revocation.kind) {
+    case Kind::kToken:
+    case Kind::kFamily: {
+      CompactKey key = Compact(revocation.key);
+      int64_t expires = UnixSeconds(revocation.expires_at);
+      absl::MutexLock lock(&mu_);
+      auto& map = revocation.kind == Kind::kToken ? tokens_ : families_;
+      auto [it, inserted] = map.try_emplace(key, expires);
+      if (!inserted) it->second = std::max(it->second, expires);
+      return;
+    }
+    case Kind::kSubject: {
+      absl::MutexLock lock(&mu_);
+      auto [it, inserted] = subjects_.try_emplace(
+          revocation.key, SubjectRevocation{revocation.revoked_at, revocation.expires_at});
+      if (!inserted) {
+        it->second.revoked_at = std::max(it->second.revoked_at, revocation.revoked_at);
+        it->second.expires_at = std::max(it->second.expires_at, revocation.expires_at);
+      }
+      return;
+    }
+  }
+}
+
+bool RevocationSet::IsAccessTokenRevoked(absl::string_view jti, absl::string_view session_id,
+                                         absl::string_view subject,
+                                         absl::Time issued_at) const {
+  CompactKey jti_key = Compact(jti);
+  CompactKey family_key{};
+  if (!session_id.empty()) family_key = Compact(session_id);
+  absl::ReaderMutexLock lock(&mu_);
+  if (tokens_.contains(jti_key)) return true;
+  if (!session_id.empty() && families_.contains(family_key)) return true;
+  if (!subjects_.empty()) {
+    auto it = subjects_.find(subject);
+    if (it != subjects_.end() && CoveredBySubjectRevocation(issued_at, it->second.revoked_at)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool RevocationSet::IsFamilyRevoked(absl::string_view family_id) const {
+  CompactKey key = Compact(family_id);
+  absl::ReaderMutexLock lock(&mu_);
+  return families_.contains(key);
+}
+
+std::optional<absl::Time> RevocationSet::SubjectRevokedAt(absl::string_view subject) const {
+  absl::ReaderMutexLock lock(&mu_);
+  auto it = subjects_.find(subject);
+  if (it == subjects_.end()) return std::nullopt;
+  return it->second.revoked_at;
+}
+
+void RevocationSet::ForgetExpired(absl::Time now) {
+  int64_t now_seconds = UnixSeconds(now);
+  absl::MutexLock lock(&mu_);
+  absl::erase_if(tokens_, [&](const auto& entry) { return entry.second <= now_seconds; });
+  absl::erase_if(families_, [&](const auto& entry) { return entry.second <= now_seconds; });
+  absl::erase_if(subjects_, [&](const auto& entry) { return entry.second.expires_at <= now; });
+}
+
+size_t RevocationSet::size() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return tokens_.size() + families_.size() + subjects_.size();
+}
+
+}  // namespace tokend::service
