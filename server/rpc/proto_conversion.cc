@@ -1,5 +1,6 @@
 #include "rpc/proto_conversion.h"
 
+#include <cmath>
 #include <string>
 
 #include <google/protobuf/util/json_util.h>
@@ -28,6 +29,29 @@ void IssuedToProto(const service::IssuedTokens& issued, Response* response) {
     *response->mutable_refresh_expires_at() = ToTimestamp(issued.refresh_expires_at);
   }
   for (const std::string& scope : issued.scopes) response->add_scopes(scope);
+}
+
+// Whether `value` has a JSON form: protobuf's printer would otherwise quietly
+// write NaN and infinity as strings and drop values with no kind.
+bool HasJsonForm(const google::protobuf::Value& value) {
+  switch (value.kind_case()) {
+    case google::protobuf::Value::kNumberValue:
+      return std::isfinite(value.number_value());
+    case google::protobuf::Value::kStructValue:
+      for (const auto& [name, field] : value.struct_value().fields()) {
+        if (!HasJsonForm(field)) return false;
+      }
+      return true;
+    case google::protobuf::Value::kListValue:
+      for (const google::protobuf::Value& item : value.list_value().values()) {
+        if (!HasJsonForm(item)) return false;
+      }
+      return true;
+    case google::protobuf::Value::KIND_NOT_SET:
+      return false;
+    default:
+      return true;
+  }
 }
 
 v1::TokenType ToProto(service::TokenType type) {
@@ -65,7 +89,10 @@ absl::StatusOr<service::IssueParams> FromProto(const v1::IssueRequest& request) 
   }
   if (request.has_claims() && request.claims().fields_size() > 0) {
     std::string json;
-    if (!google::protobuf::util::MessageToJsonString(request.claims(), &json).ok()) {
+    google::protobuf::Value claims;
+    *claims.mutable_struct_value() = request.claims();
+    if (!HasJsonForm(claims) ||
+        !google::protobuf::util::MessageToJsonString(request.claims(), &json).ok()) {
       return absl::InvalidArgumentError(
           "claims: not representable as JSON (NaN, infinity or a value with no kind)");
     }
