@@ -19,6 +19,7 @@ if [ ! -x "$tools/node_modules/.bin/buf" ]; then
 fi
 export TOKEND_BUF="$tools/node_modules/.bin/buf"
 
-cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DTOKEND_BUF="$TOKEND_BUF" >/dev/null
 cmake --build "$build" -j2
 ctest --test-dir "$build" --output-on-failure -j2 --timeout 900 "$@"
