@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "store/postgres/connection_pool.h"
@@ -39,26 +40,40 @@ absl::StatusOr<std::string> EffectiveDsn(const DatabaseOptions& options) {
   if (error != nullptr) PQfreemem(error);
   if (parsed == nullptr)
     return absl::InvalidArgumentError("database.dsn is malformed");
-  bool has_timeout = false;
+  absl::flat_hash_set<std::string> given;
   for (PQconninfoOption* o = parsed; o->keyword != nullptr; ++o) {
-    if (absl::string_view(o->keyword) == "connect_timeout" &&
-        o->val != nullptr && o->val[0] != '\0') {
-      has_timeout = true;
-    }
+    if (o->val != nullptr && o->val[0] != '\0') given.insert(o->keyword);
   }
   PQconninfoFree(parsed);
-  if (has_timeout) return options.dsn;
 
   const int64_t seconds =
       std::max(kMinConnectTimeoutSeconds,
                absl::ToInt64Seconds(
                    absl::Ceil(options.connect_timeout, absl::Seconds(1))));
-  if (IsUri(options.dsn)) {
-    const char* separator =
-        options.dsn.find('?') == std::string::npos ? "?" : "&";
-    return absl::StrCat(options.dsn, separator, "connect_timeout=", seconds);
+  // Defaults for what the DSN leaves unset. Keepalives and tcp_user_timeout
+  // make a vanished database host (not just a stopped server) fail calls in
+  // seconds rather than after the kernel's retransmission timeout of ~15
+  // minutes; application_name shows tokend in pg_stat_activity.
+  const std::pair<const char*, std::string> defaults[] = {
+      {"connect_timeout", absl::StrCat(seconds)},
+      {"keepalives_idle", "10"},
+      {"keepalives_interval", "5"},
+      {"keepalives_count", "3"},
+      {"tcp_user_timeout", "15000"},
+      {"application_name", "tokend"},
+  };
+  std::string dsn = options.dsn;
+  bool uri_has_query = dsn.find('?') != std::string::npos;
+  for (const auto& [keyword, value] : defaults) {
+    if (given.contains(keyword)) continue;
+    if (IsUri(dsn)) {
+      absl::StrAppend(&dsn, uri_has_query ? "&" : "?", keyword, "=", value);
+      uri_has_query = true;
+    } else {
+      absl::StrAppend(&dsn, " ", keyword, "=", value);
+    }
   }
-  return absl::StrCat(options.dsn, " connect_timeout=", seconds);
+  return dsn;
 }
 
 Database::Database(std::string dsn, std::unique_ptr<ConnectionPool> pool)

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/time/clock.h"
+#include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "store/postgres/database.h"
 
@@ -15,33 +16,38 @@ TEST(EffectiveDsn, AppendsConnectTimeoutToKeyValueDsn) {
   options.connect_timeout = absl::Milliseconds(3500);
   auto dsn = EffectiveDsn(options);
   ASSERT_TRUE(dsn.ok()) << dsn.status();
-  EXPECT_EQ(*dsn, "host=db.example.org dbname=tokend connect_timeout=4");
+  EXPECT_EQ(*dsn, "host=db.example.org dbname=tokend connect_timeout=4"
+            " keepalives_idle=10 keepalives_interval=5 keepalives_count=3 tcp_user_timeout=15000 application_name=tokend");
 }
 
 TEST(EffectiveDsn, AppendsConnectTimeoutToUriDsn) {
   DatabaseOptions options;
   options.dsn = "postgresql://tokend@127.0.0.1:5432/tokend";
   EXPECT_EQ(*EffectiveDsn(options),
-            "postgresql://tokend@127.0.0.1:5432/tokend?connect_timeout=5");
+            "postgresql://tokend@127.0.0.1:5432/tokend?connect_timeout=5"
+            "&keepalives_idle=10&keepalives_interval=5&keepalives_count=3&tcp_user_timeout=15000&application_name=tokend");
   options.dsn = "postgresql://tokend@127.0.0.1/tokend?sslmode=require";
   EXPECT_EQ(
       *EffectiveDsn(options),
-      "postgresql://tokend@127.0.0.1/tokend?sslmode=require&connect_timeout=5");
+      "postgresql://tokend@127.0.0.1/tokend?sslmode=require&connect_timeout=5"
+          "&keepalives_idle=10&keepalives_interval=5&keepalives_count=3&tcp_user_timeout=15000&application_name=tokend");
 }
 
 TEST(EffectiveDsn, RoundsUpToLibpqsTwoSecondMinimum) {
   DatabaseOptions options;
   options.dsn = "host=h";
   options.connect_timeout = absl::Milliseconds(100);
-  EXPECT_EQ(*EffectiveDsn(options), "host=h connect_timeout=2");
+  EXPECT_TRUE(absl::StartsWith(*EffectiveDsn(options), "host=h connect_timeout=2 "));
 }
 
 TEST(EffectiveDsn, KeepsAConnectTimeoutTheDsnAlreadyHas) {
   DatabaseOptions options;
-  options.dsn = "host=h connect_timeout=10";
-  EXPECT_EQ(*EffectiveDsn(options), "host=h connect_timeout=10");
+  options.dsn = "host=h connect_timeout=10 application_name=mine tcp_user_timeout=0";
+  EXPECT_EQ(*EffectiveDsn(options), "host=h connect_timeout=10 application_name=mine"
+            " tcp_user_timeout=0 keepalives_idle=10 keepalives_interval=5 keepalives_count=3");
   options.dsn = "postgresql://h/db?connect_timeout=7";
-  EXPECT_EQ(*EffectiveDsn(options), "postgresql://h/db?connect_timeout=7");
+  EXPECT_TRUE(absl::StartsWith(*EffectiveDsn(options),
+                               "postgresql://h/db?connect_timeout=7&keepalives_idle=10&"));
 }
 
 TEST(DatabaseOpen, RejectsInvalidOptionsWithoutRepeatingTheDsn) {
