@@ -433,9 +433,16 @@ int RunTokenctl(const std::vector<std::string>& args,
       return Finish(c.Issue(inv->issue), false, out, err);
     case Command::kRefresh:
       return Finish(c.Refresh(inv->refresh), false, out, err);
-    case Command::kIntrospect:
-      // Print every field, so an inactive token reads "active": false.
-      return Finish(c.Introspect(inv->introspect), true, out, err);
+    case Command::kIntrospect: {
+      absl::StatusOr<v1::IntrospectResponse> seen = c.Introspect(inv->introspect);
+      // An inactive token has nothing but "active": false, which the JSON
+      // printer would omit as a default; an active one prints what it carries.
+      if (seen.ok() && !seen->active()) {
+        out << R"({"active":false})" << "\n";
+        return kExitOk;
+      }
+      return Finish(seen, false, out, err);
+    }
     case Command::kRevoke:
       return Finish(c.Revoke(inv->revoke), false, out, err);
     case Command::kJwks: {
