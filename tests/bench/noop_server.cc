@@ -1,0 +1,94 @@
+// tokend_bench_noop_server: the baseline of the load benchmark. It serves one
+// no-op unary RPC over the same mutual-TLS credentials code as tokend
+// (rpc::MakeServerCredentials), with the same gRPC callback API and the same
+// server options, answering inline on gRPC's thread exactly as
+// TokenServiceImpl answers a CPU-only call. Whatever a tokend RPC costs beyond
+// this server's call is tokend's own work.
+//
+//   tokend_bench_noop_server --listen 127.0.0.1:0 --cert F --key F --ca F
+// prints "port=<n>" on stdout once serving, then serves until SIGTERM/SIGINT.
+
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "noop.grpc.pb.h"
+#include "rpc/server_credentials.h"
+
+namespace {
+
+class NoopService final : public tokend::bench::Noop::CallbackService {
+  grpc::ServerUnaryReactor* Call(grpc::CallbackServerContext* context,
+                                 const tokend::bench::NoopRequest* /*request*/,
+                                 tokend::bench::NoopResponse* /*response*/) override {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+};
+
+int Usage() {
+  std::fprintf(stderr,
+               "usage: tokend_bench_noop_server --listen ADDR --cert FILE --key FILE --ca FILE\n");
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  std::string listen = "127.0.0.1:0";
+  tokend::rpc::TlsFiles files;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    const std::string value = argv[i + 1];
+    if (flag == "--listen") {
+      listen = value;
+    } else if (flag == "--cert") {
+      files.cert_file = value;
+    } else if (flag == "--key") {
+      files.key_file = value;
+    } else if (flag == "--ca") {
+      files.client_ca_file = value;
+    } else {
+      return Usage();
+    }
+  }
+  if (argc % 2 != 1) return Usage();
+  if (absl::Status s = tokend::rpc::CheckTlsFiles(files); !s.ok()) {
+    std::fprintf(stderr, "noop server: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+
+  NoopService service;
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(listen, tokend::rpc::MakeServerCredentials(files), &port);
+  builder.RegisterService(&service);
+  // The same options as tokend's API port (server/main.cc).
+  builder.SetMaxReceiveMessageSize(64 * 1024);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    std::fprintf(stderr, "noop server: cannot listen on %s\n", listen.c_str());
+    return 1;
+  }
+  std::printf("port=%d\n", port);
+  std::fflush(stdout);
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  server->Shutdown();
+  server->Wait();
+  return 0;
+}

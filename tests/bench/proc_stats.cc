@@ -1,0 +1,52 @@
+#include "proc_stats.h"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace tokend::bench {
+
+std::optional<double> ProcessCpuSeconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text;
+  if (!std::getline(in, text)) return std::nullopt;
+  // The command name (field 2) is in parentheses and may hold spaces: count
+  // fields from the last ')'. utime and stime are fields 14 and 15.
+  const size_t close = text.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream fields(text.substr(close + 2));
+  std::string field;
+  long long utime = 0;
+  long long stime = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14) utime = std::stoll(field);
+    if (i == 15) stime = std::stoll(field);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+std::optional<Memory> ProcessMemory(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  if (!in) return std::nullopt;
+  Memory memory;
+  bool found = false;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string name;
+    int64_t kib = 0;
+    fields >> name >> kib;
+    if (name == "VmRSS:") {
+      memory.rss_kib = kib;
+      found = true;
+    } else if (name == "VmHWM:") {
+      memory.hwm_kib = kib;
+    }
+  }
+  if (!found) return std::nullopt;
+  return memory;
+}
+
+}  // namespace tokend::bench

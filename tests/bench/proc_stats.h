@@ -1,0 +1,25 @@
+#ifndef TOKEND_TESTS_BENCH_PROC_STATS_H_
+#define TOKEND_TESTS_BENCH_PROC_STATS_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+
+namespace tokend::bench {
+
+// CPU time (user + system, all threads) a process has used so far, in
+// seconds, from /proc/<pid>/stat. nullopt when the process is gone.
+std::optional<double> ProcessCpuSeconds(pid_t pid);
+
+// Resident set size now (VmRSS) and its peak so far (VmHWM), in KiB, from
+// /proc/<pid>/status. nullopt when the process is gone.
+struct Memory {
+  int64_t rss_kib = 0;
+  int64_t hwm_kib = 0;
+};
+std::optional<Memory> ProcessMemory(pid_t pid);
+
+}  // namespace tokend::bench
+
+#endif  // TOKEND_TESTS_BENCH_PROC_STATS_H_
