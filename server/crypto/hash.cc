@@ -25,6 +25,23 @@ std::string Sha256(absl::string_view data) {
   return digest;
 }
 
+std::array<unsigned char, 32> Sha256Digest(absl::string_view data) {
+  // Fetched once: EVP_sha256() would make OpenSSL 3 look the implementation
+  // up in its provider store on every call, which costs more than hashing a
+  // token. EVP_MD objects are immutable once fetched and safe to share.
+  static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  std::array<unsigned char, 32> digest;
+  unsigned int size = 0;
+  if (kSha256 == nullptr ||
+      EVP_Digest(data.data(), data.size(), digest.data(), &size, kSha256, nullptr) != 1 ||
+      size != digest.size()) {
+    common::Log(common::LogLevel::kError, "sha-256 failed; OpenSSL is broken",
+                {{"error", OpenSslError("EVP_Digest").message()}});
+    std::abort();  // as in Sha256: no fixed value may stand in for a digest
+  }
+  return digest;
+}
+
 bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
   // Lengths are not secret (hashes and tokens have fixed, public lengths);
   // the bytes are compared with CRYPTO_memcmp, whose time does not depend on

@@ -1,6 +1,7 @@
 #ifndef TOKEND_SERVER_CRYPTO_HASH_H_
 #define TOKEND_SERVER_CRYPTO_HASH_H_
 
+#include <array>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -9,6 +10,10 @@ namespace tokend::crypto {
 
 // SHA-256 of `data`: 32 raw bytes.
 std::string Sha256(absl::string_view data);
+
+// The same digest without allocating, for hot paths (cache keys). Uses a
+// SHA-256 implementation fetched from OpenSSL once per process.
+std::array<unsigned char, 32> Sha256Digest(absl::string_view data);
 
 // Compares two secrets in time that depends only on their lengths, so that a
 // caller cannot learn a secret byte by byte from response times.

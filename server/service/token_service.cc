@@ -96,6 +96,7 @@ absl::StatusOr<std::unique_ptr<TokenService>> TokenService::New(
   service->revocation_set_ = revocation_set;
   service->clock_ = clock;
   service->jwks_json_ = *std::move(jwks);
+  service->verified_tokens_ = std::make_unique<VerifiedTokenCache>();
   return service;
 }
 
@@ -362,40 +363,56 @@ absl::StatusOr<Introspection> TokenService::Introspect(const RequestContext& ctx
   return IntrospectAccessToken(token);
 }
 
-absl::StatusOr<Introspection> TokenService::IntrospectAccessToken(absl::string_view token) const {
+absl::StatusOr<std::shared_ptr<const jwt::Claims>> TokenService::DecodeAccessToken(
+    absl::string_view token, absl::Time now) const {
+  if (std::shared_ptr<const jwt::Claims> cached = verified_tokens_->Find(token, now)) {
+    return cached;
+  }
   absl::StatusOr<jwt::Claims> claims = jwt::Decode(token, *key_ring_);
-  if (!claims.ok()) {
+  if (!claims.ok()) return claims.status();
+  // Kept until the token can no longer pass Validate at any time.
+  const absl::Time keep_until = claims->expires_at + options_.leeway;
+  auto decoded = std::make_shared<const jwt::Claims>(*std::move(claims));
+  if (now < keep_until) verified_tokens_->Put(token, decoded, keep_until);
+  return decoded;
+}
+
+absl::StatusOr<Introspection> TokenService::IntrospectAccessToken(absl::string_view token) const {
+  const absl::Time now = clock_->Now();
+  absl::StatusOr<std::shared_ptr<const jwt::Claims>> decoded = DecodeAccessToken(token, now);
+  if (!decoded.ok()) {
     common::Log(common::LogLevel::kDebug, "introspect: inactive",
-                {{"reason", claims.status().message()}});
+                {{"reason", decoded.status().message()}});
     return Introspection{};
   }
+  const jwt::Claims& claims = **decoded;
   absl::Status valid =
-      jwt::Validate(*claims, {.issuer = options_.issuer, .leeway = options_.leeway},
-                    clock_->Now());
+      jwt::Validate(claims, {.issuer = options_.issuer, .leeway = options_.leeway}, now);
   if (!valid.ok()) {
     common::Log(common::LogLevel::kDebug, "introspect: inactive",
-                {{"reason", valid.message()}, {"jti", claims->token_id}});
+                {{"reason", valid.message()}, {"jti", claims.token_id}});
     return Introspection{};
   }
-  if (revocation_set_->IsAccessTokenRevoked(claims->token_id, claims->session_id,
-                                            claims->subject, claims->issued_at)) {
+  // Checked on every call, cached or not: a revocation takes effect at once.
+  if (revocation_set_->IsAccessTokenRevoked(claims.token_id, claims.session_id, claims.subject,
+                                            claims.issued_at)) {
     common::Log(common::LogLevel::kDebug, "introspect: inactive",
-                {{"reason", "revoked"}, {"jti", claims->token_id}});
+                {{"reason", "revoked"}, {"jti", claims.token_id}});
     return Introspection{};
   }
   Introspection out;
   out.active = true;
   out.token_type = TokenType::kAccessToken;
-  out.subject = std::move(claims->subject);
-  out.audience = std::move(claims->audience);
-  out.scopes = std::move(claims->scopes);
-  out.client_id = std::move(claims->client_id);
-  out.issuer = std::move(claims->issuer);
-  out.issued_at = claims->issued_at;
-  out.expires_at = claims->expires_at;
-  out.not_before = claims->not_before;
-  out.token_id = std::move(claims->token_id);
-  out.custom_claims_json = std::move(claims->custom_claims_json);
+  out.subject = claims.subject;
+  out.audience = claims.audience;
+  out.scopes = claims.scopes;
+  out.client_id = claims.client_id;
+  out.issuer = claims.issuer;
+  out.issued_at = claims.issued_at;
+  out.expires_at = claims.expires_at;
+  out.not_before = claims.not_before;
+  out.token_id = claims.token_id;
+  out.custom_claims_json = claims.custom_claims_json;
   return out;
 }
 
@@ -485,18 +502,18 @@ absl::Status TokenService::RevokeToken(const RequestContext& ctx, absl::string_v
   }
   // Only a token this service signed may name a jti to revoke: a forged one
   // must not let a caller fill the revocation table.
-  absl::StatusOr<jwt::Claims> claims = jwt::Decode(token, *key_ring_);
-  if (!claims.ok()) return absl::OkStatus();
-  if (!jwt::Validate(*claims, {.issuer = options_.issuer, .leeway = options_.leeway}, now)
-           .ok()) {
+  absl::StatusOr<std::shared_ptr<const jwt::Claims>> decoded = DecodeAccessToken(token, now);
+  if (!decoded.ok()) return absl::OkStatus();
+  const jwt::Claims& claims = **decoded;
+  if (!jwt::Validate(claims, {.issuer = options_.issuer, .leeway = options_.leeway}, now).ok()) {
     return absl::OkStatus();
   }
   common::Log(common::LogLevel::kInfo, "access token revoked",
-              {{"caller", ctx.caller_id}, {"jti", claims->token_id}});
+              {{"caller", ctx.caller_id}, {"jti", claims.token_id}});
   return RecordRevocation(Revocation{.kind = Revocation::Kind::kToken,
-                                     .key = claims->token_id,
+                                     .key = claims.token_id,
                                      .revoked_at = now,
-                                     .expires_at = claims->expires_at + options_.leeway},
+                                     .expires_at = claims.expires_at + options_.leeway},
                           ctx.deadline);
 }
 

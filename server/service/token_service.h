@@ -17,6 +17,7 @@
 #include "keys/key_ring.h"
 #include "service/policy.h"
 #include "service/revocation_set.h"
+#include "service/verified_token_cache.h"
 #include "store/refresh_token_store.h"
 #include "store/revocation_store.h"
 
@@ -149,6 +150,10 @@ class TokenService {
   absl::StatusOr<std::string> SignAccessToken(jwt::Claims& claims, absl::Time now,
                                               absl::Duration ttl) const;
   absl::StatusOr<Introspection> IntrospectAccessToken(absl::string_view token) const;
+  // jwt::Decode(token, *key_ring_), remembered in verified_tokens_ so that a
+  // token's signature is verified once; UNAUTHENTICATED as Decode.
+  absl::StatusOr<std::shared_ptr<const jwt::Claims>> DecodeAccessToken(absl::string_view token,
+                                                                       absl::Time now) const;
   absl::StatusOr<Introspection> IntrospectRefreshToken(const RequestContext& ctx,
                                                        absl::string_view token);
   absl::Status RevokeToken(const RequestContext& ctx, absl::string_view token);
@@ -168,6 +173,9 @@ class TokenService {
   const common::Clock* clock_ = nullptr;
   std::string jwks_json_;
   ServiceCounters counters_;
+  // Decoded claims of access tokens whose signature verified (see
+  // DecodeAccessToken); time and revocation checks still run on every call.
+  std::unique_ptr<VerifiedTokenCache> verified_tokens_;
 };
 
 }  // namespace tokend::service

@@ -1,0 +1,77 @@
+#ifndef TOKEND_SERVER_SERVICE_VERIFIED_TOKEN_CACHE_H_
+#define TOKEND_SERVER_SERVICE_VERIFIED_TOKEN_CACHE_H_
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "jwt/claims.h"
+
+namespace tokend::service {
+
+// The decoded claims of access tokens whose signature has verified, so that
+// introspecting the same token again costs a hash lookup instead of a
+// signature verification. What is cached is exactly jwt::Decode's result: a
+// pure function of the token's bytes and the key ring (which is immutable
+// for the life of a TokenService, and so of its cache). Nothing else is
+// cached: the time checks (jwt::Validate) and the revocation check run on
+// every call, so a revocation takes effect at once and an expired token is
+// inactive even while still cached.
+//
+// Entries are keyed by the SHA-256 of the whole token text (any other
+// spelling of the same claims is a different key, and is verified on its
+// own), kept until the `keep_until` given to Put, and bounded in number:
+// beyond `capacity` the oldest insertions are dropped first. Thread-safe;
+// lookups take one shard's reader lock and copy one shared_ptr.
+class VerifiedTokenCache {
+ public:
+  // About 0.5 KB per entry with typical claims: 32 MB at most.
+  static constexpr size_t kDefaultCapacity = 65536;
+
+  explicit VerifiedTokenCache(size_t capacity = kDefaultCapacity);
+
+  VerifiedTokenCache(const VerifiedTokenCache&) = delete;
+  VerifiedTokenCache& operator=(const VerifiedTokenCache&) = delete;
+
+  // The claims Put for exactly `token`, or nullptr when there are none or
+  // `now` is at or past their keep_until.
+  std::shared_ptr<const jwt::Claims> Find(absl::string_view token, absl::Time now) const;
+
+  // Remembers `claims`, decoded and signature-verified from `token`, until
+  // `keep_until` (callers pass the token's exp plus the validation leeway:
+  // after that it can never be active again). Replaces an earlier entry.
+  void Put(absl::string_view token, std::shared_ptr<const jwt::Claims> claims,
+           absl::Time keep_until);
+
+  // Entries held (expired ones included until they are dropped).
+  size_t size() const;
+
+ private:
+  using Digest = std::array<unsigned char, 32>;
+  struct Entry {
+    std::shared_ptr<const jwt::Claims> claims;
+    int64_t keep_until;  // unix seconds
+  };
+  struct Shard {
+    mutable absl::Mutex mu;
+    absl::flat_hash_map<Digest, Entry> entries ABSL_GUARDED_BY(mu);
+    std::deque<Digest> insertion_order ABSL_GUARDED_BY(mu);  // oldest first
+  };
+  static constexpr size_t kShards = 16;
+
+  Shard& ShardFor(const Digest& digest) const { return shards_[digest[0] % kShards]; }
+
+  const size_t capacity_per_shard_;
+  mutable std::array<Shard, kShards> shards_;
+};
+
+}  // namespace tokend::service
+
+#endif  // TOKEND_SERVER_SERVICE_VERIFIED_TOKEN_CACHE_H_
