@@ -8,7 +8,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
 
-const [toolsDir, file, mode] = process.argv.slice(2);
+const [toolsArg, file, mode] = process.argv.slice(2);
+const toolsDir = toolsArg && path.resolve(toolsArg);
 if (!toolsDir || !file || !["default", "all-on"].includes(mode)) {
   console.error("usage: node chart_rules.mjs <tools dir> <manifest.yaml> default|all-on");
   process.exit(2);

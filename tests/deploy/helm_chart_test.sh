@@ -2,7 +2,8 @@
 # Offline tests of the Helm chart with the real helm binary.
 # Usage: helm_chart_test.sh <tools dir> <work dir> <check>
 #   lint       helm lint --strict, default values and ci/all-on-values.yaml
-#   template   helm template both ways; the chart's rules hold (chart_rules.mjs)
+#   template   helm template both ways; the chart's rules hold (chart_rules.mjs);
+#              NOTES.txt renders (helm install --dry-run=client)
 #   objects    every rendered object validates against the Kubernetes,
 #              cert-manager and Prometheus Operator schemas, unknown fields
 #              rejected (validate_objects.mjs), and the validator rejects
@@ -11,7 +12,7 @@
 #   checksum   a config change changes the pods' checksum annotation (so an
 #              upgrade rolls them); other changes do not
 set -euo pipefail
-tools="$1" work="$2" check="$3"
+tools="$(cd "$1" && pwd)" work="$2" check="$3"
 here="$(cd "$(dirname "$0")" && pwd)"
 chart="$(cd "$here/../../deploy/helm/tokend" && pwd)"
 helm="$tools/bin/helm"
@@ -45,6 +46,17 @@ template)
   echo "default: $(grep -c '^kind:' "$work/default.yaml") objects; all-on: $(grep -c '^kind:' "$work/all-on.yaml") objects"
   node "$here/chart_rules.mjs" "$tools" "$work/default.yaml" default
   node "$here/chart_rules.mjs" "$tools" "$work/all-on.yaml" all-on
+  # NOTES.txt renders (an offline install dry run) and names what to create.
+  for values in default all-on; do
+    args=()
+    [ "$values" = all-on ] && args=(-f "$all_on")
+    "$helm" install tokend "$chart" --namespace tokend --dry-run=client "${args[@]}" > "$work/install-$values.txt"
+    sed -n '/^NOTES:/,$p' "$work/install-$values.txt" > "$work/notes-$values.txt"
+    grep -q 'tokend.tokend.svc:8443' "$work/notes-$values.txt" &&
+      grep -q 'tokend-signing-keys' "$work/notes-$values.txt" ||
+      { cat "$work/install-$values.txt"; fail "NOTES.txt ($values) lacks the address or the Secrets"; }
+    echo "ok: NOTES.txt ($values): $(wc -l < "$work/notes-$values.txt") lines"
+  done
   ;;
 objects)
   render "$work/default.yaml"

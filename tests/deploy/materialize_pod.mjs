@@ -17,7 +17,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
 
-const [toolsDir, file, kind, name, containerName, root, secretsDir] = process.argv.slice(2);
+const [toolsArg, file, kind, name, containerName, root, secretsDir] = process.argv.slice(2);
+const toolsDir = toolsArg && path.resolve(toolsArg);
 if (!secretsDir) {
   console.error("usage: node materialize_pod.mjs <tools dir> <manifest.yaml> <Kind> <name> <container> <root> <secrets dir>");
   process.exit(2);

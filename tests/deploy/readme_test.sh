@@ -24,7 +24,7 @@
 #     Certificate writes the Secret its pods mount, from the Issuer made above.
 # Usage: readme_test.sh <tools dir> <tokend> <tokenctl> <work dir>
 set -euo pipefail
-tools="$1" tokend="$2" tokenctl="$3" work="$4"
+tools="$(cd "$1" && pwd)" tokend="$(realpath "$2")" tokenctl="$(realpath "$3")" work="$4"
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 readme="$root/deploy/helm/README-section.md"

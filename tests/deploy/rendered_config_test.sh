@@ -13,7 +13,7 @@
 # binaries of this build tree.
 # Usage: rendered_config_test.sh <tools dir> <tokend> <tokenctl> <work dir>
 set -euo pipefail
-tools="$1" tokend="$2" tokenctl="$3" work="$4"
+tools="$(cd "$1" && pwd)" tokend="$(realpath "$2")" tokenctl="$(realpath "$3")" work="$4"
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 helm="$tools/bin/helm"

@@ -13,7 +13,8 @@ import path from "node:path";
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 
-const [toolsDir, ...files] = process.argv.slice(2);
+const [toolsArg, ...files] = process.argv.slice(2);
+const toolsDir = toolsArg && path.resolve(toolsArg);
 if (!toolsDir || files.length === 0) {
   console.error("usage: node validate_objects.mjs <tools dir> <manifest.yaml>...");
   process.exit(2);
