@@ -216,7 +216,10 @@ int RunServe(const config::Config& config) {
   // Let clients keep idle connections alive with pings (every 10 s at most).
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
-  builder.experimental().SetInterceptorCreators(rpc::MakeServerInterceptors(&metrics));
+  builder.experimental().SetInterceptorCreators(rpc::MakeServerInterceptors(
+      &metrics, [&api](const grpc::AuthContext& auth, absl::string_view method) {
+        return api.AuthorizeMethod(auth, method);
+      }));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || api_port == 0) {
     return Fail(absl::UnavailableError(

@@ -1,7 +1,9 @@
 #include "rpc/interceptors.h"
 
 #include <string>
+#include <utility>
 
+#include <grpcpp/server_context.h>
 #include <grpcpp/support/interceptor.h>
 
 #include "absl/strings/match.h"
@@ -15,8 +17,13 @@ constexpr absl::string_view kOwnServicePrefix = "/tokend.v1.TokenService/";
 
 class CallInterceptor final : public grpc::experimental::Interceptor {
  public:
-  CallInterceptor(grpc::experimental::ServerRpcInfo* info, ops::Metrics* metrics)
-      : method_(info->method()), metrics_(metrics), start_(absl::Now()) {}
+  CallInterceptor(grpc::experimental::ServerRpcInfo* info, ops::Metrics* metrics,
+                  const MethodAuthorizer* authorize)
+      : info_(info),
+        method_(info->method()),
+        metrics_(metrics),
+        authorize_(authorize),
+        start_(absl::Now()) {}
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(
@@ -26,10 +33,15 @@ class CallInterceptor final : public grpc::experimental::Interceptor {
           status.error_message().empty() && absl::StartsWith(method_, kOwnServicePrefix)) {
         // Our handlers never answer UNIMPLEMENTED: this is a request that
         // failed to parse before any handler ran.
-        status = grpc::Status(
-            grpc::StatusCode::INVALID_ARGUMENT,
-            absl::StrCat("request: not a valid ",
-                         method_.substr(kOwnServicePrefix.size()), " request message"));
+        const std::string rpc = method_.substr(kOwnServicePrefix.size());
+        status = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                              absl::StrCat("request: not a valid ", rpc, " request message"));
+        // Why: a caller that may not call this RPC at all is told so before
+        // anything about its request, as for a request that parsed.
+        if (absl::Status allowed = Authorize(rpc); !allowed.ok()) {
+          status = grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                                std::string(allowed.message()));
+        }
         methods->ModifySendStatus(status);
       }
       if (metrics_ != nullptr) {
@@ -47,30 +59,46 @@ class CallInterceptor final : public grpc::experimental::Interceptor {
     return slash == absl::string_view::npos ? m : m.substr(slash + 1);
   }
 
+  // OK when no authorizer is set or the call has no server context.
+  absl::Status Authorize(absl::string_view rpc) {
+    if (authorize_ == nullptr || *authorize_ == nullptr) return absl::OkStatus();
+    grpc::ServerContextBase* context = info_->server_context();
+    if (context == nullptr) return absl::OkStatus();
+    std::shared_ptr<const grpc::AuthContext> auth = context->auth_context();
+    if (auth == nullptr) return absl::PermissionDeniedError("caller: no client identity");
+    absl::Status allowed = (*authorize_)(*auth, rpc);
+    if (allowed.ok() || allowed.code() == absl::StatusCode::kPermissionDenied) return allowed;
+    return absl::OkStatus();  // not a refusal: the parse failure is the answer
+  }
+
+  grpc::experimental::ServerRpcInfo* info_;
   std::string method_;
   ops::Metrics* metrics_;
+  const MethodAuthorizer* authorize_;
   absl::Time start_;
 };
 
 class CallInterceptorFactory final
     : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  explicit CallInterceptorFactory(ops::Metrics* metrics) : metrics_(metrics) {}
+  CallInterceptorFactory(ops::Metrics* metrics, MethodAuthorizer authorize)
+      : metrics_(metrics), authorize_(std::move(authorize)) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
-    return new CallInterceptor(info, metrics_);
+    return new CallInterceptor(info, metrics_, &authorize_);
   }
 
  private:
   ops::Metrics* metrics_;
+  const MethodAuthorizer authorize_;
 };
 
 }  // namespace
 
 std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
-MakeServerInterceptors(ops::Metrics* metrics) {
+MakeServerInterceptors(ops::Metrics* metrics, MethodAuthorizer authorize) {
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> out;
-  out.push_back(std::make_unique<CallInterceptorFactory>(metrics));
+  out.push_back(std::make_unique<CallInterceptorFactory>(metrics, std::move(authorize)));
   return out;
 }
 

@@ -1,6 +1,7 @@
 #include "rpc/token_service_impl.h"
 
 #include <chrono>
+#include <optional>
 #include <utility>
 
 #include "rpc/caller_identity.h"
@@ -34,6 +35,15 @@ grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
 }
 
 }  // namespace
+
+absl::Status TokenServiceImpl::AuthorizeMethod(const grpc::AuthContext& auth,
+                                               absl::string_view method) const {
+  std::optional<Rpc> rpc = service::RpcFromName(method);
+  if (!rpc.has_value()) return absl::OkStatus();
+  RequestContext ctx;
+  ctx.caller_id = CallerIdentity(auth);
+  return service_->Authorize(ctx, *rpc);
+}
 
 TokenServiceImpl::TokenServiceImpl(service::TokenService* service,
                                    common::WorkQueue* database_work)

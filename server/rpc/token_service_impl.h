@@ -40,6 +40,12 @@ class TokenServiceImpl final : public v1::TokenService::CallbackService {
                                     const v1::GetJwksRequest* request,
                                     v1::GetJwksResponse* response) override;
 
+  // Whether the caller of `auth` may call the RPC named `method` ("Issue",
+  // ...) at all: OK or PERMISSION_DENIED, as the handlers decide before
+  // reading a request. OK for a name that is no RPC of this service. For the
+  // interceptor that answers requests which did not parse (interceptors.h).
+  absl::Status AuthorizeMethod(const grpc::AuthContext& auth, absl::string_view method) const;
+
  private:
   // Runs `work` on the database queue; finishes `reactor` with its status.
   // Answers UNAVAILABLE when the queue is full and DEADLINE_EXCEEDED when the
