@@ -54,6 +54,16 @@ bool HasJsonForm(const google::protobuf::Value& value) {
   }
 }
 
+// google.protobuf.Duration's own rules: seconds within +-10000 years, nanos
+// within +-999,999,999 and of the same sign as seconds.
+bool IsValidDuration(const google::protobuf::Duration& d) {
+  constexpr int64_t kMaxSeconds = 315576000000;
+  constexpr int32_t kMaxNanos = 999999999;
+  if (d.seconds() < -kMaxSeconds || d.seconds() > kMaxSeconds) return false;
+  if (d.nanos() < -kMaxNanos || d.nanos() > kMaxNanos) return false;
+  return !((d.seconds() < 0 && d.nanos() > 0) || (d.seconds() > 0 && d.nanos() < 0));
+}
+
 v1::TokenType ToProto(service::TokenType type) {
   switch (type) {
     case service::TokenType::kAccessToken:
@@ -85,6 +95,11 @@ absl::StatusOr<service::IssueParams> FromProto(const v1::IssueRequest& request) 
   params.audience.assign(request.audience().begin(), request.audience().end());
   params.scopes.assign(request.scopes().begin(), request.scopes().end());
   if (request.has_ttl()) {
+    // Why: an out-of-range Duration (nanos of 2e9, or nanos whose sign
+    // differs from the seconds') would otherwise add up to a plausible ttl.
+    if (!IsValidDuration(request.ttl())) {
+      return absl::InvalidArgumentError("ttl: not a valid google.protobuf.Duration");
+    }
     params.ttl = absl::Seconds(request.ttl().seconds()) + absl::Nanoseconds(request.ttl().nanos());
   }
   if (request.has_claims() && request.claims().fields_size() > 0) {
