@@ -97,17 +97,20 @@ void Print(const RunResult& r) {
   std::string server;
   if (r.server_cpu_seconds > 0 && r.window_calls > 0) {
     server = absl::StrFormat(
-        "  server cpu %.2fs (%.0f us/call, %.2f cores)  rss %.0f MiB  peak %.0f MiB",
+        "  server cpu %.2fs (%.1f us/call, %.2f cores)  rss %.0f MiB  peak %.0f MiB",
         r.server_cpu_seconds, r.server_cpu_seconds * 1e6 / static_cast<double>(r.window_calls),
         r.server_cpu_seconds / r.window_seconds, r.server_rss_kib / 1024.0,
         r.server_hwm_kib / 1024.0);
   }
   std::cout << absl::StrFormat(
                    "%-20s %9.0f calls/s  p50 %s p90 %s p99 %s max %s ms  errors %s%s%s  "
-                   "client cpu %.2f cores",
+                   "client cpu %.2f cores (%.1f us/call)",
                    r.name, r.ok_per_second, Ms(r.p50_us), Ms(r.p90_us), Ms(r.p99_us), Ms(r.max_us),
                    Errors(r), r.exhausted ? " (supply ran out: window shortened)" : "", server,
-                   r.window_seconds > 0 ? r.client_cpu_seconds / r.window_seconds : 0.0)
+                   r.window_seconds > 0 ? r.client_cpu_seconds / r.window_seconds : 0.0,
+                   r.window_calls > 0
+                       ? r.client_cpu_seconds * 1e6 / static_cast<double>(r.window_calls)
+                       : 0.0)
             << std::endl;
 }
 

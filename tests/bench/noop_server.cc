@@ -7,6 +7,8 @@
 //
 //   tokend_bench_noop_server --listen 127.0.0.1:0 --cert F --key F --ca F
 // prints "port=<n>" on stdout once serving, then serves until SIGTERM/SIGINT.
+// With --interceptors 1 it also installs tokend's server interceptors and
+// metrics (rpc::MakeServerInterceptors), to measure what they cost per call.
 
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
@@ -16,7 +18,10 @@
 #include <memory>
 #include <string>
 
+#include "absl/synchronization/mutex.h"
 #include "noop.grpc.pb.h"
+#include "ops/metrics.h"
+#include "rpc/interceptors.h"
 #include "rpc/server_credentials.h"
 
 namespace {
@@ -33,7 +38,8 @@ class NoopService final : public tokend::bench::Noop::CallbackService {
 
 int Usage() {
   std::fprintf(stderr,
-               "usage: tokend_bench_noop_server --listen ADDR --cert FILE --key FILE --ca FILE\n");
+               "usage: tokend_bench_noop_server --listen ADDR --cert FILE --key FILE --ca FILE"
+               " [--interceptors 0|1]\n");
   return 2;
 }
 
@@ -45,8 +51,12 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // As tokend's main.cc does: the baseline must run the same gRPC stack,
+  // whose mutexes are absl::Mutex, with the same process-wide settings.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 
   std::string listen = "127.0.0.1:0";
+  bool interceptors = false;
   tokend::rpc::TlsFiles files;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
@@ -59,6 +69,8 @@ int main(int argc, char** argv) {
       files.key_file = value;
     } else if (flag == "--ca") {
       files.client_ca_file = value;
+    } else if (flag == "--interceptors") {
+      interceptors = value == "1";
     } else {
       return Usage();
     }
@@ -78,6 +90,10 @@ int main(int argc, char** argv) {
   builder.SetMaxReceiveMessageSize(64 * 1024);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  tokend::ops::Metrics metrics;
+  if (interceptors) {
+    builder.experimental().SetInterceptorCreators(tokend::rpc::MakeServerInterceptors(&metrics));
+  }
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     std::fprintf(stderr, "noop server: cannot listen on %s\n", listen.c_str());
