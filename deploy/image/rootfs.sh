@@ -16,13 +16,15 @@
 # SOURCE_DATE_EPOCH, when set, fixes the timestamps mmdebstrap writes.
 set -euo pipefail
 out="$1" tokend="$2" tokenctl="$3"
-sources="${TOKEND_APT_SOURCES:-}"
-if [ -z "$sources" ]; then
-  for f in /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list; do
-    [ -s "$f" ] && { sources="$f"; break; }
+# The apt sources this machine uses (one-line or deb822 files), unless
+# TOKEND_APT_SOURCES names others (space-separated files).
+read -r -a sources <<< "${TOKEND_APT_SOURCES:-}"
+if [ ${#sources[@]} -eq 0 ]; then
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+    [ -s "$f" ] && grep -q '^[^#]' "$f" && sources+=("$f")
   done
 fi
-[ -n "$sources" ] || { echo "rootfs.sh: no apt sources found (set TOKEND_APT_SOURCES)" >&2; exit 1; }
+[ ${#sources[@]} -gt 0 ] || { echo "rootfs.sh: no apt sources found (set TOKEND_APT_SOURCES)" >&2; exit 1; }
 
 # The packages owning every shared library the binaries load.
 runtime_packages() {
@@ -43,7 +45,7 @@ echo "runtime packages (${#packages[@]}): ${packages[*]}"
 rm -rf "$out"
 mmdebstrap --quiet --variant=extract --include="$(IFS=,; echo "${packages[*]}")" \
   --skip=cleanup/apt/cache \
-  bookworm "$out" "$sources"
+  bookworm "$out" "${sources[@]}"
 
 # A dpkg status file from the archives that were unpacked, then no apt state.
 status="$out/var/lib/dpkg/status"
