@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "service/policy.h"
 
 namespace tokend::rpc {
 namespace {
@@ -29,11 +30,14 @@ class CallInterceptor final : public grpc::experimental::Interceptor {
     if (methods->QueryInterceptionHookPoint(
             grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
       grpc::Status status = methods->GetSendStatus();
+      // Our handlers never answer UNIMPLEMENTED: for one of our RPCs it is a
+      // request that failed to parse before any handler ran. (A method this
+      // service does not have keeps gRPC's UNIMPLEMENTED.)
+      const std::string rpc = absl::StartsWith(method_, kOwnServicePrefix)
+                                  ? method_.substr(kOwnServicePrefix.size())
+                                  : std::string();
       if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED &&
-          status.error_message().empty() && absl::StartsWith(method_, kOwnServicePrefix)) {
-        // Our handlers never answer UNIMPLEMENTED: this is a request that
-        // failed to parse before any handler ran.
-        const std::string rpc = method_.substr(kOwnServicePrefix.size());
+          status.error_message().empty() && service::RpcFromName(rpc).has_value()) {
         status = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                               absl::StrCat("request: not a valid ", rpc, " request message"));
         // Why: a caller that may not call this RPC at all is told so before
@@ -53,10 +57,24 @@ class CallInterceptor final : public grpc::experimental::Interceptor {
   }
 
  private:
+  // The metrics label: the RPC's short name for our service and the health
+  // service, "unknown" for anything else. Why: method names are chosen by
+  // the caller, and each distinct label value is a new series kept forever.
   absl::string_view ShortMethod() const {
     absl::string_view m = method_;
+    if (!absl::StartsWith(m, kOwnServicePrefix) &&
+        !absl::StartsWith(m, "/grpc.health.v1.Health/")) {
+      return "unknown";
+    }
     size_t slash = m.rfind('/');
-    return slash == absl::string_view::npos ? m : m.substr(slash + 1);
+    absl::string_view name = slash == absl::string_view::npos ? m : m.substr(slash + 1);
+    if (absl::StartsWith(m, kOwnServicePrefix) && !service::RpcFromName(name).has_value()) {
+      return "unknown";
+    }
+    if (absl::StartsWith(m, "/grpc.health.v1.Health/") && name != "Check" && name != "Watch") {
+      return "unknown";
+    }
+    return name;
   }
 
   // OK when no authorizer is set or the call has no server context.
