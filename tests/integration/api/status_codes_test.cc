@@ -457,6 +457,19 @@ TEST(StatusCodes, UnparsableRequestBytesAreInvalidArgument) {
   }
 }
 
+TEST(StatusCodes, AnUnknownMethodIsUnimplemented) {
+  for (const char* method : {"NopeXyzzy", "issue", "Issue/Extra"}) {
+    EXPECT_TRUE(HasCode(ToAbsl(RawCall(Bed().pki().client_uri(), method, "")),
+                        absl::StatusCode::kUnimplemented))
+        << method;
+  }
+  // Caller-chosen method names do not become metric label values.
+  absl::StatusOr<HttpResponse> metrics = HttpGet(Server().ops_port(), "/metrics");
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  EXPECT_EQ(metrics->body.find("NopeXyzzy"), std::string::npos);
+  EXPECT_EQ(metrics->body.find("Extra"), std::string::npos);
+}
+
 TEST(StatusCodes, InvalidUtf8InAStringFieldIsInvalidArgument) {
   const test::CertFiles& cert = Bed().pki().client_uri();
   const std::string bad = "\xc3\x28";  // a two-byte lead without its continuation
