@@ -3,11 +3,14 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ecdsa.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -359,6 +362,114 @@ bool VerifyEs256(EVP_PKEY* public_key, absl::string_view input, absl::string_vie
   EVP_MD_CTX_free(ctx);
   OPENSSL_free(der);
   return ok;
+}
+
+namespace {
+
+EvpPkey KeyFromParams(const char* type, OSSL_PARAM* params) {
+  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr);
+  EVP_PKEY* key = nullptr;
+  bool ok = ctx != nullptr && EVP_PKEY_fromdata_init(ctx) == 1 &&
+            EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) == 1;
+  EVP_PKEY_CTX_free(ctx);
+  return ok ? EvpPkey(key) : nullptr;
+}
+
+std::string Member(const Json& jwk, const char* name) {
+  if (!jwk.contains(name) || !jwk[name].is_string()) return "";
+  absl::StatusOr<std::string> bytes = B64UrlDecode(jwk[name].get<std::string>());
+  return bytes.ok() ? *bytes : "";
+}
+
+// A raw r||s signature as DER, for OpenSSL.
+std::string RawToDer(absl::string_view raw) {
+  const int half = static_cast<int>(raw.size() / 2);
+  ECDSA_SIG* sig = ECDSA_SIG_new();
+  ECDSA_SIG_set0(sig,
+                 BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data()), half, nullptr),
+                 BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data()) + half, half,
+                           nullptr));
+  unsigned char* der = nullptr;
+  int len = i2d_ECDSA_SIG(sig, &der);
+  ECDSA_SIG_free(sig);
+  if (len <= 0) return "";
+  std::string out(reinterpret_cast<char*>(der), static_cast<size_t>(len));
+  OPENSSL_free(der);
+  return out;
+}
+
+}  // namespace
+
+bool VerifyWithJwk(const Json& jwk, absl::string_view input, absl::string_view signature) {
+  const std::string alg = jwk.value("alg", "");
+  EvpPkey key;
+  const EVP_MD* digest = nullptr;
+  std::string sig(signature);
+  if (alg == "ES256" || alg == "ES384") {
+    const bool p256 = alg == "ES256";
+    const std::string x = Member(jwk, "x"), y = Member(jwk, "y");
+    const size_t size = p256 ? 32 : 48;
+    if (x.size() != size || y.size() != size || sig.size() != 2 * size) return false;
+    std::string point = absl::StrCat(std::string(1, '\x04'), x, y);
+    char group[] = "P-384";
+    if (p256) std::strcpy(group, "P-256");
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0),
+        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()),
+        OSSL_PARAM_construct_end()};
+    key = KeyFromParams("EC", params);
+    digest = p256 ? EVP_sha256() : EVP_sha384();
+    sig = RawToDer(sig);
+  } else if (alg == "EdDSA") {
+    const std::string x = Member(jwk, "x");
+    key = EvpPkey(EVP_PKEY_new_raw_public_key(
+        EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(x.data()), x.size()));
+  } else if (alg == "RS256" || alg == "PS256") {
+    const std::string n = Member(jwk, "n"), e = Member(jwk, "e");
+    BIGNUM* bn_n = BN_bin2bn(reinterpret_cast<const unsigned char*>(n.data()),
+                             static_cast<int>(n.size()), nullptr);
+    BIGNUM* bn_e = BN_bin2bn(reinterpret_cast<const unsigned char*>(e.data()),
+                             static_cast<int>(e.size()), nullptr);
+    OSSL_PARAM_BLD* bld = OSSL_PARAM_BLD_new();
+    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n);
+    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e);
+    OSSL_PARAM* params = OSSL_PARAM_BLD_to_param(bld);
+    key = KeyFromParams("RSA", params);
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(bld);
+    BN_free(bn_n);
+    BN_free(bn_e);
+    digest = EVP_sha256();
+  } else {
+    return false;
+  }
+  if (key == nullptr || sig.empty()) return false;
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_PKEY_CTX* pctx = nullptr;
+  bool ok = EVP_DigestVerifyInit(ctx, &pctx, digest, nullptr, key.get()) == 1;
+  if (ok && alg == "PS256") {
+    ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+         EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 32) == 1;
+  }
+  ok = ok && EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(sig.data()),
+                              sig.size(), reinterpret_cast<const unsigned char*>(input.data()),
+                              input.size()) == 1;
+  EVP_MD_CTX_free(ctx);
+  return ok;
+}
+
+std::string JwkThumbprint(const Json& jwk) {
+  const std::string kty = jwk.value("kty", "");
+  Json members;
+  if (kty == "EC") {
+    members = {{"crv", jwk["crv"]}, {"kty", "EC"}, {"x", jwk["x"]}, {"y", jwk["y"]}};
+  } else if (kty == "OKP") {
+    members = {{"crv", jwk["crv"]}, {"kty", "OKP"}, {"x", jwk["x"]}};
+  } else if (kty == "RSA") {
+    members = {{"e", jwk["e"]}, {"kty", "RSA"}, {"n", jwk["n"]}};
+  }
+  // nlohmann's object keeps members sorted, which is RFC 7638's order.
+  return B64UrlEncode(Sha256(members.dump()));
 }
 
 std::string HighSTwin(absl::string_view raw_sig) {

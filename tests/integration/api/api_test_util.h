@@ -125,6 +125,12 @@ std::string EcdsaSign(EVP_PKEY* key, absl::string_view input, const EVP_MD* dige
                       int coordinate_bytes);
 // Verifies a raw r||s ES256 signature with OpenSSL.
 bool VerifyEs256(EVP_PKEY* public_key, absl::string_view input, absl::string_view raw_sig);
+// Verifies a JWS signature with the public JWK (as GetJwks publishes it),
+// for the JWK's "alg": ES256, ES384 (raw r||s), EdDSA (Ed25519), RS256 and
+// PS256 (salt length 32). False for anything else.
+bool VerifyWithJwk(const Json& jwk, absl::string_view input, absl::string_view signature);
+// The RFC 7638 thumbprint (SHA-256, base64url) of a public JWK.
+std::string JwkThumbprint(const Json& jwk);
 // The other valid ES256 signature of the same message: (r, n - s).
 std::string HighSTwin(absl::string_view raw_sig);
 std::string HmacSha256(absl::string_view key, absl::string_view input);

@@ -89,6 +89,9 @@ std::string TokendConfig::ToYaml() const {
   absl::StrAppend(&y, "  cert_file: ", Quoted(cert_file), "\n");
   absl::StrAppend(&y, "  key_file: ", Quoted(key_file), "\n");
   absl::StrAppend(&y, "  client_ca_file: ", Quoted(client_ca_file), "\n");
+  if (!tls_reload_interval.empty()) {
+    absl::StrAppend(&y, "  reload_interval: ", tls_reload_interval, "\n");
+  }
   absl::StrAppend(&y, "database:\n");
   if (!dsn.empty()) absl::StrAppend(&y, "  dsn: ", Quoted(dsn), "\n");
   absl::StrAppend(&y, "  pool_size: ", pool_size, "\n");

@@ -66,6 +66,7 @@ struct TokendConfig {
   std::string cert_file;
   std::string key_file;
   std::string client_ca_file;
+  std::string tls_reload_interval;  // extension: tls.reload_interval; empty: omitted
   std::string dsn;  // empty: the key is omitted (TOKEND_DATABASE_DSN must say it)
   int pool_size = 4;
   bool migrate_on_start = false;
