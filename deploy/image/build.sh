@@ -86,6 +86,7 @@ buildah config \
   --entrypoint '["/usr/local/bin/tokend"]' \
   --cmd 'serve --config /etc/tokend/config/tokend.yaml' \
   --port 8443/tcp --port 9090/tcp \
+  --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
   --env TZ=UTC \
   --label org.opencontainers.image.title=tokend \
   --label "org.opencontainers.image.description=tokend token service (gRPC over mutual TLS, JWT) and tokenctl" \

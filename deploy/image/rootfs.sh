@@ -60,7 +60,8 @@ for deb in "$out"/var/cache/apt/archives/*.deb; do
   } >> "$status"
 done
 echo "unpacked packages ($(grep -c '^Package:' "$status")): $(grep '^Package:' "$status" | cut -d' ' -f2 | tr '\n' ' ')"
-rm -rf "$out"/dev/* "$out"/var/cache/apt "$out"/var/lib/apt "$out"/etc/apt "$out"/var/log/* \
+# The runtime supplies /dev, /etc/hostname and /etc/resolv.conf.
+rm -rf "$out"/dev/* "$out"/etc/hostname "$out"/etc/resolv.conf "$out"/var/cache/apt "$out"/var/lib/apt "$out"/etc/apt "$out"/var/log/* \
   "$out"/usr/share/man "$out"/usr/share/locale "$out"/usr/share/lintian "$out"/usr/share/info
 
 install -d -m 0755 "$out/usr/local/bin" "$out/etc/tokend"
