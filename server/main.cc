@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -273,8 +274,23 @@ int RunServe(const config::Config& config) {
   Log(LogLevel::kInfo, "draining", {{"signal", strsignal(signal_number)}});
   draining.store(true);
   health->SetServingStatus(false);
+  // gRPC cancels the calls still running when the grace period ends, but
+  // Shutdown then waits for their handlers, and one blocked on a stalled
+  // database would hold the process (and finish its write after its caller
+  // was told UNAVAILABLE) until the database answers. Why exiting is safe:
+  // every database write is one transaction, which PostgreSQL rolls back when
+  // the connection closes, so nothing is half-written.
+  absl::Notification drained;
+  std::thread drain_watchdog([&drained, grace = config.shutdown_grace] {
+    if (drained.WaitForNotificationWithTimeout(grace + absl::Milliseconds(200))) return;
+    Log(LogLevel::kWarning, "shutdown_grace passed with calls still waiting for the database; "
+                            "exiting without them");
+    std::_Exit(0);
+  });
   server->Shutdown(absl::ToChronoTime(absl::Now() + config.shutdown_grace));
   server->Wait();
+  drained.Notify();
+  drain_watchdog.join();
   stop_housekeeping.Notify();
   housekeeping.join();
   feed.Stop();

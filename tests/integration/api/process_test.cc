@@ -251,6 +251,48 @@ TEST(Process, SigtermDrainsInFlightCallsThenExitsZero) {
   if (refreshed.ok()) EXPECT_TRUE(IsActive(Caller(), refreshed->refresh_token()));
 }
 
+TEST(Process, DrainingIsBoundedByShutdownGraceEvenWhenTheDatabaseStalls) {
+  TokendConfig config = Bed().Config();
+  config.shutdown_grace = "1s";
+  absl::StatusOr<std::unique_ptr<TokendServer>> server = Bed().StartServer(config);
+  ASSERT_TRUE(server.ok()) << server.status();
+  std::unique_ptr<client::TokenClient> c =
+      ClientFor(**server, Bed().pki().client_uri(), absl::Seconds(30));
+  absl::StatusOr<v1::IssueResponse> issued = c->Issue(IssueRequest({"api://orders"}, {}, true));
+  ASSERT_TRUE(issued.ok()) << issued.status();
+
+  // The refresh tokens stay locked far longer than the grace period.
+  std::thread locker([] {
+    absl::StatusOr<std::string> r = Cluster().Psql(
+        "tokend_api",
+        "BEGIN; LOCK TABLE refresh_tokens IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(4); COMMIT;",
+        absl::Seconds(30), "tokend_test_locker");
+    EXPECT_TRUE(r.ok()) << r.status();
+  });
+  absl::SleepFor(absl::Milliseconds(300));
+  auto in_flight = std::async(std::launch::async, [&] {
+    return c->Refresh(RefreshRequest(issued->refresh_token())).status();
+  });
+  absl::SleepFor(absl::Milliseconds(500));
+
+  const absl::Time start = absl::Now();
+  (*server)->process().Signal(SIGTERM);
+  absl::StatusOr<int> code = (*server)->process().Wait(absl::Seconds(20));
+  const absl::Duration took = absl::Now() - start;
+  absl::Status refresh = in_flight.get();
+  locker.join();
+  ASSERT_TRUE(code.ok()) << "still running";
+  EXPECT_EQ(*code, 0) << (*server)->log();
+  EXPECT_LT(took, absl::Seconds(4)) << "a 1 s grace period took " << took;
+  EXPECT_FALSE(refresh.ok());
+  EXPECT_TRUE(NotInternal(refresh));
+  EXPECT_THAT((*server)->log(), HasSubstr("shutdown_grace passed"));
+  // Its caller was told it failed, and so it did: the refresh token was not
+  // used up behind its back.
+  EXPECT_TRUE(IsActive(Caller(), issued->refresh_token()));
+  EXPECT_TRUE(Caller().Refresh(RefreshRequest(issued->refresh_token())).ok());
+}
+
 TEST(Process, TheOpsPortServesHealthReadinessMetricsAndJwks) {
   const int port = Server().ops_port();
   ASSERT_GT(port, 0);
