@@ -8,6 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
@@ -338,6 +341,58 @@ TEST(Lifecycle, ACallerMayRevokeItsOwnSubjectWithoutIssueForOthers) {
   absl::StatusOr<v1::RevokeResponse> revoked = dns->Revoke(RevokeSubjectRequest(test::kClientDns));
   ASSERT_TRUE(revoked.ok()) << revoked.status();
   EXPECT_TRUE(IntrospectsBareInactive(Caller(), own->access_token()));
+}
+
+TEST(Lifecycle, ASuccessorNeverOutlivesItsFamilysAbsoluteLifetime) {
+  absl::StatusOr<v1::IssueResponse> issued =
+      Caller().Issue(IssueRequest({"api://orders"}, {}, true));
+  ASSERT_TRUE(issued.ok()) << issued.status();
+  // The family ends in ten minutes, well before the idle lifetime (720h).
+  absl::StatusOr<std::string> ends = Cluster().Psql(
+      "tokend_api",
+      absl::StrCat("UPDATE refresh_families SET absolute_expires_at = "
+                   "date_trunc('second', now()) + interval '10 minutes' WHERE family_id = "
+                   "(SELECT family_id FROM refresh_tokens WHERE token_hash = '\\x",
+                   absl::BytesToHexString(Sha256(issued->refresh_token())),
+                   "') RETURNING extract(epoch FROM absolute_expires_at)::bigint"));
+  ASSERT_TRUE(ends.ok()) << ends.status();
+  int64_t family_end = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(*ends), &family_end)) << *ends;
+  absl::StatusOr<v1::RefreshResponse> refreshed =
+      Caller().Refresh(RefreshRequest(issued->refresh_token()));
+  ASSERT_TRUE(refreshed.ok()) << refreshed.status();
+  EXPECT_EQ(refreshed->refresh_expires_at().seconds(), family_end);
+  EXPECT_EQ(Introspect(Caller(), refreshed->refresh_token()).expires_at().seconds(), family_end);
+}
+
+TEST(Lifecycle, RevokingAUsedRefreshTokenStillRevokesItsFamily) {
+  absl::StatusOr<v1::IssueResponse> issued =
+      Caller().Issue(IssueRequest({"api://orders"}, {}, true));
+  ASSERT_TRUE(issued.ok());
+  absl::StatusOr<v1::RefreshResponse> second =
+      Caller().Refresh(RefreshRequest(issued->refresh_token()));
+  ASSERT_TRUE(second.ok());
+  v1::RevokeRequest request = RevokeTokenRequest(issued->refresh_token());
+  request.set_token_type_hint(v1::TOKEN_TYPE_ACCESS_TOKEN);  // wrong on purpose
+  ASSERT_TRUE(Caller().Revoke(request).ok());
+  EXPECT_TRUE(IntrospectsBareInactive(Caller(), second->refresh_token()));
+  EXPECT_TRUE(IntrospectsBareInactive(Caller(), second->access_token()));
+}
+
+TEST(Lifecycle, AnyCallerMayIntrospectAndRevokeTokensIssuedByAnother) {
+  absl::StatusOr<v1::IssueResponse> issued =
+      Caller().Issue(IssueRequest({"api://orders"}, {}, true, "nina"));
+  ASSERT_TRUE(issued.ok());
+  std::unique_ptr<client::TokenClient> dns = ClientFor(Bed().pki().client_dns());
+  v1::IntrospectResponse r = Introspect(*dns, issued->refresh_token());
+  EXPECT_TRUE(r.active());
+  EXPECT_EQ(r.client_id(), test::kClientUri);
+  v1::RevokeRequest request = RevokeTokenRequest(issued->access_token());
+  request.set_token_type_hint(v1::TOKEN_TYPE_REFRESH_TOKEN);  // wrong on purpose
+  ASSERT_TRUE(dns->Revoke(request).ok());
+  EXPECT_TRUE(IntrospectsBareInactive(Caller(), issued->access_token()));
+  ASSERT_TRUE(dns->Revoke(RevokeTokenRequest(issued->refresh_token())).ok());
+  EXPECT_TRUE(IntrospectsBareInactive(Caller(), issued->refresh_token()));
 }
 
 TEST(Lifecycle, RevokingUnknownOrMalformedTokensAnswersOk) {

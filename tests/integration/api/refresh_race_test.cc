@@ -3,6 +3,8 @@
 // reuse, and reuse revokes the whole family, the winner's tokens included.
 
 #include <atomic>
+#include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -57,6 +59,40 @@ TEST(RefreshRace, ConcurrentRedemptionsOfOneTokenLetExactlyOneWinAndRevokeTheFam
     EXPECT_TRUE(HasCode(Caller().Refresh(RefreshRequest(winner->refresh_token())).status(),
                         absl::StatusCode::kUnauthenticated));
   }
+}
+
+TEST(RefreshRace, ABurstOfDatabaseCallsAllSucceedWithDistinctTokens) {
+  constexpr int kWorkers = 16;
+  constexpr int kCallsEach = 20;
+  std::vector<std::unique_ptr<client::TokenClient>> clients;
+  for (int i = 0; i < 4; ++i) clients.push_back(ClientFor(Bed().pki().client_uri()));
+  std::vector<std::vector<absl::StatusOr<v1::RefreshResponse>>> results(kWorkers);
+  std::vector<std::thread> threads;
+  for (int w = 0; w < kWorkers; ++w) {
+    threads.emplace_back([&, w] {
+      client::TokenClient& c = *clients[w % clients.size()];
+      for (int i = 0; i < kCallsEach; ++i) {
+        absl::StatusOr<v1::IssueResponse> issued =
+            c.Issue(IssueRequest({"api://orders"}, {"orders:read"}, true, Unique("burst")));
+        if (!issued.ok()) {
+          results[w].push_back(issued.status());
+          continue;
+        }
+        results[w].push_back(c.Refresh(RefreshRequest(issued->refresh_token())));
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  std::set<std::string> refresh_tokens;
+  for (const auto& per_worker : results) {
+    for (const auto& r : per_worker) {
+      ASSERT_TRUE(r.ok()) << r.status();
+      refresh_tokens.insert(r->refresh_token());
+    }
+  }
+  EXPECT_EQ(refresh_tokens.size(), static_cast<size_t>(kWorkers * kCallsEach));
+  EXPECT_TRUE(IsActive(Caller(), *refresh_tokens.begin()));
+  EXPECT_TRUE(IsActive(Caller(), *refresh_tokens.rbegin()));
 }
 
 }  // namespace
