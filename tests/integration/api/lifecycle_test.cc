@@ -178,6 +178,27 @@ TEST(Lifecycle, ARefreshTokenIsOpaqueAndIntrospectsActiveWhileRedeemable) {
   }
 }
 
+TEST(Lifecycle, TheDatabaseHoldsOnlyAHashOfARefreshToken) {
+  absl::StatusOr<v1::IssueResponse> issued =
+      Caller().Issue(IssueRequest({"api://orders"}, {}, true));
+  ASSERT_TRUE(issued.ok());
+  const std::string& token = issued->refresh_token();
+  // The random part (after any prefix): never stored, in any table or form.
+  const std::string secret = token.substr(token.size() - 32);
+  absl::StatusOr<std::string> found = Cluster().Psql(
+      "tokend_api",
+      absl::StrCat("SELECT (SELECT count(*) FROM refresh_tokens WHERE token_hash = '\\x",
+                   absl::BytesToHexString(Sha256(token)), "'), ",
+                   "(SELECT count(*) FROM refresh_tokens t WHERE row_to_json(t)::text LIKE '%",
+                   secret, "%' OR encode(token_hash, 'escape') LIKE '%", secret, "%'), ",
+                   "(SELECT count(*) FROM refresh_families f WHERE row_to_json(f)::text LIKE '%",
+                   secret, "%'), ",
+                   "(SELECT count(*) FROM revocations r WHERE row_to_json(r)::text LIKE '%",
+                   secret, "%')"));
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(absl::StripAsciiWhitespace(*found), "1|0|0|0");
+}
+
 TEST(Lifecycle, RefreshRotatesAndCarriesTheOriginalSubjectAudienceClientAndClaims) {
   v1::IssueRequest request = IssueRequest({"api://orders", "api://billing"},
                                           {"orders:read", "orders:write"}, true, "dave");

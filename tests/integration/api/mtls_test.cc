@@ -80,5 +80,22 @@ TEST(MutualTls, TheIdentityIsTheCommonNameWhenThereIsNoSan) {
   EXPECT_EQ(IssuingIdentity(Bed().pki().client_cn_only()), test::kClientCommonName);
 }
 
+TEST(MutualTls, AnIpSanIsNoIdentitySoTheCommonNameIs) {
+  test::CertSpec spec;
+  spec.name = "ip-san-client";
+  spec.common_name = kIpSanCommonName;
+  spec.sans = {{test::SubjectAltName::Type::kIp, "127.0.0.7"}};
+  absl::StatusOr<test::CertFiles> cert = Bed().pki().IssueCert(spec);
+  ASSERT_TRUE(cert.ok()) << cert.status();
+  EXPECT_EQ(IssuingIdentity(*cert), kIpSanCommonName);
+}
+
+TEST(MutualTls, TheIdentityIsTheFirstOfSeveralDnsSansInCertificateOrder) {
+  absl::StatusOr<test::CertFiles> cert = Bed().pki().MakeClientCert(
+      "two-dns-client", {}, {kFirstOfTwoDnsSans, "aa-second.test"}, "two-dns-cn");
+  ASSERT_TRUE(cert.ok()) << cert.status();
+  EXPECT_EQ(IssuingIdentity(*cert), kFirstOfTwoDnsSans);
+}
+
 }  // namespace
 }  // namespace tokend::testing

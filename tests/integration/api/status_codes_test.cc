@@ -142,10 +142,17 @@ TEST(StatusCodes, CustomClaimsOverFourKibAreInvalidArgumentNamingClaims) {
   }
   EXPECT_TRUE(HasCode(Caller().Issue(many).status(), absl::StatusCode::kInvalidArgument,
                       "claims"));
-  // Just under the limit is fine.
+  // The compact JSON {"a":"xx...x"} is 8 bytes plus the string: exactly
+  // 4096 bytes is fine, one more is not.
   v1::IssueRequest fits = IssueRequest({"api://orders"});
-  (*fits.mutable_claims()->mutable_fields())["blob"].set_string_value(std::string(3000, 'a'));
-  EXPECT_TRUE(Caller().Issue(fits).ok());
+  (*fits.mutable_claims()->mutable_fields())["a"].set_string_value(std::string(4088, 'x'));
+  absl::StatusOr<v1::IssueResponse> issued = Caller().Issue(fits);
+  ASSERT_TRUE(issued.ok()) << issued.status();
+  EXPECT_EQ(Introspect(Caller(), issued->access_token()).claims().fields().at("a").string_value(),
+            std::string(4088, 'x'));
+  (*fits.mutable_claims()->mutable_fields())["a"].set_string_value(std::string(4089, 'x'));
+  EXPECT_TRUE(HasCode(Caller().Issue(fits).status(), absl::StatusCode::kInvalidArgument,
+                      "claims"));
 }
 
 TEST(StatusCodes, ClaimsWithoutAJsonFormAreInvalidArgumentNamingClaims) {

@@ -74,7 +74,15 @@ std::string StandardCallersYaml() {
       "    audiences: [\"api://orders\"]\n"
       "    max_ttl: 10m\n"
       "  - id: ", Quoted(kIntrospectOnlyCaller), "\n"
-      "    rpcs: [Introspect, GetJwks]\n");
+      "    rpcs: [Introspect, GetJwks]\n"
+      "  - id: ", Quoted(kIpSanCommonName), "\n"
+      "    rpcs: [Issue, Introspect]\n"
+      "    audiences: [\"api://orders\"]\n"
+      "    max_ttl: 10m\n"
+      "  - id: ", Quoted(kFirstOfTwoDnsSans), "\n"
+      "    rpcs: [Issue, Introspect]\n"
+      "    audiences: [\"api://orders\"]\n"
+      "    max_ttl: 10m\n");
 }
 
 std::string TokendBinaryPath() { return TOKEND_BINARY; }

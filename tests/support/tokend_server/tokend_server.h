@@ -37,9 +37,14 @@ inline constexpr char kTestIssuer[] = "https://tokend.test";
 //   test::kClientCommonName ("cn-caller") and test::kMultiUriFirst: Issue
 //     and Introspect, only for themselves, audience api://orders, max 10m.
 //   kIntrospectOnlyCaller: Introspect and GetJwks only.
+//   kIpSanCommonName, kFirstOfTwoDnsSans: Issue and Introspect, only for
+//     themselves, audience api://orders, max 10m (for certificates a test
+//     makes: CN with only an IP SAN; two DNS SANs, the first sorting last).
 // kStrangerCaller is not in the policy at all.
 inline constexpr char kIntrospectOnlyCaller[] = "spiffe://test/introspect-only";
 inline constexpr char kStrangerCaller[] = "spiffe://test/stranger";
+inline constexpr char kIpSanCommonName[] = "ip-san-cn-caller";
+inline constexpr char kFirstOfTwoDnsSans[] = "zz-first.test";
 
 // The `callers:` section (with its key) of the standard test policy.
 std::string StandardCallersYaml();
