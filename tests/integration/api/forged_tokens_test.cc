@@ -398,6 +398,27 @@ TEST(ForgedTokens, ATooLongTokenIsInactive) {
   EXPECT_TRUE(IntrospectsBareInactive(Caller(), std::string(40000, 'e')));
 }
 
+TEST(ForgedTokens, DeeplyNestedJsonInTheHeaderIsInactiveAndHarmless) {
+  // The header is read before any signature check, so anyone can send this
+  // (as deep as fits in the longest token tokend reads, 16 KiB).
+  for (int depth : {1000, 5000}) {
+    std::string header = R"({"alg":"ES256","typ":"at+jwt","kid":")" + ServerKid() +
+                         R"(","x":)" + std::string(depth, '[') + std::string(depth, ']') + "}";
+    std::string token = absl::StrCat(B64UrlEncode(header), ".",
+                                     B64UrlEncode(StandardPayload().dump()), ".",
+                                     B64UrlEncode(std::string(64, 'a')));
+    EXPECT_TRUE(IntrospectsBareInactive(Caller(), token)) << depth;
+    std::string objects;
+    const int object_depth = depth / 4;
+    for (int i = 0; i < object_depth; ++i) objects += R"({"a":)";
+    objects += "1" + std::string(object_depth, '}');
+    token = absl::StrCat(B64UrlEncode(objects), ".", B64UrlEncode("{}"), ".",
+                         B64UrlEncode(std::string(64, 'a')));
+    EXPECT_TRUE(IntrospectsBareInactive(Caller(), token)) << depth;
+  }
+  EXPECT_TRUE(Caller().GetJwks(v1::GetJwksRequest()).ok()) << "the server is gone";
+}
+
 TEST(ForgedTokens, GarbageIsInactive) {
   for (const std::string& garbage :
        {std::string("x"), std::string("."), std::string(".."), std::string("a.b.c"),
@@ -406,6 +427,36 @@ TEST(ForgedTokens, GarbageIsInactive) {
         std::string("tkdrt_not-a-token"), B64UrlEncode("{}") + "." + B64UrlEncode("{}") + "."}) {
     EXPECT_TRUE(IntrospectsBareInactive(Caller(), garbage)) << garbage;
   }
+}
+
+TEST(ForgedTokens, RevokingForgedExpiredOrUnknownTokensAnswersOkAndChangesNothing) {
+  auto revocations = [] {
+    absl::StatusOr<std::string> n = Cluster().Psql("tokend_api", "SELECT count(*) FROM revocations");
+    EXPECT_TRUE(n.ok()) << n.status();
+    return n.ok() ? *n : "";
+  };
+  const std::string before = revocations();
+  EvpPkey attacker = NewEcKey("P-256");
+  Json none = StandardHeader();
+  none["alg"] = "none";
+  const int64_t now = Now();
+  const std::vector<std::string> tokens = {
+      SignEs256(attacker.get(), StandardHeader().dump(), StandardPayload().dump()),
+      Compact(none.dump(), StandardPayload().dump(), ""),
+      MintEdited([&](Json& p) {
+        p["iat"] = now - 700;
+        p["nbf"] = now - 700;
+        p["exp"] = now - 60;
+      }),
+      MintEdited([](Json& p) { p["iss"] = "https://evil.example"; }),
+      "tkdrt_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+      "garbage",
+  };
+  for (const std::string& token : tokens) {
+    absl::StatusOr<v1::RevokeResponse> r = Caller().Revoke(RevokeTokenRequest(token));
+    EXPECT_TRUE(r.ok()) << r.status();
+  }
+  EXPECT_EQ(revocations(), before);
 }
 
 TEST(ForgedTokens, TheHighSTwinOfASignatureIsRevokedWithTheOriginalByJti) {

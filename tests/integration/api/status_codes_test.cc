@@ -18,6 +18,7 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/api/api_test_util.h"
+#include "tokend/v1/token_service.grpc.pb.h"
 
 namespace tokend::testing {
 namespace {
@@ -379,6 +380,26 @@ TEST(StatusCodes, ARequestOver64KibIsResourceExhausted) {
   ASSERT_TRUE(under.ok()) << under.status();
   EXPECT_TRUE(IsBareInactive(*under));
   EXPECT_TRUE(Caller().GetJwks(v1::GetJwksRequest()).ok());
+}
+
+TEST(StatusCodes, ACompressedRequestOver64KibOnceDecompressedIsResourceExhausted) {
+  std::unique_ptr<v1::TokenService::Stub> stub =
+      v1::TokenService::NewStub(ChannelFor(Bed().pki().client_uri()));
+  for (size_t size : {size_t{60} * 1024, size_t{1024} * 1024}) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    context.set_compression_algorithm(GRPC_COMPRESS_GZIP);
+    v1::IntrospectResponse response;
+    grpc::Status status =
+        stub->Introspect(&context, IntrospectRequest(std::string(size, 'a')), &response);
+    if (size < 64 * 1024) {
+      EXPECT_TRUE(status.ok()) << status.error_message();
+      EXPECT_TRUE(IsBareInactive(response));
+    } else {
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+          << status.error_code() << " " << status.error_message();
+    }
+  }
 }
 
 // ---- DEADLINE_EXCEEDED ----
