@@ -88,5 +88,21 @@ TEST_F(TwoReplicas, RefreshTokensAreSharedAndReuseOnOneRevokesTheFamilyOnBoth) {
                       absl::StatusCode::kUnauthenticated));
 }
 
+TEST_F(TwoReplicas, AfterADatabaseRestartRevocationsStillReachTheOtherReplica) {
+  ASSERT_TRUE(Cluster().Restart().ok());
+  // As soon as A can write again.
+  absl::StatusOr<v1::IssueResponse> issued;
+  const absl::Time give_up = absl::Now() + absl::Seconds(15);
+  do {
+    issued = ca_->Issue(IssueRequest({"api://orders"}, {}, true));
+    if (!issued.ok()) absl::SleepFor(absl::Milliseconds(100));
+  } while (!issued.ok() && absl::Now() < give_up);
+  ASSERT_TRUE(issued.ok()) << issued.status();
+  ASSERT_TRUE(IsActive(*cb_, issued->access_token()));
+  ASSERT_TRUE(ca_->Revoke(RevokeTokenRequest(issued->refresh_token())).ok());
+  ExpectInactiveOnBWithinASecond(issued->access_token(),
+                                 "access token revoked right after a database restart");
+}
+
 }  // namespace
 }  // namespace tokend::testing
