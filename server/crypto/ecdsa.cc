@@ -4,31 +4,71 @@
 #include <openssl/ecdsa.h>
 #include <openssl/objects.h>
 
+#include <cstring>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "crypto/algorithms.h"
 #include "crypto/base64url.h"
 #include "crypto/openssl_error.h"
+#include "crypto/thread_contexts.h"
 
 namespace tokend::crypto::internal {
+namespace {
 
-bool EcdsaRawToDer(absl::string_view raw, size_t coordinate_bytes, std::string* der) {
+// Largest coordinate we handle (P-384); the DER form then stays below 128
+// bytes, so every DER length below fits in one byte.
+constexpr size_t kMaxCoordinateBytes = 48;
+// SEQUENCE { INTEGER r, INTEGER s }: 2 + 2 * (2 + 1 + kMaxCoordinateBytes).
+constexpr size_t kMaxDerBytes = 2 + 2 * (3 + kMaxCoordinateBytes);
+
+// Appends the DER INTEGER of the unsigned big-endian `bytes`: leading zero
+// bytes dropped (one kept for zero), a zero byte prepended when the high bit
+// is set. Exactly what i2d_ECDSA_SIG writes.
+size_t AppendDerInteger(const unsigned char* bytes, size_t size, unsigned char* out) {
+  size_t start = 0;
+  while (start + 1 < size && bytes[start] == 0) ++start;
+  const bool pad = (bytes[start] & 0x80) != 0;
+  const size_t length = size - start + (pad ? 1 : 0);
+  size_t n = 0;
+  out[n++] = 0x02;
+  out[n++] = static_cast<unsigned char>(length);
+  if (pad) out[n++] = 0x00;
+  std::memcpy(out + n, bytes + start, size - start);
+  return n + size - start;
+}
+
+// EcdsaRawToDer without allocating: writes at most kMaxDerBytes to `out`.
+bool RawToDer(absl::string_view raw, size_t coordinate_bytes, unsigned char* out,
+              size_t* der_size) {
   // Why: JWS fixes the length; a shorter, longer or DER-encoded signature is
   // another spelling of (maybe) the same signature and is refused outright.
-  if (raw.size() != 2 * coordinate_bytes) return false;
+  if (coordinate_bytes == 0 || coordinate_bytes > kMaxCoordinateBytes ||
+      raw.size() != 2 * coordinate_bytes) {
+    return false;
+  }
   const auto* bytes = reinterpret_cast<const unsigned char*>(raw.data());
-  BignumPtr r(BN_bin2bn(bytes, static_cast<int>(coordinate_bytes), nullptr));
-  BignumPtr s(BN_bin2bn(bytes + coordinate_bytes, static_cast<int>(coordinate_bytes), nullptr));
-  EcdsaSigPtr sig(ECDSA_SIG_new());
-  if (r == nullptr || s == nullptr || sig == nullptr) return false;
-  if (ECDSA_SIG_set0(sig.get(), r.get(), s.get()) != 1) return false;
-  static_cast<void>(r.release());  // owned by sig from here
-  static_cast<void>(s.release());
-  const int size = i2d_ECDSA_SIG(sig.get(), nullptr);
-  if (size <= 0) return false;
-  der->resize(static_cast<size_t>(size));
-  auto* out = reinterpret_cast<unsigned char*>(der->data());
-  return i2d_ECDSA_SIG(sig.get(), &out) == size;
+  size_t n = 2;
+  n += AppendDerInteger(bytes, coordinate_bytes, out + n);
+  n += AppendDerInteger(bytes + coordinate_bytes, coordinate_bytes, out + n);
+  out[0] = 0x30;
+  out[1] = static_cast<unsigned char>(n - 2);
+  *der_size = n;
+  return true;
+}
+
+// Cached contexts per (key, ECDSA algorithm, operation).
+ContextUse SignUse(Algorithm id) { return 2 * static_cast<int>(id); }
+ContextUse VerifyUse(Algorithm id) { return 2 * static_cast<int>(id) + 1; }
+
+}  // namespace
+
+bool EcdsaRawToDer(absl::string_view raw, size_t coordinate_bytes, std::string* der) {
+  unsigned char out[kMaxDerBytes];
+  size_t size = 0;
+  if (!RawToDer(raw, coordinate_bytes, out, &size)) return false;
+  der->assign(reinterpret_cast<const char*>(out), size);
+  return true;
 }
 
 absl::StatusOr<std::string> EcdsaDerToRaw(absl::string_view der, size_t coordinate_bytes) {
@@ -66,45 +106,56 @@ absl::Status EcdsaAlgorithm::CheckKey(const EVP_PKEY& key) const {
 
 absl::StatusOr<std::string> EcdsaAlgorithm::Sign(const EVP_PKEY& key,
                                                  absl::string_view signing_input) const {
-  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
-  if (ctx == nullptr) return OpenSslError("EVP_MD_CTX_new");
-  // const_cast: OpenSSL takes EVP_PKEY* but only up-refs it into the new,
-  // per-call context; the shared key is not modified.
-  if (EVP_DigestSignInit_ex(ctx.get(), nullptr, params_.digest, nullptr, nullptr,
-                            const_cast<EVP_PKEY*>(&key), nullptr) != 1) {
-    return OpenSslError("EVP_DigestSignInit_ex");
+  // Hash, then sign the digest with this thread's context for the key: the
+  // same signature EVP_DigestSign makes, without initialising a context on
+  // every call (see thread_contexts.h).
+  const EVP_MD* md = FetchedDigest(params_.digest);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int digest_size = 0;
+  if (md == nullptr || EVP_Digest(signing_input.data(), signing_input.size(), digest, &digest_size,
+                                  md, nullptr) != 1) {
+    return OpenSslError("EVP_Digest");
   }
+  unsigned char der[kMaxDerBytes + 16];
   size_t size = 0;
-  const auto* in = reinterpret_cast<const unsigned char*>(signing_input.data());
-  if (EVP_DigestSign(ctx.get(), nullptr, &size, in, signing_input.size()) != 1) {
-    return OpenSslError("EVP_DigestSign");
+  // A cached context that fails is dropped and the signature tried once more
+  // with a fresh one, so a context in an unexpected state is never kept.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    EVP_PKEY_CTX* ctx = ThreadPkeyContext(
+        key, SignUse(params_.id), [](EVP_PKEY_CTX* c) { return EVP_PKEY_sign_init(c) == 1; });
+    if (ctx == nullptr) return OpenSslError("EVP_PKEY_sign_init");
+    size = sizeof(der);
+    if (EVP_PKEY_sign(ctx, der, &size, digest, digest_size) == 1) break;
+    ForgetThreadContext(key, SignUse(params_.id));
+    if (attempt == 1) return OpenSslError("EVP_PKEY_sign");
+    ClearOpenSslErrors();
   }
-  std::string der(size, '\0');
-  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(der.data()), &size, in,
-                     signing_input.size()) != 1) {
-    return OpenSslError("EVP_DigestSign");
-  }
-  der.resize(size);
-  return EcdsaDerToRaw(der, params_.coordinate_bytes);
+  return EcdsaDerToRaw(absl::string_view(reinterpret_cast<const char*>(der), size),
+                       params_.coordinate_bytes);
 }
 
 bool EcdsaAlgorithm::Verify(const EVP_PKEY& key, absl::string_view signing_input,
                             absl::string_view signature) const {
-  std::string der;
-  if (!EcdsaRawToDer(signature, params_.coordinate_bytes, &der)) {
+  unsigned char der[kMaxDerBytes];
+  size_t der_size = 0;
+  if (!RawToDer(signature, params_.coordinate_bytes, der, &der_size)) return false;
+  const EVP_MD* md = FetchedDigest(params_.digest);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int digest_size = 0;
+  if (md == nullptr || EVP_Digest(signing_input.data(), signing_input.size(), digest, &digest_size,
+                                  md, nullptr) != 1) {
     ClearOpenSslErrors();
     return false;
   }
-  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
-  // const_cast: as in Sign, the shared key is only up-referenced.
-  const bool ok =
-      ctx != nullptr &&
-      EVP_DigestVerifyInit_ex(ctx.get(), nullptr, params_.digest, nullptr, nullptr,
-                              const_cast<EVP_PKEY*>(&key), nullptr) == 1 &&
-      EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(der.data()), der.size(),
-                       reinterpret_cast<const unsigned char*>(signing_input.data()),
-                       signing_input.size()) == 1;
-  if (!ok) ClearOpenSslErrors();
+  EVP_PKEY_CTX* ctx = ThreadPkeyContext(
+      key, VerifyUse(params_.id), [](EVP_PKEY_CTX* c) { return EVP_PKEY_verify_init(c) == 1; });
+  const bool ok = ctx != nullptr && EVP_PKEY_verify(ctx, der, der_size, digest, digest_size) == 1;
+  if (!ok) {
+    // A signature that does not verify leaves the context as it was; it is
+    // dropped anyway so that no failure path ever reuses a context.
+    ForgetThreadContext(key, VerifyUse(params_.id));
+    ClearOpenSslErrors();
+  }
   return ok;
 }
 

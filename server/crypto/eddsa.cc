@@ -6,12 +6,17 @@
 #include "crypto/algorithms.h"
 #include "crypto/base64url.h"
 #include "crypto/openssl_error.h"
+#include "crypto/thread_contexts.h"
 
 namespace tokend::crypto::internal {
 namespace {
 
 constexpr size_t kPublicKeyBytes = 32;
 constexpr size_t kSignatureBytes = 64;
+
+// Cached contexts per (key, operation); distinct from every other algorithm's.
+constexpr ContextUse kSignUse = 2 * static_cast<int>(Algorithm::kEdDSA);
+constexpr ContextUse kVerifyUse = 2 * static_cast<int>(Algorithm::kEdDSA) + 1;
 
 class EdDsa final : public SignatureAlgorithm {
  public:
@@ -26,38 +31,48 @@ class EdDsa final : public SignatureAlgorithm {
 
   absl::StatusOr<std::string> Sign(const EVP_PKEY& key,
                                    absl::string_view signing_input) const override {
-    EvpMdCtxPtr ctx(EVP_MD_CTX_new());
-    if (ctx == nullptr) return OpenSslError("EVP_MD_CTX_new");
-    // No digest: Ed25519 hashes internally (PureEdDSA). const_cast: the
-    // shared key is only up-referenced by the per-call context.
-    if (EVP_DigestSignInit_ex(ctx.get(), nullptr, nullptr, nullptr, nullptr,
-                              const_cast<EVP_PKEY*>(&key), nullptr) != 1) {
-      return OpenSslError("EVP_DigestSignInit_ex");
-    }
     std::string signature(kSignatureBytes, '\0');
-    size_t size = signature.size();
-    if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &size,
-                       reinterpret_cast<const unsigned char*>(signing_input.data()),
-                       signing_input.size()) != 1) {
-      return OpenSslError("EVP_DigestSign");
+    // One-shot EVP_DigestSign on this thread's context for the key (no
+    // digest: Ed25519 hashes internally, PureEdDSA), initialised once (see
+    // thread_contexts.h). A context that fails is dropped and the signature
+    // tried once more with a fresh one.
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      EVP_MD_CTX* ctx = ThreadDigestContext(key, kSignUse, [&key](EVP_MD_CTX* c) {
+        // const_cast: the shared key is only up-referenced by the context.
+        return EVP_DigestSignInit_ex(c, nullptr, nullptr, nullptr, nullptr,
+                                     const_cast<EVP_PKEY*>(&key), nullptr) == 1;
+      });
+      if (ctx == nullptr) return OpenSslError("EVP_DigestSignInit_ex");
+      size_t size = signature.size();
+      if (EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(signature.data()), &size,
+                         reinterpret_cast<const unsigned char*>(signing_input.data()),
+                         signing_input.size()) == 1 &&
+          size == kSignatureBytes) {
+        return signature;
+      }
+      ForgetThreadContext(key, kSignUse);
+      if (attempt == 1) return OpenSslError("EVP_DigestSign");
+      ClearOpenSslErrors();
     }
-    if (size != kSignatureBytes) return absl::InternalError("EVP_DigestSign: bad length");
-    return signature;
+    return OpenSslError("EVP_DigestSign");  // not reached
   }
 
   bool Verify(const EVP_PKEY& key, absl::string_view signing_input,
               absl::string_view signature) const override {
     if (signature.size() != kSignatureBytes) return false;
-    EvpMdCtxPtr ctx(EVP_MD_CTX_new());
-    const bool ok =
-        ctx != nullptr &&
-        EVP_DigestVerifyInit_ex(ctx.get(), nullptr, nullptr, nullptr, nullptr,
-                                const_cast<EVP_PKEY*>(&key), nullptr) == 1 &&
-        EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
-                         signature.size(),
-                         reinterpret_cast<const unsigned char*>(signing_input.data()),
-                         signing_input.size()) == 1;
-    if (!ok) ClearOpenSslErrors();
+    EVP_MD_CTX* ctx = ThreadDigestContext(key, kVerifyUse, [&key](EVP_MD_CTX* c) {
+      return EVP_DigestVerifyInit_ex(c, nullptr, nullptr, nullptr, nullptr,
+                                     const_cast<EVP_PKEY*>(&key), nullptr) == 1;
+    });
+    const bool ok = ctx != nullptr &&
+                    EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(signature.data()),
+                                     signature.size(),
+                                     reinterpret_cast<const unsigned char*>(signing_input.data()),
+                                     signing_input.size()) == 1;
+    if (!ok) {
+      ForgetThreadContext(key, kVerifyUse);  // no failure path reuses a context
+      ClearOpenSslErrors();
+    }
     return ok;
   }
 

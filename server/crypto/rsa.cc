@@ -8,6 +8,7 @@
 #include "crypto/algorithms.h"
 #include "crypto/base64url.h"
 #include "crypto/openssl_error.h"
+#include "crypto/thread_contexts.h"
 
 namespace tokend::crypto::internal {
 namespace {
@@ -90,28 +91,37 @@ bool RsaAlgorithm::SetPadding(EVP_PKEY_CTX* pctx) const {
 
 absl::StatusOr<std::string> RsaAlgorithm::Sign(const EVP_PKEY& key,
                                                absl::string_view signing_input) const {
-  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
-  if (ctx == nullptr) return OpenSslError("EVP_MD_CTX_new");
-  EVP_PKEY_CTX* pctx = nullptr;  // owned by ctx
-  // const_cast: OpenSSL takes EVP_PKEY* but only up-refs it into the new,
-  // per-call context; the shared key is not modified.
-  if (EVP_DigestSignInit_ex(ctx.get(), &pctx, kDigest, nullptr, nullptr,
-                            const_cast<EVP_PKEY*>(&key), nullptr) != 1) {
-    return OpenSslError("EVP_DigestSignInit_ex");
+  // Hash, then sign the digest with this thread's context for the key, whose
+  // padding and digest were set once (see thread_contexts.h): the same
+  // signature EVP_DigestSign makes.
+  const EVP_MD* md = FetchedDigest(kDigest);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int digest_size = 0;
+  if (md == nullptr || EVP_Digest(signing_input.data(), signing_input.size(), digest, &digest_size,
+                                  md, nullptr) != 1) {
+    return OpenSslError("EVP_Digest");
   }
-  if (!SetPadding(pctx)) return OpenSslError("EVP_PKEY_CTX_set_rsa_padding");
-  const auto* in = reinterpret_cast<const unsigned char*>(signing_input.data());
-  size_t size = 0;
-  if (EVP_DigestSign(ctx.get(), nullptr, &size, in, signing_input.size()) != 1) {
-    return OpenSslError("EVP_DigestSign");
+  std::string signature(static_cast<size_t>(EVP_PKEY_get_size(&key)), '\0');
+  const ContextUse use = SignUse();
+  // A cached context that fails is dropped and the signature tried once more
+  // with a fresh one.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    EVP_PKEY_CTX* ctx = ThreadPkeyContext(key, use, [&](EVP_PKEY_CTX* c) {
+      return EVP_PKEY_sign_init(c) == 1 && SetPadding(c) &&
+             EVP_PKEY_CTX_set_signature_md(c, md) > 0;
+    });
+    if (ctx == nullptr) return OpenSslError("EVP_PKEY_sign_init");
+    size_t size = signature.size();
+    if (EVP_PKEY_sign(ctx, reinterpret_cast<unsigned char*>(signature.data()), &size, digest,
+                      digest_size) == 1) {
+      signature.resize(size);
+      return signature;
+    }
+    ForgetThreadContext(key, use);
+    if (attempt == 1) return OpenSslError("EVP_PKEY_sign");
+    ClearOpenSslErrors();
   }
-  std::string signature(size, '\0');
-  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &size, in,
-                     signing_input.size()) != 1) {
-    return OpenSslError("EVP_DigestSign");
-  }
-  signature.resize(size);
-  return signature;
+  return OpenSslError("EVP_PKEY_sign");  // not reached
 }
 
 bool RsaAlgorithm::Verify(const EVP_PKEY& key, absl::string_view signing_input,
@@ -119,17 +129,27 @@ bool RsaAlgorithm::Verify(const EVP_PKEY& key, absl::string_view signing_input,
   // Exactly the modulus length (RFC 8017 section 8.2.2 step 1): no leading
   // zeros added or dropped.
   if (signature.size() != static_cast<size_t>(EVP_PKEY_get_size(&key))) return false;
-  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
-  EVP_PKEY_CTX* pctx = nullptr;  // owned by ctx
-  const bool ok =
-      ctx != nullptr &&
-      EVP_DigestVerifyInit_ex(ctx.get(), &pctx, kDigest, nullptr, nullptr,
-                              const_cast<EVP_PKEY*>(&key), nullptr) == 1 &&
-      SetPadding(pctx) &&
-      EVP_DigestVerify(
-          ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
-          reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size()) == 1;
-  if (!ok) ClearOpenSslErrors();
+  const EVP_MD* md = FetchedDigest(kDigest);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int digest_size = 0;
+  if (md == nullptr || EVP_Digest(signing_input.data(), signing_input.size(), digest, &digest_size,
+                                  md, nullptr) != 1) {
+    ClearOpenSslErrors();
+    return false;
+  }
+  const ContextUse use = VerifyUse();
+  EVP_PKEY_CTX* ctx = ThreadPkeyContext(key, use, [&](EVP_PKEY_CTX* c) {
+    // SetPadding pins PS256's salt length, on this context as on every other.
+    return EVP_PKEY_verify_init(c) == 1 && SetPadding(c) &&
+           EVP_PKEY_CTX_set_signature_md(c, md) > 0;
+  });
+  const bool ok = ctx != nullptr &&
+                  EVP_PKEY_verify(ctx, reinterpret_cast<const unsigned char*>(signature.data()),
+                                  signature.size(), digest, digest_size) == 1;
+  if (!ok) {
+    ForgetThreadContext(key, use);  // no failure path reuses a context
+    ClearOpenSslErrors();
+  }
   return ok;
 }
 

@@ -47,6 +47,9 @@ class RsaAlgorithm final : public SignatureAlgorithm {
   // Sets the padding (and, for PSS, MGF1 digest and salt length) on a
   // freshly initialised per-call context. False on failure.
   bool SetPadding(EVP_PKEY_CTX* pctx) const;
+  // Keys of this algorithm's contexts in thread_contexts.h.
+  int SignUse() const { return 2 * static_cast<int>(params_.id); }
+  int VerifyUse() const { return 2 * static_cast<int>(params_.id) + 1; }
 
   const RsaParams params_;
 };
