@@ -182,10 +182,14 @@ int RunServe(const config::Config& config) {
           *policy, *key_ring, &refresh_tokens, &revocations, &revocation_set, &clock);
   if (!token_service.ok()) return Fail(token_service.status());
 
-  // One worker per pooled connection: database calls beyond that wait in a
-  // bounded backlog, so PostgreSQL never sees more than pool_size sessions.
+  // Database calls run on these workers, beyond them they wait in a bounded
+  // backlog. PostgreSQL never sees more than pool_size sessions (the pool
+  // bounds them); the workers are more, 16 per connection, because durable
+  // writes are group-committed: every worker waiting on a write joins the
+  // next batch, so batches (and the writes per commit) can only be as large
+  // as the number of workers.
   const size_t pool_size = static_cast<size_t>(config.database.pool_size);
-  common::WorkQueue database_work(pool_size, pool_size * 128);
+  common::WorkQueue database_work(pool_size * 16, pool_size * 128);
 
   ops::Metrics metrics;
   for (absl::Status s : {
@@ -218,6 +222,10 @@ int RunServe(const config::Config& config) {
   // Let clients keep idle connections alive with pings (every 10 s at most).
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  // gRPC sets SO_REUSEPORT by default: a second tokend on the same address
+  // would then start "successfully" and silently take half the connections.
+  // A port in use must be a start-up error instead.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.experimental().SetInterceptorCreators(rpc::MakeServerInterceptors(
       &metrics, [&api](const grpc::AuthContext& auth, absl::string_view method) {
         return api.AuthorizeMethod(auth, method);

@@ -4,6 +4,10 @@
 #include <string>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "store/postgres/batcher.h"
 #include "store/postgres/codec.h"
 #include "store/postgres/connection_pool.h"
 #include "store/postgres/sql.h"
@@ -100,25 +104,143 @@ absl::StatusOr<RefreshTokenState> ReadState(const pqxx::row& row,
   return state;
 }
 
+// One caller's CreateFamily or Rotate, waiting in a Batcher.
+struct CreateFamilyOp final : Batcher::Op {
+  const RefreshFamily* family = nullptr;
+  const RefreshToken* first = nullptr;
+};
+struct RotateOp final : Batcher::Op {
+  absl::string_view presented_hash;
+  absl::Time used_at;
+  const RefreshToken* successor = nullptr;
+  RefreshTokenStore::RotateOutcome outcome = RefreshTokenStore::RotateOutcome::kAlreadyUsed;
+};
+
+// A bytea value as an element of a bytea[] literal ("\x" and hex; the
+// array literal escapes the backslash).
+std::string ByteaElement(absl::string_view bytes) {
+  return absl::StrCat("\\x", absl::BytesToHexString(bytes));
+}
+
+absl::Status CreateFamilyAlone(Database* db, const RefreshFamily& family,
+                               const RefreshToken& first, absl::Time deadline) {
+  return RunTransaction(db->pool(), "create_family", deadline, [&](pqxx::work& txn) {
+    txn.exec_prepared(sql::kCreateFamily.name, family.family_id, family.client_id,
+                      family.subject, TextArrayLiteral(family.audience),
+                      family.custom_claims_json, FormatTimestamp(family.created_at),
+                      FormatTimestamp(family.absolute_expires_at), Bytes(first.token_hash),
+                      TextArrayLiteral(first.scopes), FormatTimestamp(first.issued_at),
+                      FormatTimestamp(first.expires_at));
+    return absl::OkStatus();
+  });
+}
+
+void CreateFamilies(pqxx::transaction_base& txn, absl::Span<Batcher::Op* const> ops) {
+  std::vector<std::string> ids, clients, subjects, audiences, claims, created, absolute, hashes,
+      scopes, issued, expires;
+  for (Batcher::Op* op : ops) {
+    const auto& o = static_cast<const CreateFamilyOp&>(*op);
+    ids.push_back(o.family->family_id);
+    clients.push_back(o.family->client_id);
+    subjects.push_back(o.family->subject);
+    audiences.push_back(TextArrayLiteral(o.family->audience));
+    claims.push_back(o.family->custom_claims_json);
+    created.push_back(FormatTimestamp(o.family->created_at));
+    absolute.push_back(FormatTimestamp(o.family->absolute_expires_at));
+    hashes.push_back(ByteaElement(o.first->token_hash));
+    scopes.push_back(TextArrayLiteral(o.first->scopes));
+    issued.push_back(FormatTimestamp(o.first->issued_at));
+    expires.push_back(FormatTimestamp(o.first->expires_at));
+  }
+  // One statement: every family with its first token, or (on any error,
+  // such as a duplicate key) none of them.
+  txn.exec_prepared(sql::kCreateFamilies.name, TextArrayLiteral(ids), TextArrayLiteral(clients),
+                    TextArrayLiteral(subjects), TextArrayLiteral(audiences),
+                    TextArrayLiteral(claims), TextArrayLiteral(created),
+                    TextArrayLiteral(absolute), TextArrayLiteral(hashes),
+                    TextArrayLiteral(scopes), TextArrayLiteral(issued),
+                    TextArrayLiteral(expires));
+}
+
+absl::StatusOr<RefreshTokenStore::RotateOutcome> RotateAlone(Database* db,
+                                                             absl::string_view presented_hash,
+                                                             absl::Time used_at,
+                                                             const RefreshToken& successor,
+                                                             absl::Time deadline) {
+  RefreshTokenStore::RotateOutcome outcome = RefreshTokenStore::RotateOutcome::kAlreadyUsed;
+  absl::Status status = RunTransaction(db->pool(), "rotate", deadline, [&](pqxx::work& txn) {
+    const pqxx::result r = txn.exec_prepared(
+        sql::kRotateToken.name, Bytes(presented_hash), FormatTimestamp(used_at),
+        Bytes(successor.token_hash), TextArrayLiteral(successor.scopes),
+        FormatTimestamp(successor.issued_at), FormatTimestamp(successor.expires_at));
+    outcome = r.empty() ? RefreshTokenStore::RotateOutcome::kAlreadyUsed
+                        : RefreshTokenStore::RotateOutcome::kRotated;
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return outcome;
+}
+
+void RotateMany(pqxx::transaction_base& txn, absl::Span<Batcher::Op* const> ops) {
+  std::vector<std::string> presented, used, successors, scopes, issued, expires;
+  for (Batcher::Op* op : ops) {
+    const auto& o = static_cast<const RotateOp&>(*op);
+    presented.push_back(ByteaElement(o.presented_hash));
+    used.push_back(FormatTimestamp(o.used_at));
+    successors.push_back(ByteaElement(o.successor->token_hash));
+    scopes.push_back(TextArrayLiteral(o.successor->scopes));
+    issued.push_back(FormatTimestamp(o.successor->issued_at));
+    expires.push_back(FormatTimestamp(o.successor->expires_at));
+  }
+  const pqxx::result r = txn.exec_prepared(
+      sql::kRotateTokens.name, TextArrayLiteral(presented), TextArrayLiteral(used),
+      TextArrayLiteral(successors), TextArrayLiteral(scopes), TextArrayLiteral(issued),
+      TextArrayLiteral(expires));
+  absl::flat_hash_set<std::string> rotated;
+  for (const pqxx::row& row : r) rotated.insert(pqxx::binarystring(row[0]).str());
+  for (Batcher::Op* op : ops) {
+    auto& o = static_cast<RotateOp&>(*op);
+    o.outcome = rotated.contains(o.presented_hash) ? RefreshTokenStore::RotateOutcome::kRotated
+                                                   : RefreshTokenStore::RotateOutcome::kAlreadyUsed;
+  }
+}
+
 }  // namespace
+
+PgRefreshTokenStore::PgRefreshTokenStore(Database* db)
+    : db_(db),
+      create_family_(std::make_unique<Batcher>(
+          &db->pool(), "create_families", CreateFamilies,
+          [db](Batcher::Op& op) {
+            const auto& o = static_cast<const CreateFamilyOp&>(op);
+            return CreateFamilyAlone(db, *o.family, *o.first, o.deadline);
+          },
+          Batcher::Options{})),
+      rotate_(std::make_unique<Batcher>(
+          &db->pool(), "rotate_tokens", RotateMany,
+          [db](Batcher::Op& op) {
+            auto& o = static_cast<RotateOp&>(op);
+            absl::StatusOr<RotateOutcome> outcome =
+                RotateAlone(db, o.presented_hash, o.used_at, *o.successor, o.deadline);
+            if (!outcome.ok()) return outcome.status();
+            o.outcome = *outcome;
+            return absl::OkStatus();
+          },
+          Batcher::Options{})) {}
+
+PgRefreshTokenStore::~PgRefreshTokenStore() = default;
 
 absl::Status PgRefreshTokenStore::CreateFamily(const RefreshFamily& family,
                                                const RefreshToken& first,
                                                absl::Time deadline) {
   if (absl::Status s = CheckFamily(family); !s.ok()) return s;
   if (absl::Status s = CheckToken("first", first); !s.ok()) return s;
-  return RunTransaction(
-      db_->pool(), "create_family", deadline, [&](pqxx::work& txn) {
-        txn.exec_prepared(
-            sql::kCreateFamily.name, family.family_id, family.client_id,
-            family.subject, TextArrayLiteral(family.audience),
-            family.custom_claims_json, FormatTimestamp(family.created_at),
-            FormatTimestamp(family.absolute_expires_at),
-            Bytes(first.token_hash), TextArrayLiteral(first.scopes),
-            FormatTimestamp(first.issued_at),
-            FormatTimestamp(first.expires_at));
-        return absl::OkStatus();
-      });
+  CreateFamilyOp op;
+  op.key = family.family_id;
+  op.deadline = deadline;
+  op.family = &family;
+  op.first = &first;
+  return create_family_->Run(op);
 }
 
 absl::StatusOr<std::optional<RefreshTokenState>> PgRefreshTokenStore::Find(
@@ -146,21 +268,17 @@ absl::StatusOr<RefreshTokenStore::RotateOutcome> PgRefreshTokenStore::Rotate(
     return s;
   if (absl::Status s = CheckTime("used_at", used_at); !s.ok()) return s;
   if (absl::Status s = CheckToken("successor", successor); !s.ok()) return s;
-  RotateOutcome outcome = RotateOutcome::kAlreadyUsed;
-  absl::Status status =
-      RunTransaction(db_->pool(), "rotate", deadline, [&](pqxx::work& txn) {
-        const pqxx::result r = txn.exec_prepared(
-            sql::kRotateToken.name, Bytes(presented_hash),
-            FormatTimestamp(used_at), Bytes(successor.token_hash),
-            TextArrayLiteral(successor.scopes),
-            FormatTimestamp(successor.issued_at),
-            FormatTimestamp(successor.expires_at));
-        outcome =
-            r.empty() ? RotateOutcome::kAlreadyUsed : RotateOutcome::kRotated;
-        return absl::OkStatus();
-      });
-  if (!status.ok()) return status;
-  return outcome;
+  RotateOp op;
+  // Two redemptions of one token never share a batch (one statement cannot
+  // update a row twice); in two concurrent batches the row lock orders them
+  // exactly as it orders two calls alone: the later finds the token used.
+  op.key = std::string(presented_hash);
+  op.deadline = deadline;
+  op.presented_hash = presented_hash;
+  op.used_at = used_at;
+  op.successor = &successor;
+  if (absl::Status s = rotate_->Run(op); !s.ok()) return s;
+  return op.outcome;
 }
 
 }  // namespace tokend::store::postgres

@@ -1,6 +1,7 @@
 #ifndef TOKEND_SERVER_STORE_POSTGRES_REFRESH_TOKEN_STORE_H_
 #define TOKEND_SERVER_STORE_POSTGRES_REFRESH_TOKEN_STORE_H_
 
+#include <memory>
 #include <optional>
 
 #include "absl/status/status.h"
@@ -12,6 +13,8 @@
 
 namespace tokend::store::postgres {
 
+class Batcher;  // batcher.h, internal to this folder
+
 // RefreshTokenStore on PostgreSQL (tables refresh_families, refresh_tokens).
 // Thread-safe; each call uses one pooled connection and one transaction.
 // Errors beyond refresh_token_store.h's: INVALID_ARGUMENT for a token hash
@@ -19,10 +22,15 @@ namespace tokend::store::postgres {
 // time; ALREADY_EXISTS when the family id or a token hash is already stored
 // (nothing written); INTERNAL for anything unexpected (detail logged).
 // Times are kept to the microsecond (truncated).
+//
+// CreateFamily and Rotate are group-committed (see batcher.h): concurrent
+// calls share one transaction and one commit, and each returns only once
+// that commit is done; their outcomes and errors are those of a call alone.
 class PgRefreshTokenStore final : public RefreshTokenStore {
  public:
-  // `db` must outlive this store.
-  explicit PgRefreshTokenStore(Database* db) : db_(db) {}
+  // `db` must outlive this store. Starts the writer threads.
+  explicit PgRefreshTokenStore(Database* db);
+  ~PgRefreshTokenStore() override;
 
   absl::Status CreateFamily(const RefreshFamily& family,
                             const RefreshToken& first,
@@ -39,6 +47,8 @@ class PgRefreshTokenStore final : public RefreshTokenStore {
 
  private:
   Database* const db_;
+  std::unique_ptr<Batcher> create_family_;
+  std::unique_ptr<Batcher> rotate_;
 };
 
 }  // namespace tokend::store::postgres

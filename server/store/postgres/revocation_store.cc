@@ -4,7 +4,9 @@
 #include <string>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "store/postgres/batcher.h"
 #include "store/postgres/codec.h"
 #include "store/postgres/connection_pool.h"
 #include "store/postgres/sql.h"
@@ -33,17 +35,56 @@ absl::Status CheckRevocation(const Revocation& r) {
   return s;
 }
 
-}  // namespace
+// One caller's Revoke, waiting in a Batcher.
+struct RevokeOp final : Batcher::Op {
+  const Revocation* revocation = nullptr;
+};
 
-absl::Status PgRevocationStore::Revoke(const Revocation& revocation,
-                                       absl::Time deadline) {
-  if (absl::Status s = CheckRevocation(revocation); !s.ok()) return s;
-  return RunTransaction(db_->pool(), "revoke", deadline, [&](pqxx::work& txn) {
+absl::Status RevokeAlone(Database* db, const Revocation& revocation, absl::Time deadline) {
+  return RunTransaction(db->pool(), "revoke", deadline, [&](pqxx::work& txn) {
     txn.exec_prepared(sql::kRevoke.name, static_cast<int>(revocation.kind),
                       revocation.key, FormatTimestamp(revocation.revoked_at),
                       FormatTimestamp(revocation.expires_at));
     return absl::OkStatus();
   });
+}
+
+void RevokeMany(pqxx::transaction_base& txn, absl::Span<Batcher::Op* const> ops) {
+  std::vector<std::string> kinds, keys, revoked, expires;
+  for (Batcher::Op* op : ops) {
+    const Revocation& r = *static_cast<const RevokeOp&>(*op).revocation;
+    kinds.push_back(absl::StrCat(static_cast<int>(r.kind)));
+    keys.push_back(r.key);
+    revoked.push_back(FormatTimestamp(r.revoked_at));
+    expires.push_back(FormatTimestamp(r.expires_at));
+  }
+  txn.exec_prepared(sql::kRevokeMany.name, TextArrayLiteral(kinds), TextArrayLiteral(keys),
+                    TextArrayLiteral(revoked), TextArrayLiteral(expires));
+}
+
+}  // namespace
+
+PgRevocationStore::PgRevocationStore(Database* db)
+    : db_(db),
+      revoke_(std::make_unique<Batcher>(
+          &db->pool(), "revoke_many", RevokeMany,
+          [db](Batcher::Op& op) {
+            const auto& o = static_cast<const RevokeOp&>(op);
+            return RevokeAlone(db, *o.revocation, o.deadline);
+          },
+          Batcher::Options{})) {}
+
+PgRevocationStore::~PgRevocationStore() = default;
+
+absl::Status PgRevocationStore::Revoke(const Revocation& revocation,
+                                       absl::Time deadline) {
+  if (absl::Status s = CheckRevocation(revocation); !s.ok()) return s;
+  RevokeOp op;
+  // One statement cannot upsert a row twice: equal keys go to separate batches.
+  op.key = absl::StrCat(static_cast<int>(revocation.kind), " ", revocation.key);
+  op.deadline = deadline;
+  op.revocation = &revocation;
+  return revoke_->Run(op);
 }
 
 absl::StatusOr<absl::Time> PgRevocationStore::ForEachRecordedAfter(

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -20,6 +21,8 @@
 
 namespace tokend::store::postgres {
 
+class Batcher;  // batcher.h, internal to this folder
+
 // RevocationStore on PostgreSQL (table revocations). Thread-safe.
 // Errors beyond revocation_store.h's: INVALID_ARGUMENT for an unknown kind,
 // an empty key, text that is not UTF-8 or holds NUL, or an infinite time;
@@ -27,12 +30,14 @@ namespace tokend::store::postgres {
 // microsecond (truncated). Keys may be any such text, several KB long.
 class PgRevocationStore final : public RevocationStore {
  public:
-  // `db` must outlive this store.
-  explicit PgRevocationStore(Database* db) : db_(db) {}
+  // `db` must outlive this store. Starts the writer threads.
+  explicit PgRevocationStore(Database* db);
+  ~PgRevocationStore() override;
 
   // Upserts the row (keeping the later revoked_at and expires_at) and, in the
   // same transaction, NOTIFYs channel "tokend_revocations" with the merged
-  // row, which PgRevocationFeed parses. OK means committed.
+  // row, which PgRevocationFeed parses. OK means committed. Group-committed
+  // (see batcher.h): concurrent calls share one transaction and one commit.
   absl::Status Revoke(const Revocation& revocation,
                       absl::Time deadline) override;
 
@@ -61,6 +66,7 @@ class PgRevocationStore final : public RevocationStore {
 
  private:
   Database* const db_;
+  std::unique_ptr<Batcher> revoke_;
 };
 
 // RevocationFeed on PostgreSQL LISTEN/NOTIFY. A background thread holds its

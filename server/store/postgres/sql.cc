@@ -13,6 +13,14 @@ const Statement kSetStatementTimeout = {
     // SET LOCAL: the timeout ends with the transaction.
     "SELECT set_config('statement_timeout', $1, true)"};
 
+const Statement kSetSessionStatementTimeout = {
+    "set_session_statement_timeout",
+    // For the session, not the transaction: group commit runs one statement
+    // in autocommit mode (see batcher.cc). Every transaction of
+    // RunTransaction sets its own with kSetStatementTimeout, so a value left
+    // on a pooled connection never governs anything else.
+    "SELECT set_config('statement_timeout', $1, false)"};
+
 const Statement kPing = {"ping", "SELECT 1"};
 
 const Statement kMigrationLock = {"migration_lock",
@@ -90,6 +98,74 @@ const Statement kRotateToken = {
     " FROM used"
     " RETURNING family_id"};
 
+const Statement kCreateFamilies = {
+    "create_families",
+    // kCreateFamily for many families: each family and its first token.
+    "WITH input AS ("
+    " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
+    "  $6::timestamptz[], $7::timestamptz[], $8::bytea[], $9::text[], $10::timestamptz[],"
+    "  $11::timestamptz[])"
+    "  AS i(family_id, client_id, subject, audience, custom_claims, created_at,"
+    "   absolute_expires_at, token_hash, scopes, issued_at, expires_at)),"
+    " families AS ("
+    " INSERT INTO refresh_families"
+    "  (family_id, client_id, subject, audience, custom_claims, created_at,"
+    "   absolute_expires_at)"
+    " SELECT family_id, client_id, subject, audience::text[], custom_claims, created_at,"
+    "  absolute_expires_at FROM input"
+    " RETURNING family_id)"
+    " INSERT INTO refresh_tokens"
+    "  (token_hash, family_id, scopes, issued_at, expires_at)"
+    " SELECT i.token_hash, i.family_id, i.scopes::text[], i.issued_at, i.expires_at"
+    " FROM input i JOIN families f ON f.family_id = i.family_id"};
+
+const Statement kRotateTokens = {
+    "rotate_tokens",
+    // kRotateToken for many presented tokens (distinct: see batcher.h). The
+    // "= ANY" keeps the UPDATE on the primary key's index whatever plan the
+    // prepared statement gets. Returns the hashes that were rotated; the
+    // others were already used (or unknown), and got no successor.
+    "WITH input AS ("
+    " SELECT * FROM unnest($1::bytea[], $2::timestamptz[], $3::bytea[], $4::text[],"
+    "  $5::timestamptz[], $6::timestamptz[])"
+    "  AS i(presented, used_at, successor, scopes, issued_at, expires_at)),"
+    " used AS ("
+    " UPDATE refresh_tokens t SET used_at = i.used_at"
+    " FROM input i"
+    " WHERE t.token_hash = ANY($1::bytea[]) AND t.token_hash = i.presented"
+    "  AND t.used_at IS NULL"
+    " RETURNING t.token_hash, t.family_id),"
+    " successors AS ("
+    " INSERT INTO refresh_tokens"
+    "  (token_hash, family_id, scopes, issued_at, expires_at)"
+    " SELECT i.successor, u.family_id, i.scopes::text[], i.issued_at, i.expires_at"
+    " FROM used u JOIN input i ON i.presented = u.token_hash"
+    " RETURNING 1)"
+    " SELECT token_hash FROM used"};
+
+const Statement kRevokeMany = {
+    "revoke_many",
+    // kRevoke for many revocations (distinct (kind, key): see batcher.h):
+    // one upsert, one notification per row, one commit.
+    "WITH input AS ("
+    " SELECT * FROM unnest($1::smallint[], $2::text[], $3::timestamptz[],"
+    "  $4::timestamptz[]) AS i(kind, key, revoked_at, expires_at)),"
+    " up AS ("
+    " INSERT INTO revocations AS r (kind, key, revoked_at, expires_at)"
+    " SELECT kind, key, revoked_at, expires_at FROM input"
+    " ON CONFLICT (kind, key_hash) DO UPDATE SET"
+    "  revoked_at = GREATEST(r.revoked_at, EXCLUDED.revoked_at),"
+    "  expires_at = GREATEST(r.expires_at, EXCLUDED.expires_at),"
+    "  recorded_at = clock_timestamp()"
+    " RETURNING kind, key, revoked_at, expires_at),"
+    " payload AS ("
+    " SELECT kind::text"
+    "  || ' ' || " TOKEND_MICROS("revoked_at") "::text"
+    "  || ' ' || " TOKEND_MICROS("expires_at") "::text"
+    "  || ' ' || key AS p FROM up)"
+    " SELECT pg_notify('tokend_revocations',"
+    "  CASE WHEN octet_length(p) < 8000 THEN p ELSE '' END) FROM payload"};
+
 const Statement kRevoke = {
     "revoke",
     // Upsert keeping the later times, then notify every replica in the same
@@ -152,6 +228,7 @@ const Statement kPurgeFamilies = {
 absl::Span<const Statement* const> AllStatements() {
   static const Statement* const kAll[] = {
       &kSetStatementTimeout,
+      &kSetSessionStatementTimeout,
       &kPing,
       &kMigrationLock,
       &kMigrationsTableExists,
@@ -161,6 +238,9 @@ absl::Span<const Statement* const> AllStatements() {
       &kCreateFamily,
       &kFindToken,
       &kRotateToken,
+      &kCreateFamilies,
+      &kRotateTokens,
+      &kRevokeMany,
       &kRevoke,
       &kDeclareRevocations,
       &kFetchRevocations,

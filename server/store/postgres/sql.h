@@ -34,6 +34,8 @@ inline constexpr long long kMigrationLockKey = 0x746F6B656E64LL;
 
 // Session settings.
 extern const Statement kSetStatementTimeout;  // $1 text milliseconds
+// The same for the session: for a single statement run in autocommit mode.
+extern const Statement kSetSessionStatementTimeout;  // $1 text milliseconds
 extern const Statement kPing;
 
 // Migrations.
@@ -48,6 +50,13 @@ extern const Statement kCreateFamily;  // family $1..$7, first token $8..$11
 extern const Statement kFindToken;     // $1 token hash
 extern const Statement
     kRotateToken;  // $1 presented, $2 used_at, successor $3..$6
+
+// Group commit (see batcher.h): the statements above for many rows at once.
+// Every parameter is an array with one element per row; text[] and bytea[]
+// columns of a row travel as the text of an array literal.
+extern const Statement kCreateFamilies;  // arrays of kCreateFamily's $1..$11
+extern const Statement kRotateTokens;    // arrays of kRotateToken's $1..$6 -> rotated hashes
+extern const Statement kRevokeMany;      // arrays of kRevoke's $1..$4
 
 // Revocations.
 extern const Statement

@@ -1,0 +1,101 @@
+#ifndef TOKEND_SERVER_STORE_POSTGRES_BATCHER_H_
+#define TOKEND_SERVER_STORE_POSTGRES_BATCHER_H_
+
+// Group commit for the stores' durable writes. Internal to store/postgres.
+//
+// Callers that want to write at the same moment are served by one
+// transaction: a committer thread takes every waiting operation (up to a
+// bound), runs them as one multi-row statement in autocommit mode (a single
+// statement is its own transaction: atomic, and durable once it returns), and
+// only then wakes each caller with its own outcome. So one WAL flush serves many
+// callers, and every answer still follows its own commit. When the batch
+// fails for a reason that may belong to one operation only (a duplicate key,
+// a conflict with another transaction, an unexpected error), each operation
+// is retried alone in its own transaction, exactly as without batching, so
+// one bad operation never fails its neighbours. When it fails because the
+// database is unreachable or the deadline passed, every operation of the
+// batch gets that status (nothing was committed; an in-doubt COMMIT is
+// reported as UNAVAILABLE to all, as a single-row commit would be).
+
+#include <deque>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "store/postgres/connection_pool.h"
+
+namespace tokend::store::postgres {
+
+class Batcher {
+ public:
+  // One caller's write. Subclasses add the parameters and any per-operation
+  // result the batch function fills in.
+  struct Op {
+    virtual ~Op() = default;
+    // Operations with equal keys never share a batch (the later one waits
+    // for the next), so a batch statement never touches a row twice.
+    std::string key;
+    absl::Time deadline = absl::InfiniteFuture();
+    absl::Status status;  // set by the batcher before `done`
+    absl::Notification done;
+  };
+
+  // Runs `ops` (1 or more, distinct keys, sorted by key) as exactly one
+  // statement on `txn`, an autocommit session: when it returns, that
+  // statement has committed. It fills in the per-operation results. An
+  // exception (classified as RunTransaction does) means nothing committed,
+  // unless the connection broke (UNAVAILABLE: in doubt).
+  using BatchFn = std::function<void(pqxx::transaction_base& txn, absl::Span<Op* const> ops)>;
+  // Runs one operation in a transaction of its own (the path without
+  // batching) and returns its status, having filled in its results.
+  using SingleFn = std::function<absl::Status(Op& op)>;
+
+  struct Options {
+    size_t max_batch = 256;
+    // Batches in flight at once (each on its own pooled connection): while
+    // one waits for its commit's WAL flush, the next one executes.
+    int committers = 4;
+  };
+
+  // Starts the committer threads. `pool` must outlive the batcher.
+  Batcher(ConnectionPool* pool, std::string operation, BatchFn batch, SingleFn single,
+          Options options);
+  // Finishes every operation already queued, then joins the threads.
+  ~Batcher();
+
+  Batcher(const Batcher&) = delete;
+  Batcher& operator=(const Batcher&) = delete;
+
+  // Queues `op`, waits until its batch has committed (or failed), and returns
+  // its status. DEADLINE_EXCEEDED, without running it, when op.deadline has
+  // passed before its batch starts.
+  absl::Status Run(Op& op);
+
+ private:
+  void Commit();
+  // Moves up to max_batch queued operations with distinct keys into `batch`.
+  bool TakeBatch(std::vector<Op*>* batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Execute(std::vector<Op*>& batch);
+
+  ConnectionPool* const pool_;
+  const std::string operation_;
+  const BatchFn batch_;
+  const SingleFn single_;
+  const Options options_;
+
+  absl::Mutex mu_;
+  std::deque<Op*> queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::thread> committers_;
+};
+
+}  // namespace tokend::store::postgres
+
+#endif  // TOKEND_SERVER_STORE_POSTGRES_BATCHER_H_
