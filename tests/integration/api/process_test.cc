@@ -182,6 +182,30 @@ TEST(Process, TheEnvironmentsDsnOverridesTheConfigFile) {
   ASSERT_TRUE(server.ok()) << server.status();
 }
 
+TEST(Process, APortInUseIsRefusedNamingTheKey) {
+  // The default server holds its ports. (gRPC's default SO_REUSEPORT once let
+  // a second tokend share the API port and take half the connections.)
+  TokendConfig config = Bed().Config();
+  config.listen = Server().target();
+  absl::StatusOr<std::string> path = Bed().WriteConfig(config);
+  ASSERT_TRUE(path.ok());
+  absl::StatusOr<CommandResult> r = RunTokend({"serve", "--config", *path});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_NE(r->exit_code, 0);
+  EXPECT_EQ(r->signal, 0);
+  EXPECT_THAT(r->stderr_text, HasSubstr("tokend: listen: cannot serve"));
+
+  config = Bed().Config();
+  config.ops_listen = absl::StrCat("127.0.0.1:", Server().ops_port());
+  path = Bed().WriteConfig(config);
+  ASSERT_TRUE(path.ok());
+  r = RunTokend({"serve", "--config", *path});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_NE(r->exit_code, 0);
+  EXPECT_EQ(r->signal, 0);
+  EXPECT_THAT(r->stderr_text, HasSubstr("ops server: cannot listen"));
+}
+
 TEST(Process, VersionPrintsAndExitsZero) {
   absl::StatusOr<CommandResult> r = RunTokend({"version"});
   ASSERT_TRUE(r.ok()) << r.status();
