@@ -2,6 +2,10 @@
 // accepting within a second; refresh state is shared.
 
 #include <iostream>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/barrier.h"
 
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
@@ -86,6 +90,39 @@ TEST_F(TwoReplicas, RefreshTokensAreSharedAndReuseOnOneRevokesTheFamilyOnBoth) {
   ExpectInactiveOnBWithinASecond(second->access_token(), "access token after reuse on A");
   EXPECT_TRUE(HasCode(cb_->Refresh(RefreshRequest(second->refresh_token())).status(),
                       absl::StatusCode::kUnauthenticated));
+}
+
+TEST_F(TwoReplicas, ConcurrentRedemptionsThroughBothLetExactlyOneWin) {
+  constexpr int kThreads = 32;
+  for (int round = 0; round < 3; ++round) {
+    absl::StatusOr<v1::IssueResponse> issued =
+        ca_->Issue(IssueRequest({"api://orders"}, {}, true, Unique("olga")));
+    ASSERT_TRUE(issued.ok()) << issued.status();
+    std::vector<absl::StatusOr<v1::RefreshResponse>> results(kThreads,
+                                                             absl::UnknownError("not run"));
+    absl::Barrier* start = new absl::Barrier(kThreads);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        if (start->Block()) delete start;
+        results[t] = (t % 2 == 0 ? ca_ : cb_)->Refresh(RefreshRequest(issued->refresh_token()));
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    int won = 0;
+    const v1::RefreshResponse* winner = nullptr;
+    for (const auto& r : results) {
+      if (r.ok()) {
+        ++won;
+        winner = &*r;
+      } else {
+        EXPECT_TRUE(HasCode(r.status(), absl::StatusCode::kUnauthenticated));
+      }
+    }
+    ASSERT_EQ(won, 1) << "round " << round;
+    EXPECT_FALSE(WaitUntilActiveIs(*ca_, winner->access_token(), false, absl::Seconds(1)));
+    EXPECT_FALSE(WaitUntilActiveIs(*cb_, winner->access_token(), false, absl::Seconds(1)));
+  }
 }
 
 TEST_F(TwoReplicas, AfterADatabaseRestartRevocationsStillReachTheOtherReplica) {
