@@ -7,6 +7,7 @@
 
 #include <future>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -144,6 +145,39 @@ TEST(Process, AnOlderSchemaIsRefusedUnlessMigrateOnStart) {
   absl::StatusOr<v1::IssueResponse> issued = c->Issue(IssueRequest({"api://orders"}, {}, true));
   ASSERT_TRUE(issued.ok()) << issued.status();
   EXPECT_TRUE(c->Refresh(RefreshRequest(issued->refresh_token())).ok());
+}
+
+TEST(Process, SeveralProcessesMigratingOneFreshDatabaseAtOnceAllStart) {
+  absl::StatusOr<std::string> dsn = Cluster().CreateDatabase("tokend_migrated_concurrently");
+  ASSERT_TRUE(dsn.ok()) << dsn.status();
+  TokendConfig config = Bed().Config();
+  config.dsn = *dsn;
+  config.migrate_on_start = true;
+  absl::StatusOr<std::string> path = Bed().WriteConfig(config);
+  ASSERT_TRUE(path.ok());
+  std::vector<std::future<absl::StatusOr<std::unique_ptr<TokendServer>>>> starting;
+  for (int i = 0; i < 3; ++i) {
+    starting.push_back(std::async(std::launch::async, [&] { return TokendServer::Start(*path); }));
+  }
+  for (auto& s : starting) {
+    absl::StatusOr<std::unique_ptr<TokendServer>> server = s.get();
+    ASSERT_TRUE(server.ok()) << server.status();
+    std::unique_ptr<client::TokenClient> c = ClientFor(**server, Bed().pki().client_uri());
+    EXPECT_TRUE(c->Issue(IssueRequest({"api://orders"}, {}, true)).ok());
+  }
+}
+
+TEST(Process, WithoutACommandTokendServes) {
+  absl::StatusOr<std::string> path = Bed().WriteConfig(Bed().Config());
+  ASSERT_TRUE(path.ok());
+  absl::StatusOr<std::unique_ptr<Subprocess>> process =
+      Subprocess::Start({TokendBinaryPath(), "--config", *path}, {});
+  ASSERT_TRUE(process.ok()) << process.status();
+  EXPECT_TRUE((*process)->WaitForLine("msg=serving", absl::Seconds(30)).ok());
+  (*process)->Signal(SIGTERM);
+  absl::StatusOr<int> code = (*process)->Wait(absl::Seconds(15));
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 0);
 }
 
 TEST(Process, MigrateBringsTheSchemaUpAndExitsZeroEveryTime) {
