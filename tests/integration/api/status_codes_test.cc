@@ -364,6 +364,11 @@ TEST(StatusCodes, ARefreshTokenOfAnotherCallerIsUnauthenticatedAndRevokesNothing
   ASSERT_TRUE(rightful.ok()) << rightful.status();
   EXPECT_TRUE(IsActive(Caller(), rightful->access_token()));
   EXPECT_TRUE(IsActive(Caller(), issued->access_token()));
+  // Not even a used token of the family, presented by another caller, is reuse.
+  EXPECT_TRUE(HasCode(dns->Refresh(RefreshRequest(issued->refresh_token())).status(),
+                      absl::StatusCode::kUnauthenticated));
+  EXPECT_TRUE(IsActive(Caller(), rightful->refresh_token()));
+  EXPECT_TRUE(IsActive(Caller(), rightful->access_token()));
 }
 
 // ---- RESOURCE_EXHAUSTED ----
