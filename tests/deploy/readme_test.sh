@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The "Deploy with Helm" instructions work as written: runs the shell blocks
-# of deploy/helm/README-section.md marked `<!-- tested: NAME -->`, verbatim,
+# of README.md (its "Deploy with Helm" section) marked `<!-- tested: NAME -->`, verbatim,
 # with bash, in a scratch directory, where `kubectl` and `helm` stand in for a
 # cluster:
 #   kubectl create secret ...   the real kubectl with --dry-run=client -o yaml,
@@ -27,7 +27,7 @@ set -euo pipefail
 tools="$(cd "$1" && pwd)" tokend="$(realpath "$2")" tokenctl="$(realpath "$3")" work="$4"
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-readme="$root/deploy/helm/README-section.md"
+readme="$root/README.md"
 rm -rf "$work"
 mkdir -p "$work"
 source "$here/lib.sh"
