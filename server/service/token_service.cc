@@ -143,11 +143,20 @@ absl::StatusOr<IssuedTokens> TokenService::Issue(const RequestContext& ctx,
       return absl::InvalidArgumentError(
           absl::StrCat("audience[", i, "]: must be 1 to ", kMaxNameBytes, " bytes"));
     }
+    if (absl::StrContains(params.audience[i], '\0')) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("audience[", i, "]: must not contain NUL characters"));
+    }
   }
   if (absl::Status s = CheckScopes(params.scopes); !s.ok()) return s;
   if (params.subject.size() > kMaxNameBytes) {
     return absl::InvalidArgumentError(
         absl::StrCat("subject: longer than ", kMaxNameBytes, " bytes"));
+  }
+  // Why: PostgreSQL text cannot hold NUL, so such a subject could never be
+  // revoked by subject (nor kept with a refresh token): refuse it up front.
+  if (absl::StrContains(params.subject, '\0')) {
+    return absl::InvalidArgumentError("subject: must not contain NUL characters");
   }
   absl::Duration ttl = std::min(options_.access_ttl, caller.max_ttl);
   if (params.ttl.has_value()) {
@@ -466,6 +475,9 @@ absl::Status TokenService::Revoke(const RequestContext& ctx, const RevokeParams&
   if (subject.size() > kMaxNameBytes) {
     return absl::InvalidArgumentError(
         absl::StrCat("subject: longer than ", kMaxNameBytes, " bytes"));
+  }
+  if (absl::StrContains(subject, '\0')) {
+    return absl::InvalidArgumentError("subject: must not contain NUL characters");
   }
   const CallerPolicy& caller = *policy_->Find(ctx.caller_id);
   if (subject != caller.id && !caller.issue_for_others) {
