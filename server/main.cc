@@ -344,7 +344,9 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "tokend: --config FILE is required\n");
     return Usage();
   }
-  absl::StatusOr<config::Config> config = config::LoadConfig(config_path);
+  absl::StatusOr<config::Config> config = config::LoadConfig(
+      config_path, ::getenv,
+      command == "migrate" ? config::NamedFiles::kSkip : config::NamedFiles::kCheck);
   if (!config.ok()) return Fail(config.status());
   common::SetMinLogLevel(config->log_level);
   if (command == "migrate") return RunMigrate(*config);

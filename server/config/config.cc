@@ -763,7 +763,8 @@ absl::StatusOr<Config> ParseConfig(absl::string_view yaml_text) {
 
 absl::StatusOr<Config> LoadConfig(
     const std::string& path,
-    const std::function<const char*(const char*)>& getenv) {
+    const std::function<const char*(const char*)>& getenv,
+    NamedFiles named_files) {
   absl::StatusOr<std::string> text = ReadSmallFile(
       path, kMaxConfigBytes, absl::StrCat("config file ", Quote(path)));
   if (!text.ok()) return text.status();
@@ -788,6 +789,7 @@ absl::StatusOr<Config> LoadConfig(
   for (SigningKeyConfig& key : config->signing_keys)
     ResolveAgainst(directory, &key.file);
 
+  if (named_files == NamedFiles::kSkip) return config;
   std::vector<std::pair<std::string, const std::string*>> files = {
       {"tls.cert_file", &config->tls.cert_file},
       {"tls.key_file", &config->tls.key_file},

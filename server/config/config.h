@@ -113,9 +113,13 @@ absl::StatusOr<Config> ParseConfig(absl::string_view yaml_text);
 // file itself ("config file \"/etc/tokend.yaml\": no such file or
 // directory"); INVALID_ARGUMENT from parsing; FAILED_PRECONDITION naming the
 // key for a named file that is missing or unreadable. One line each.
+// `tokend migrate` uses only `database`, so it loads with kSkip: a migration
+// Job can then run before the TLS and key Secrets exist.
+enum class NamedFiles { kCheck, kSkip };
 absl::StatusOr<Config> LoadConfig(
     const std::string& path,
-    const std::function<const char*(const char*)>& getenv = ::getenv);
+    const std::function<const char*(const char*)>& getenv = ::getenv,
+    NamedFiles named_files = NamedFiles::kCheck);
 
 }  // namespace tokend::config
 

@@ -729,6 +729,16 @@ TEST(ConfigLoader, ReportsAMissingTlsFileNamingTheKey) {
   ExpectOneLowerCaseLine(config.status().message());
 }
 
+TEST(ConfigLoader, SkipsTheNamedFilesWhenAskedForMigrate) {
+  TempDir dir;  // none of the TLS or key files exist
+  std::string path = dir.Write("tokend.yaml", kMinimal);
+  absl::StatusOr<Config> config =
+      LoadConfig(path, FakeEnv{}.Getenv(), NamedFiles::kSkip);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->tls.cert_file, dir.path() + "/tls.crt");
+  EXPECT_FALSE(LoadConfig(path, FakeEnv{}.Getenv(), NamedFiles::kCheck).ok());
+}
+
 TEST(ConfigLoader, ReportsADirectoryNamedAsAKeyFile) {
   WithFiles files;
   ASSERT_EQ(::mkdir((files.dir.path() + "/keys").c_str(), 0700), 0);
