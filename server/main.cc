@@ -282,6 +282,9 @@ int RunServe(const config::Config& config) {
   Log(LogLevel::kInfo, "draining", {{"signal", strsignal(signal_number)}});
   draining.store(true);
   health->SetServingStatus(false);
+  // Endpoints and balancers notice NOT_SERVING / 503 only on their next
+  // probe; until then new calls still arrive and are still answered.
+  absl::SleepFor(config.shutdown_delay);
   // gRPC cancels the calls still running when the grace period ends, but
   // Shutdown then waits for their handlers, and one blocked on a stalled
   // database would hold the process (and finish its write after its caller

@@ -573,7 +573,7 @@ absl::StatusOr<Config> Parse(absl::string_view yaml_text,
   try {
     absl::StatusOr<Fields> top =
         Fields::Read(documents[0], "",
-                     {"listen", "ops_listen", "shutdown_grace", "log_level",
+                     {"listen", "ops_listen", "shutdown_grace", "shutdown_delay", "log_level",
                       "revocation_resync_interval", "tls", "database", "issuer",
                       "tokens", "signing_keys", "callers"});
     if (!top.ok()) return top.status();
@@ -607,6 +607,11 @@ absl::StatusOr<Config> Parse(absl::string_view yaml_text,
 
     if (absl::Status s =
             GetDuration(*top, "shutdown_grace", &config.shutdown_grace);
+        !s.ok()) {
+      return s;
+    }
+    if (absl::Status s =
+            GetDuration(*top, "shutdown_delay", &config.shutdown_delay);
         !s.ok()) {
       return s;
     }

@@ -6,6 +6,8 @@
 // Every key of the contract is implemented. Extensions (optional, not in the
 // v1 contract, safe to omit):
 //   log_level: debug | info | warn | error        default info
+//   shutdown_delay: <duration >= 0>               default 0s; serve on, marked
+//       not ready, for this long after SIGTERM before draining
 //   revocation_resync_interval: <duration > 0>    default 30s; how often the
 //       in-memory revocation set is re-read from the database
 //   tls.reload_interval: <duration > 0>           default 10s; how often the
@@ -65,6 +67,10 @@ struct Config {
   // Ops "host:port"; "" disables the ops port.
   std::string ops_listen = "0.0.0.0:9090";
   absl::Duration shutdown_grace = absl::Seconds(10);
+  // Extension: after SIGTERM, keep serving this long while reporting
+  // NOT_SERVING and /readyz 503, so that load balancers and Kubernetes
+  // endpoints stop sending new calls before the listener closes.
+  absl::Duration shutdown_delay = absl::ZeroDuration();
   common::LogLevel log_level = common::LogLevel::kInfo;           // extension
   absl::Duration revocation_resync_interval = absl::Seconds(30);  // extension
 

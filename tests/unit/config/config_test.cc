@@ -234,7 +234,7 @@ TEST(ConfigParser, ParsesTheExtensionKeys) {
            "  pool_size: 1000\n",
            Edit("tls:\n", "tls:\n  reload_interval: 1m\n")),
       "log_level: debug\nrevocation_resync_interval: 1h30m\nops_listen: \"\"\n"
-      "shutdown_grace: 0\n"));
+      "shutdown_grace: 0\nshutdown_delay: 5s\n"));
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->log_level, common::LogLevel::kDebug);
   EXPECT_EQ(config->revocation_resync_interval, absl::Minutes(90));
@@ -244,6 +244,7 @@ TEST(ConfigParser, ParsesTheExtensionKeys) {
   EXPECT_EQ(config->database.pool_size, 1000);
   EXPECT_EQ(config->ops_listen, "");  // disabled
   EXPECT_EQ(config->shutdown_grace, absl::ZeroDuration());
+  EXPECT_EQ(config->shutdown_delay, absl::Seconds(5));
 }
 
 TEST(ConfigParser, AcceptsEveryLogLevel) {
@@ -363,6 +364,8 @@ TEST(ConfigParser, RejectsBadDurationsNamingTheKey) {
             "callers[1].max_ttl: not a duration: \"1d\"");
   EXPECT_EQ(ErrorOf(Edit("max_ttl: 30m", "max_ttl: inf")),
             "callers[1].max_ttl: not a duration: \"inf\"");
+  EXPECT_EQ(ErrorOf(absl::StrCat(kMinimal, "shutdown_delay: -1s\n")),
+            "shutdown_delay: must not be negative: \"-1s\"");
   EXPECT_EQ(ErrorOf(absl::StrCat(kMinimal, "shutdown_grace: -5s\n")),
             "shutdown_grace: must not be negative: \"-5s\"");
   EXPECT_EQ(ErrorOf(absl::StrCat(kMinimal, "tokens: {access_ttl: [15m]}\n")),
