@@ -119,6 +119,7 @@ is the same.
 listen: {{ printf "0.0.0.0:%d" (int $v.ports.api) | quote }}
 ops_listen: {{ printf "0.0.0.0:%d" (int $v.ports.ops) | quote }}
 shutdown_grace: {{ $c.shutdownGrace }}
+shutdown_delay: {{ $c.shutdownDelay }}
 log_level: {{ $c.logLevel }}
 revocation_resync_interval: {{ $c.revocationResyncInterval }}
 tls:
