@@ -58,8 +58,8 @@ class ApiEnvironment : public ::testing::Environment {
       // A clean stop must work after everything the tests did.
       absl::StatusOr<int> code = ServerSlot()->Terminate(absl::Seconds(30));
       EXPECT_TRUE(code.ok() && *code == 0)
-          << "tokend did not stop cleanly: " << (code.ok() ? absl::StrCat(*code) : "")
-          << "\n" << ServerSlot()->log();
+          << "tokend did not stop cleanly: " << (code.ok() ? absl::StrCat(*code) : "") << "\n"
+          << ServerSlot()->log();
     }
     ServerSlot().reset();
     BedSlot().reset();
@@ -71,8 +71,7 @@ const auto* const kPostgres = ::testing::AddGlobalTestEnvironment(new PostgresEn
 const auto* const kApi = ::testing::AddGlobalTestEnvironment(new ApiEnvironment);
 
 // P-256's group order n, for the high-S twin.
-constexpr char kP256Order[] =
-    "FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551";
+constexpr char kP256Order[] = "FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551";
 
 }  // namespace
 
@@ -218,15 +217,13 @@ bool WaitUntilActiveIs(client::TokenClient& client, absl::string_view token, boo
            << "expected " << absl::StatusCodeToString(code) << ", got " << status;
   }
   if (!field.empty() && !absl::StrContains(status.message(), field)) {
-    return ::testing::AssertionFailure()
-           << "message does not name \"" << field << "\": " << status;
+    return ::testing::AssertionFailure() << "message does not name \"" << field << "\": " << status;
   }
   return ::testing::AssertionSuccess();
 }
 
 ::testing::AssertionResult NotInternal(const absl::Status& status) {
-  if (status.code() == absl::StatusCode::kInternal ||
-      status.code() == absl::StatusCode::kUnknown) {
+  if (status.code() == absl::StatusCode::kInternal || status.code() == absl::StatusCode::kUnknown) {
     return ::testing::AssertionFailure() << "caller provoked " << status;
   }
   return ::testing::AssertionSuccess();
@@ -290,8 +287,7 @@ EvpPkey NewEcKey(const char* curve) {
 }
 
 absl::StatusOr<EvpPkey> P256PublicKeyFromJwk(const Json& jwk) {
-  if (!jwk.contains("x") || !jwk.contains("y") || !jwk["x"].is_string() ||
-      !jwk["y"].is_string()) {
+  if (!jwk.contains("x") || !jwk.contains("y") || !jwk["x"].is_string() || !jwk["y"].is_string()) {
     return absl::InvalidArgumentError("jwk: no x/y");
   }
   absl::StatusOr<std::string> x = B64UrlDecode(jwk["x"].get<std::string>());
@@ -321,8 +317,7 @@ std::string EcdsaSign(EVP_PKEY* key, absl::string_view input, const EVP_MD* dige
   std::string der;
   bool ok = EVP_DigestSignInit(ctx, nullptr, digest, nullptr, key) == 1 &&
             EVP_DigestSign(ctx, nullptr, &der_len,
-                           reinterpret_cast<const unsigned char*>(input.data()),
-                           input.size()) == 1;
+                           reinterpret_cast<const unsigned char*>(input.data()), input.size()) == 1;
   if (ok) {
     der.resize(der_len);
     ok = EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(der.data()), &der_len,
@@ -355,10 +350,10 @@ bool VerifyEs256(EVP_PKEY* public_key, absl::string_view input, absl::string_vie
   ECDSA_SIG_free(sig);
   if (der_len <= 0) return false;
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  bool ok = EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, public_key) == 1 &&
-            EVP_DigestVerify(ctx, der, static_cast<size_t>(der_len),
-                             reinterpret_cast<const unsigned char*>(input.data()),
-                             input.size()) == 1;
+  bool ok =
+      EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, public_key) == 1 &&
+      EVP_DigestVerify(ctx, der, static_cast<size_t>(der_len),
+                       reinterpret_cast<const unsigned char*>(input.data()), input.size()) == 1;
   EVP_MD_CTX_free(ctx);
   OPENSSL_free(der);
   return ok;
@@ -385,10 +380,9 @@ std::string Member(const Json& jwk, const char* name) {
 std::string RawToDer(absl::string_view raw) {
   const int half = static_cast<int>(raw.size() / 2);
   ECDSA_SIG* sig = ECDSA_SIG_new();
-  ECDSA_SIG_set0(sig,
-                 BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data()), half, nullptr),
-                 BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data()) + half, half,
-                           nullptr));
+  ECDSA_SIG_set0(
+      sig, BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data()), half, nullptr),
+      BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data()) + half, half, nullptr));
   unsigned char* der = nullptr;
   int len = i2d_ECDSA_SIG(sig, &der);
   ECDSA_SIG_free(sig);
@@ -451,9 +445,9 @@ bool VerifyWithJwk(const Json& jwk, absl::string_view input, absl::string_view s
     ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
          EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 32) == 1;
   }
-  ok = ok && EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(sig.data()),
-                              sig.size(), reinterpret_cast<const unsigned char*>(input.data()),
-                              input.size()) == 1;
+  ok = ok &&
+       EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
+                        reinterpret_cast<const unsigned char*>(input.data()), input.size()) == 1;
   EVP_MD_CTX_free(ctx);
   return ok;
 }
@@ -527,9 +521,7 @@ std::string MintWithServerKey(const Json& header, const Json& payload) {
   return absl::StrCat(input, ".", B64UrlEncode(EcdsaSign(key, input, EVP_sha256(), 32)));
 }
 
-Json StandardHeader() {
-  return Json{{"alg", "ES256"}, {"typ", "at+jwt"}, {"kid", ServerKid()}};
-}
+Json StandardHeader() { return Json{{"alg", "ES256"}, {"typ", "at+jwt"}, {"kid", ServerKid()}}; }
 
 Json StandardPayload() {
   const int64_t now = absl::ToUnixSeconds(absl::Now());

@@ -6,14 +6,13 @@
 // toolkit on OpenSSL (never tokend's own jwt library) to read, verify and
 // forge tokens.
 
+#include <grpcpp/grpcpp.h>
 #include <openssl/evp.h>
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
-#include <nlohmann/json.hpp>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -58,8 +57,7 @@ std::string Unique(absl::string_view prefix);
 // Requests.
 v1::IssueRequest IssueRequest(std::vector<std::string> audience,
                               std::vector<std::string> scopes = {},
-                              bool include_refresh_token = false,
-                              absl::string_view subject = "");
+                              bool include_refresh_token = false, absl::string_view subject = "");
 v1::IntrospectRequest IntrospectRequest(absl::string_view token,
                                         v1::TokenType hint = v1::TOKEN_TYPE_UNSPECIFIED);
 v1::RefreshRequest RefreshRequest(absl::string_view refresh_token,

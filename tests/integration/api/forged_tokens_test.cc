@@ -102,8 +102,7 @@ TEST(ForgedTokens, AControlTokenMintedWithTheServersKeyIsActive) {
 TEST(ForgedTokens, ATokenSignedByAnotherKeyUnderTheSameKidIsInactive) {
   EvpPkey attacker = NewEcKey("P-256");
   ASSERT_NE(attacker, nullptr);
-  std::string token =
-      SignEs256(attacker.get(), StandardHeader().dump(), StandardPayload().dump());
+  std::string token = SignEs256(attacker.get(), StandardHeader().dump(), StandardPayload().dump());
   EXPECT_TRUE(IntrospectsBareInactive(Caller(), token));
 }
 
@@ -116,8 +115,8 @@ TEST(ForgedTokens, AlgNoneIsInactive) {
   std::string real = MintWithServerKey(StandardHeader(), Json::parse(payload));
   std::string signature = real.substr(real.rfind('.') + 1);
   EXPECT_TRUE(IntrospectsBareInactive(
-      Caller(), absl::StrCat(B64UrlEncode(header.dump()), ".", B64UrlEncode(payload), ".",
-                             signature)));
+      Caller(),
+      absl::StrCat(B64UrlEncode(header.dump()), ".", B64UrlEncode(payload), ".", signature)));
   header.erase("alg");
   EXPECT_TRUE(IntrospectsBareInactive(Caller(), Compact(header.dump(), payload, "")));
 }
@@ -129,8 +128,8 @@ TEST(ForgedTokens, Hs256KeyedWithThePublicKeyIsInactive) {
   absl::StatusOr<std::string> x = B64UrlDecode(jwk["x"].get<std::string>());
   absl::StatusOr<std::string> y = B64UrlDecode(jwk["y"].get<std::string>());
   ASSERT_TRUE(x.ok() && y.ok());
-  const std::string pub_pem = ReadFile(
-      absl::StrReplaceAll(Bed().signing_key_file(), {{".pem", ".pub.pem"}}));
+  const std::string pub_pem =
+      ReadFile(absl::StrReplaceAll(Bed().signing_key_file(), {{".pem", ".pub.pem"}}));
   ASSERT_FALSE(pub_pem.empty());
   for (const std::string& secret :
        {pub_pem, absl::StrCat(std::string(1, '\x04'), *x, *y), absl::StrCat(*x, *y), jwk.dump()}) {
@@ -148,18 +147,18 @@ TEST(ForgedTokens, AnEs384HeaderOnTheEs256KeyIsInactive) {
       absl::StrCat(B64UrlEncode(header.dump()), ".", B64UrlEncode(StandardPayload().dump()));
   // SHA-384 signed by the real P-256 key: "valid" if the header chose the hash.
   EXPECT_TRUE(IntrospectsBareInactive(
-      Caller(),
-      absl::StrCat(input, ".", B64UrlEncode(EcdsaSign(ServerKey().get(), input, EVP_sha384(), 32)))));
+      Caller(), absl::StrCat(input, ".",
+                             B64UrlEncode(EcdsaSign(ServerKey().get(), input, EVP_sha384(), 32)))));
   // A genuine ES384 signature of another key.
   EvpPkey p384 = NewEcKey("P-384");
   EXPECT_TRUE(IntrospectsBareInactive(
-      Caller(), absl::StrCat(input, ".", B64UrlEncode(EcdsaSign(p384.get(), input, EVP_sha384(), 48)))));
+      Caller(),
+      absl::StrCat(input, ".", B64UrlEncode(EcdsaSign(p384.get(), input, EVP_sha384(), 48)))));
   // Other algorithm names on the ES256 key, signed as ES256.
   for (const char* alg : {"RS256", "PS256", "EdDSA", "es256", "ES256K", ""}) {
     Json h = StandardHeader();
     h["alg"] = alg;
-    EXPECT_TRUE(IntrospectsBareInactive(Caller(), MintWithServerKey(h, StandardPayload())))
-        << alg;
+    EXPECT_TRUE(IntrospectsBareInactive(Caller(), MintWithServerKey(h, StandardPayload()))) << alg;
   }
 }
 
@@ -227,8 +226,8 @@ TEST(ForgedTokens, AnAlteredTokenIsInactive) {
   // One flipped signature bit; another token's signature.
   std::string sig = jws->signature;
   sig[10] ^= 1;
-  EXPECT_TRUE(IntrospectsBareInactive(
-      Caller(), absl::StrCat(jws->SigningInput(), ".", B64UrlEncode(sig))));
+  EXPECT_TRUE(
+      IntrospectsBareInactive(Caller(), absl::StrCat(jws->SigningInput(), ".", B64UrlEncode(sig))));
   absl::StatusOr<v1::IssueResponse> other = Caller().Issue(IssueRequest({"api://orders"}));
   ASSERT_TRUE(other.ok());
   EXPECT_TRUE(IntrospectsBareInactive(
@@ -238,12 +237,12 @@ TEST(ForgedTokens, AnAlteredTokenIsInactive) {
   Json h = jws->header;
   h["kid"] = "another-kid";
   EXPECT_TRUE(IntrospectsBareInactive(
-      Caller(), absl::StrCat(B64UrlEncode(h.dump()), ".", jws->payload_b64, ".",
-                             jws->signature_b64)));
+      Caller(),
+      absl::StrCat(B64UrlEncode(h.dump()), ".", jws->payload_b64, ".", jws->signature_b64)));
   h.erase("kid");
   EXPECT_TRUE(IntrospectsBareInactive(
-      Caller(), absl::StrCat(B64UrlEncode(h.dump()), ".", jws->payload_b64, ".",
-                             jws->signature_b64)));
+      Caller(),
+      absl::StrCat(B64UrlEncode(h.dump()), ".", jws->payload_b64, ".", jws->signature_b64)));
   // The original is untouched by all this.
   EXPECT_TRUE(IsActive(Caller(), issued->access_token()));
 }
@@ -255,8 +254,7 @@ TEST(ForgedTokens, ATruncatedTokenIsInactive) {
   const size_t last_dot = t.rfind('.');
   for (const std::string& truncated :
        {t.substr(0, t.size() - 1), t.substr(0, t.size() - 4), t.substr(0, last_dot + 1),
-        t.substr(0, last_dot), t.substr(0, t.find('.')), t.substr(0, t.size() / 2),
-        t.substr(1)}) {
+        t.substr(0, last_dot), t.substr(0, t.find('.')), t.substr(0, t.size() / 2), t.substr(1)}) {
     EXPECT_TRUE(IntrospectsBareInactive(Caller(), truncated)) << truncated;
   }
 }
@@ -268,17 +266,26 @@ TEST(ForgedTokens, PaddingWhitespaceOrAnotherSpellingOfTheSameBytesIsInactive) {
   const size_t dot1 = t.find('.');
   const size_t dot2 = t.rfind('.');
   std::vector<std::string> variants = {
-      " " + t, t + " ", t + "\n", "\t" + t, t.substr(0, dot1) + ". " + t.substr(dot1 + 1),
-      t.substr(0, dot2) + "\r\n." + t.substr(dot2 + 1), t + "=", t + "==",
-      t.substr(0, dot1) + "=" + t.substr(dot1), t.substr(0, dot2) + "=" + t.substr(dot2),
-      "Bearer " + t, t + ".", "." + t, t + "." + t.substr(dot2 + 1),
+      " " + t,
+      t + " ",
+      t + "\n",
+      "\t" + t,
+      t.substr(0, dot1) + ". " + t.substr(dot1 + 1),
+      t.substr(0, dot2) + "\r\n." + t.substr(dot2 + 1),
+      t + "=",
+      t + "==",
+      t.substr(0, dot1) + "=" + t.substr(dot1),
+      t.substr(0, dot2) + "=" + t.substr(dot2),
+      "Bearer " + t,
+      t + ".",
+      "." + t,
+      t + "." + t.substr(dot2 + 1),
   };
   // The 64-byte signature is 86 characters whose last one carries 4 unused
   // bits: setting one gives another spelling that lax decoders read the same.
   {
     std::string s = t;
-    const std::string alphabet =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     char& last = s.back();
     last = alphabet[alphabet.find(last) ^ 1];
     variants.push_back(s);
@@ -298,9 +305,9 @@ TEST(ForgedTokens, NonIntegerTimesAreInactive) {
   std::vector<std::string> tokens;
   for (const char* claim : {"exp", "iat", "nbf"}) {
     const int64_t value = std::string(claim) == "exp" ? now + 600 : now;
-    for (const Json& odd : {Json(static_cast<double>(value) + 0.5), Json(static_cast<double>(value)),
-                            Json(std::to_string(value)), Json(nullptr), Json(true),
-                            Json::array({value}), Json(-1)}) {
+    for (const Json& odd :
+         {Json(static_cast<double>(value) + 0.5), Json(static_cast<double>(value)),
+          Json(std::to_string(value)), Json(nullptr), Json(true), Json::array({value}), Json(-1)}) {
       tokens.push_back(MintEdited([&](Json& p) { p[claim] = odd; }));
     }
     tokens.push_back(MintEdited([&](Json& p) { p.erase(claim); }));
@@ -314,8 +321,8 @@ TEST(ForgedTokens, NonIntegerTimesAreInactive) {
                  absl::StrCat("\"exp\":", payload["exp"].get<int64_t>() / 100, "e2"));
     const std::string input =
         absl::StrCat(B64UrlEncode(StandardHeader().dump()), ".", B64UrlEncode(text));
-    tokens.push_back(absl::StrCat(input, ".",
-                                  B64UrlEncode(EcdsaSign(ServerKey().get(), input, EVP_sha256(), 32))));
+    tokens.push_back(absl::StrCat(
+        input, ".", B64UrlEncode(EcdsaSign(ServerKey().get(), input, EVP_sha256(), 32))));
   }
   for (size_t i = 0; i < tokens.size(); ++i) {
     EXPECT_TRUE(IntrospectsBareInactive(Caller(), tokens[i])) << "case " << i;
@@ -346,25 +353,25 @@ TEST(ForgedTokens, AWrongOrMissingIssuerIsInactive) {
 TEST(ForgedTokens, ExpiredOrNotYetValidTokensAreInactive) {
   const int64_t now = Now();
   EXPECT_TRUE(IntrospectsBareInactive(Caller(), MintEdited([&](Json& p) {
-                p["iat"] = now - 700;
-                p["nbf"] = now - 700;
-                p["exp"] = now - 60;  // beyond the 5 s leeway
-              })));
+                                        p["iat"] = now - 700;
+                                        p["nbf"] = now - 700;
+                                        p["exp"] = now - 60;  // beyond the 5 s leeway
+                                      })));
+  EXPECT_TRUE(IntrospectsBareInactive(Caller(), MintEdited([&](Json& p) { p["nbf"] = now + 60; })));
   EXPECT_TRUE(IntrospectsBareInactive(Caller(), MintEdited([&](Json& p) {
-                p["nbf"] = now + 60;
-              })));
-  EXPECT_TRUE(IntrospectsBareInactive(Caller(), MintEdited([&](Json& p) {
-                p["iat"] = now + 60;
-                p["nbf"] = now + 60;
-                p["exp"] = now + 600;
-              })));
+                                        p["iat"] = now + 60;
+                                        p["nbf"] = now + 60;
+                                        p["exp"] = now + 600;
+                                      })));
   EXPECT_TRUE(IntrospectsBareInactive(Caller(), MintEdited([&](Json& p) { p["exp"] = 0; })));
 }
 
 TEST(ForgedTokens, MalformedClaimsAreInactive) {
   std::vector<std::string> tokens = {
       MintEdited([](Json& p) { p["aud"] = 7; }),
-      MintEdited([](Json& p) { p["aud"] = Json::array({"api://orders", 7}); }),
+      MintEdited([](Json& p) {
+        p["aud"] = Json::array({"api://orders", 7});
+      }),
       MintEdited([](Json& p) { p.erase("aud"); }),
       MintEdited([](Json& p) { p.erase("sub"); }),
       MintEdited([](Json& p) { p["sub"] = Json::object(); }),
@@ -402,11 +409,11 @@ TEST(ForgedTokens, DeeplyNestedJsonInTheHeaderIsInactiveAndHarmless) {
   // The header is read before any signature check, so anyone can send this
   // (as deep as fits in the longest token tokend reads, 16 KiB).
   for (int depth : {1000, 5000}) {
-    std::string header = R"({"alg":"ES256","typ":"at+jwt","kid":")" + ServerKid() +
-                         R"(","x":)" + std::string(depth, '[') + std::string(depth, ']') + "}";
-    std::string token = absl::StrCat(B64UrlEncode(header), ".",
-                                     B64UrlEncode(StandardPayload().dump()), ".",
-                                     B64UrlEncode(std::string(64, 'a')));
+    std::string header = R"({"alg":"ES256","typ":"at+jwt","kid":")" + ServerKid() + R"(","x":)" +
+                         std::string(depth, '[') + std::string(depth, ']') + "}";
+    std::string token =
+        absl::StrCat(B64UrlEncode(header), ".", B64UrlEncode(StandardPayload().dump()), ".",
+                     B64UrlEncode(std::string(64, 'a')));
     EXPECT_TRUE(IntrospectsBareInactive(Caller(), token)) << depth;
     std::string objects;
     const int object_depth = depth / 4;
@@ -431,7 +438,8 @@ TEST(ForgedTokens, GarbageIsInactive) {
 
 TEST(ForgedTokens, RevokingForgedExpiredOrUnknownTokensAnswersOkAndChangesNothing) {
   auto revocations = [] {
-    absl::StatusOr<std::string> n = Cluster().Psql("tokend_api", "SELECT count(*) FROM revocations");
+    absl::StatusOr<std::string> n =
+        Cluster().Psql("tokend_api", "SELECT count(*) FROM revocations");
     EXPECT_TRUE(n.ok()) << n.status();
     return n.ok() ? *n : "";
   };

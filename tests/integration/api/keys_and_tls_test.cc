@@ -37,8 +37,7 @@ const Json* FindKey(const Json& set, const std::string& kid) {
 }
 
 // Issues through `c` and checks the token verifies with its kid's JWK.
-::testing::AssertionResult IssuesVerifiableTokens(client::TokenClient& c,
-                                                  const std::string& alg) {
+::testing::AssertionResult IssuesVerifiableTokens(client::TokenClient& c, const std::string& alg) {
   absl::StatusOr<v1::IssueResponse> issued = c.Issue(IssueRequest({"api://orders"}));
   if (!issued.ok()) return ::testing::AssertionFailure() << issued.status();
   absl::StatusOr<DecodedJws> jws = DecodeJws(issued->access_token());
@@ -222,8 +221,7 @@ TEST(TlsFiles, CertificatesAndTheClientCaAreReReadWithoutARestart) {
     ASSERT_TRUE(WriteTextFile(tmp, text.str()).ok());
     ASSERT_EQ(std::rename(tmp.c_str(), client_ca.c_str()), 0);
   }
-  EXPECT_TRUE(
-      EventuallyConnects(target, pki.untrusted_ca_file(), pki.client_untrusted(), true))
+  EXPECT_TRUE(EventuallyConnects(target, pki.untrusted_ca_file(), pki.client_untrusted(), true))
       << "the new client CA was not picked up";
   EXPECT_TRUE(EventuallyConnects(target, pki.untrusted_ca_file(), pki.client_uri(), false));
 }

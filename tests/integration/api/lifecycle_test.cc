@@ -122,15 +122,14 @@ TEST(Lifecycle, IntrospectionOfAnActiveAccessTokenReportsEveryField) {
   EXPECT_EQ(r.expires_at().seconds(), jws->payload["exp"].get<int64_t>());
   EXPECT_EQ(r.expires_at().seconds() - r.issued_at().seconds(), 120);
   EXPECT_EQ(r.token_id(), jws->payload["jti"].get<std::string>());
-  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equivalent(
-      r.claims(), request.claims()))
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equivalent(r.claims(), request.claims()))
       << r.claims().ShortDebugString();
 
   // Any caller allowed to introspect sees the same, and a wrong hint still
   // finds the token.
   std::unique_ptr<client::TokenClient> other = ClientFor(Bed().introspect_only_cert());
-  absl::StatusOr<v1::IntrospectResponse> hinted = other->Introspect(
-      IntrospectRequest(issued->access_token(), v1::TOKEN_TYPE_REFRESH_TOKEN));
+  absl::StatusOr<v1::IntrospectResponse> hinted =
+      other->Introspect(IntrospectRequest(issued->access_token(), v1::TOKEN_TYPE_REFRESH_TOKEN));
   ASSERT_TRUE(hinted.ok()) << hinted.status();
   EXPECT_TRUE(hinted->active());
   EXPECT_EQ(hinted->token_id(), r.token_id());
@@ -164,8 +163,8 @@ TEST(Lifecycle, ARefreshTokenIsOpaqueAndIntrospectsActiveWhileRedeemable) {
   EXPECT_NEAR(issued->refresh_expires_at().seconds(),
               absl::ToUnixSeconds(absl::Now() + absl::Hours(720)), 5);
 
-  for (v1::TokenType hint : {v1::TOKEN_TYPE_UNSPECIFIED, v1::TOKEN_TYPE_ACCESS_TOKEN,
-                             v1::TOKEN_TYPE_REFRESH_TOKEN}) {
+  for (v1::TokenType hint :
+       {v1::TOKEN_TYPE_UNSPECIFIED, v1::TOKEN_TYPE_ACCESS_TOKEN, v1::TOKEN_TYPE_REFRESH_TOKEN}) {
     absl::StatusOr<v1::IntrospectResponse> r =
         Caller().Introspect(IntrospectRequest(refresh, hint));
     ASSERT_TRUE(r.ok()) << r.status();
@@ -195,8 +194,8 @@ TEST(Lifecycle, TheDatabaseHoldsOnlyAHashOfARefreshToken) {
                    secret, "%' OR encode(token_hash, 'escape') LIKE '%", secret, "%'), ",
                    "(SELECT count(*) FROM refresh_families f WHERE row_to_json(f)::text LIKE '%",
                    secret, "%'), ",
-                   "(SELECT count(*) FROM revocations r WHERE row_to_json(r)::text LIKE '%",
-                   secret, "%')"));
+                   "(SELECT count(*) FROM revocations r WHERE row_to_json(r)::text LIKE '%", secret,
+                   "%')"));
   ASSERT_TRUE(found.ok()) << found.status();
   EXPECT_EQ(absl::StripAsciiWhitespace(*found), "1|0|0|0");
 }
@@ -224,8 +223,7 @@ TEST(Lifecycle, RefreshRotatesAndCarriesTheOriginalSubjectAudienceClientAndClaim
   EXPECT_THAT(r.audience(), ElementsAre("api://orders", "api://billing"));
   EXPECT_THAT(r.scopes(), ElementsAre("orders:read", "orders:write"));
   EXPECT_EQ(r.client_id(), test::kClientUri);
-  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equivalent(r.claims(),
-                                                                     request.claims()));
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equivalent(r.claims(), request.claims()));
 
   // The presented token is used up; its successor is redeemable; the first
   // access token stays active (rotation is not revocation).
@@ -419,10 +417,9 @@ TEST(Lifecycle, AnyCallerMayIntrospectAndRevokeTokensIssuedByAnother) {
 }
 
 TEST(Lifecycle, RevokingUnknownOrMalformedTokensAnswersOk) {
-  for (const std::string& token :
-       {std::string("not-a-token"), std::string("a.b.c"),
-        std::string("tkdrt_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
-        std::string(20000, 'x')}) {
+  for (const std::string& token : {std::string("not-a-token"), std::string("a.b.c"),
+                                   std::string("tkdrt_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+                                   std::string(20000, 'x')}) {
     absl::StatusOr<v1::RevokeResponse> r = Caller().Revoke(RevokeTokenRequest(token));
     EXPECT_TRUE(r.ok()) << r.status() << " for " << token.substr(0, 40);
   }

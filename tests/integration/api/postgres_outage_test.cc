@@ -64,8 +64,8 @@ TEST(PostgresOutage, CallsNeedingTheDatabaseAreUnavailableAndRecoverWithoutARest
   ExpectUnavailableInTime("Issue with a refresh token", [&] {
     return c->Issue(IssueRequest({"api://orders"}, {}, true)).status();
   });
-  ExpectUnavailableInTime("Refresh",
-                          [&] { return c->Refresh(RefreshRequest(family->refresh_token())).status(); });
+  ExpectUnavailableInTime(
+      "Refresh", [&] { return c->Refresh(RefreshRequest(family->refresh_token())).status(); });
   ExpectUnavailableInTime("Revoke of an access token", [&] {
     return c->Revoke(RevokeTokenRequest(access->access_token())).status();
   });

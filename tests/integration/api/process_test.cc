@@ -37,7 +37,8 @@ void ExpectRefusal(const std::string& yaml, absl::string_view needle,
   EXPECT_EQ(r->signal, 0);
   const std::string err = r->stderr_text;
   EXPECT_TRUE(absl::EndsWith(err, "\n") && err.find('\n') == err.size() - 1)
-      << "not exactly one line on stderr:\n" << err;
+      << "not exactly one line on stderr:\n"
+      << err;
   EXPECT_THAT(err, HasSubstr(std::string(needle)));
 }
 
@@ -73,8 +74,7 @@ TEST(Process, AMissingConfigFileIsRefusedWithOneLineNamingIt) {
   absl::StatusOr<CommandResult> r = RunTokend({"serve", "--config", path});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_NE(r->exit_code, 0);
-  EXPECT_EQ(std::count(r->stderr_text.begin(), r->stderr_text.end(), '\n'), 1)
-      << r->stderr_text;
+  EXPECT_EQ(std::count(r->stderr_text.begin(), r->stderr_text.end(), '\n'), 1) << r->stderr_text;
   EXPECT_THAT(r->stderr_text, HasSubstr(path));
 }
 
@@ -97,8 +97,10 @@ TEST(Process, MissingOrUnreadableFilesAreRefusedWithOneLine) {
   // A key file that holds no key.
   config = Bed().Config();
   const std::string junk_key = absl::StrCat(Bed().dir(), "/junk-key.pem");
-  ASSERT_TRUE(WriteTextFile(junk_key, "-----BEGIN PRIVATE KEY-----\nnot a key\n"
-                                      "-----END PRIVATE KEY-----\n").ok());
+  ASSERT_TRUE(WriteTextFile(junk_key,
+                            "-----BEGIN PRIVATE KEY-----\nnot a key\n"
+                            "-----END PRIVATE KEY-----\n")
+                  .ok());
   config.signing_keys[0].file = junk_key;
   ExpectRefusal(config.ToYaml(), "junk-key.pem");
 
@@ -277,16 +279,15 @@ TEST(Process, SigtermDrainsInFlightCallsThenExitsZero) {
     EXPECT_TRUE(r.ok()) << r.status();
   });
   auto waiting_on_lock = [] {
-    absl::StatusOr<std::string> n = Cluster().Psql(
-        "tokend_api",
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = 'tokend_api' AND "
-        "wait_event_type = 'Lock'");
+    absl::StatusOr<std::string> n =
+        Cluster().Psql("tokend_api",
+                       "SELECT count(*) FROM pg_stat_activity WHERE datname = 'tokend_api' AND "
+                       "wait_event_type = 'Lock'");
     return n.ok() ? std::string(absl::StripAsciiWhitespace(*n)) : "";
   };
   absl::SleepFor(absl::Milliseconds(300));
-  auto in_flight = std::async(std::launch::async, [&] {
-    return c->Refresh(RefreshRequest(issued->refresh_token()));
-  });
+  auto in_flight = std::async(std::launch::async,
+                              [&] { return c->Refresh(RefreshRequest(issued->refresh_token())); });
   const absl::Time give_up = absl::Now() + absl::Seconds(5);
   while (waiting_on_lock() == "0" && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(20));
   EXPECT_NE(waiting_on_lock(), "0") << "the Refresh never reached the database";

@@ -28,8 +28,8 @@ TEST(RefreshRace, ConcurrentRedemptionsOfOneTokenLetExactlyOneWinAndRevokeTheFam
         Caller().Issue(IssueRequest({"api://orders"}, {"orders:read"}, true, Unique("racer")));
     ASSERT_TRUE(issued.ok()) << issued.status();
 
-    std::vector<absl::StatusOr<v1::RefreshResponse>> results(
-        kThreads, absl::UnknownError("not run"));
+    std::vector<absl::StatusOr<v1::RefreshResponse>> results(kThreads,
+                                                             absl::UnknownError("not run"));
     absl::Barrier* start = new absl::Barrier(kThreads);
     std::vector<std::thread> threads;
     for (int t = 0; t < kThreads; ++t) {

@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "absl/synchronization/barrier.h"
-
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/api/api_test_util.h"

@@ -38,8 +38,7 @@ std::string Varint(uint64_t v) {
 
 // A length-delimited field.
 std::string Field(int number, absl::string_view bytes) {
-  return absl::StrCat(Varint(static_cast<uint64_t>(number) << 3 | 2), Varint(bytes.size()),
-                      bytes);
+  return absl::StrCat(Varint(static_cast<uint64_t>(number) << 3 | 2), Varint(bytes.size()), bytes);
 }
 
 // Calls `method` ("Issue", ...) of tokend.v1.TokenService with `body` as the
@@ -58,8 +57,8 @@ grpc::Status RawCall(const test::CertFiles& cert, absl::string_view method,
   grpc::ByteBuffer request(&slice, 1);
   grpc::ByteBuffer response;
   std::promise<grpc::Status> done;
-  stub.UnaryCall(&context, absl::StrCat("/tokend.v1.TokenService/", method),
-                 grpc::StubOptions(), &request, &response,
+  stub.UnaryCall(&context, absl::StrCat("/tokend.v1.TokenService/", method), grpc::StubOptions(),
+                 &request, &response,
                  [&done](grpc::Status status) { done.set_value(std::move(status)); });
   return done.get_future().get();
 }
@@ -77,8 +76,8 @@ std::string HexOf(absl::string_view bytes) { return absl::BytesToHexString(bytes
 // ---- INVALID_ARGUMENT ----
 
 TEST(StatusCodes, IssueWithoutAudienceIsInvalidArgumentNamingAudience) {
-  EXPECT_TRUE(HasCode(Caller().Issue(IssueRequest({})).status(),
-                      absl::StatusCode::kInvalidArgument, "audience"));
+  EXPECT_TRUE(HasCode(Caller().Issue(IssueRequest({})).status(), absl::StatusCode::kInvalidArgument,
+                      "audience"));
   EXPECT_TRUE(HasCode(Caller().Issue(IssueRequest({""})).status(),
                       absl::StatusCode::kInvalidArgument, "audience"));
 }
@@ -90,9 +89,9 @@ TEST(StatusCodes, ABadTtlIsInvalidArgumentNamingTtl) {
   };
   for (Case c : std::vector<Case>{{0, 0},
                                   {-5, 0},
-                                  {1, 500000000},   // 1.5 s
-                                  {0, 1},           // 1 ns
-                                  {3601, 0},        // over this caller's max of 1h
+                                  {1, 500000000},  // 1.5 s
+                                  {0, 1},          // 1 ns
+                                  {3601, 0},       // over this caller's max of 1h
                                   {7200, 0},
                                   {std::numeric_limits<int64_t>::max(), 0},
                                   {std::numeric_limits<int64_t>::min(), 0},
@@ -101,8 +100,8 @@ TEST(StatusCodes, ABadTtlIsInvalidArgumentNamingTtl) {
     v1::IssueRequest request = IssueRequest({"api://orders"});
     request.mutable_ttl()->set_seconds(c.seconds);
     request.mutable_ttl()->set_nanos(c.nanos);
-    EXPECT_TRUE(HasCode(Caller().Issue(request).status(), absl::StatusCode::kInvalidArgument,
-                        "ttl"))
+    EXPECT_TRUE(
+        HasCode(Caller().Issue(request).status(), absl::StatusCode::kInvalidArgument, "ttl"))
         << c.seconds << "s " << c.nanos << "ns";
   }
   // The limits themselves are fine.
@@ -118,8 +117,8 @@ TEST(StatusCodes, AReservedClaimNameIsInvalidArgumentNamingClaims) {
                            "cnf", "sid", "act", "typ"}) {
     v1::IssueRequest request = IssueRequest({"api://orders"});
     (*request.mutable_claims()->mutable_fields())[name].set_string_value("x");
-    EXPECT_TRUE(HasCode(Caller().Issue(request).status(), absl::StatusCode::kInvalidArgument,
-                        "claims"))
+    EXPECT_TRUE(
+        HasCode(Caller().Issue(request).status(), absl::StatusCode::kInvalidArgument, "claims"))
         << name;
   }
   // Nested objects may use any name.
@@ -134,15 +133,14 @@ TEST(StatusCodes, AReservedClaimNameIsInvalidArgumentNamingClaims) {
 TEST(StatusCodes, CustomClaimsOverFourKibAreInvalidArgumentNamingClaims) {
   v1::IssueRequest request = IssueRequest({"api://orders"});
   (*request.mutable_claims()->mutable_fields())["blob"].set_string_value(std::string(4200, 'a'));
-  EXPECT_TRUE(HasCode(Caller().Issue(request).status(), absl::StatusCode::kInvalidArgument,
-                      "claims"));
+  EXPECT_TRUE(
+      HasCode(Caller().Issue(request).status(), absl::StatusCode::kInvalidArgument, "claims"));
   // Many small ones adding up too.
   v1::IssueRequest many = IssueRequest({"api://orders"});
   for (int i = 0; i < 400; ++i) {
     (*many.mutable_claims()->mutable_fields())[absl::StrCat("k", i)].set_number_value(i);
   }
-  EXPECT_TRUE(HasCode(Caller().Issue(many).status(), absl::StatusCode::kInvalidArgument,
-                      "claims"));
+  EXPECT_TRUE(HasCode(Caller().Issue(many).status(), absl::StatusCode::kInvalidArgument, "claims"));
   // The compact JSON {"a":"xx...x"} is 8 bytes plus the string: exactly
   // 4096 bytes is fine, one more is not.
   v1::IssueRequest fits = IssueRequest({"api://orders"});
@@ -152,8 +150,7 @@ TEST(StatusCodes, CustomClaimsOverFourKibAreInvalidArgumentNamingClaims) {
   EXPECT_EQ(Introspect(Caller(), issued->access_token()).claims().fields().at("a").string_value(),
             std::string(4088, 'x'));
   (*fits.mutable_claims()->mutable_fields())["a"].set_string_value(std::string(4089, 'x'));
-  EXPECT_TRUE(HasCode(Caller().Issue(fits).status(), absl::StatusCode::kInvalidArgument,
-                      "claims"));
+  EXPECT_TRUE(HasCode(Caller().Issue(fits).status(), absl::StatusCode::kInvalidArgument, "claims"));
 }
 
 TEST(StatusCodes, ClaimsWithoutAJsonFormAreInvalidArgumentNamingClaims) {
@@ -218,12 +215,12 @@ TEST(StatusCodes, ARpcThePolicyDoesNotAllowIsDeniedBeforeTheRequestIsRead) {
   // Malformed requests: a caller that may not call the RPC at all learns
   // nothing about its request.
   std::unique_ptr<client::TokenClient> limited = IntrospectOnly();
-  EXPECT_TRUE(HasCode(limited->Issue(IssueRequest({})).status(),
-                      absl::StatusCode::kPermissionDenied));
-  EXPECT_TRUE(HasCode(limited->Refresh(RefreshRequest("")).status(),
-                      absl::StatusCode::kPermissionDenied));
-  EXPECT_TRUE(HasCode(limited->Revoke(v1::RevokeRequest()).status(),
-                      absl::StatusCode::kPermissionDenied));
+  EXPECT_TRUE(
+      HasCode(limited->Issue(IssueRequest({})).status(), absl::StatusCode::kPermissionDenied));
+  EXPECT_TRUE(
+      HasCode(limited->Refresh(RefreshRequest("")).status(), absl::StatusCode::kPermissionDenied));
+  EXPECT_TRUE(
+      HasCode(limited->Revoke(v1::RevokeRequest()).status(), absl::StatusCode::kPermissionDenied));
   std::unique_ptr<client::TokenClient> stranger = Stranger();
   EXPECT_TRUE(HasCode(stranger->Introspect(IntrospectRequest("")).status(),
                       absl::StatusCode::kPermissionDenied));
@@ -264,10 +261,10 @@ TEST(StatusCodes, RequestsBeyondTheCallersRightsArePermissionDenied) {
                       absl::StatusCode::kPermissionDenied, "subject"));
   // The CN caller may Issue and Introspect only.
   std::unique_ptr<client::TokenClient> cn = ClientFor(Bed().pki().client_cn_only());
-  EXPECT_TRUE(HasCode(cn->GetJwks(v1::GetJwksRequest()).status(),
-                      absl::StatusCode::kPermissionDenied));
-  EXPECT_TRUE(HasCode(cn->Issue(IssueRequest({"api://orders"}, {}, true)).status(),
-                      absl::StatusCode::kOk));
+  EXPECT_TRUE(
+      HasCode(cn->GetJwks(v1::GetJwksRequest()).status(), absl::StatusCode::kPermissionDenied));
+  EXPECT_TRUE(
+      HasCode(cn->Issue(IssueRequest({"api://orders"}, {}, true)).status(), absl::StatusCode::kOk));
 }
 
 // ---- UNAUTHENTICATED ----
@@ -275,8 +272,8 @@ TEST(StatusCodes, RequestsBeyondTheCallersRightsArePermissionDenied) {
 TEST(StatusCodes, UnknownOrMalformedRefreshTokensAreUnauthenticated) {
   for (const std::string& token :
        {std::string("tkdrt_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), std::string("garbage"),
-        std::string("tkdrt_"), std::string(20000, 'r'), absl::StrCat("tkdrt_", std::string(20000, 'r')),
-        std::string("a.b.c")}) {
+        std::string("tkdrt_"), std::string(20000, 'r'),
+        absl::StrCat("tkdrt_", std::string(20000, 'r')), std::string("a.b.c")}) {
     EXPECT_TRUE(HasCode(Caller().Refresh(RefreshRequest(token)).status(),
                         absl::StatusCode::kUnauthenticated))
         << token.substr(0, 40);
@@ -296,8 +293,8 @@ TEST(StatusCodes, AlteredOrTruncatedRefreshTokensAreUnauthenticatedAndRevokeNoth
   altered.back() = altered.back() == 'A' ? 'B' : 'A';
   std::string truncated = issued->refresh_token().substr(0, issued->refresh_token().size() - 1);
   for (const std::string& bad : {altered, truncated, issued->refresh_token() + "A"}) {
-    EXPECT_TRUE(
-        HasCode(Caller().Refresh(RefreshRequest(bad)).status(), absl::StatusCode::kUnauthenticated));
+    EXPECT_TRUE(HasCode(Caller().Refresh(RefreshRequest(bad)).status(),
+                        absl::StatusCode::kUnauthenticated));
     EXPECT_TRUE(Caller().Revoke(RevokeTokenRequest(bad)).ok());
     EXPECT_TRUE(IntrospectsBareInactive(Caller(), bad));
   }
@@ -324,8 +321,7 @@ TEST(StatusCodes, ReusedRefreshTokensAreUnauthenticated) {
 }
 
 TEST(StatusCodes, ExpiredRefreshTokensAreUnauthenticated) {
-  absl::StatusOr<v1::IssueResponse> idle =
-      Caller().Issue(IssueRequest({"api://orders"}, {}, true));
+  absl::StatusOr<v1::IssueResponse> idle = Caller().Issue(IssueRequest({"api://orders"}, {}, true));
   absl::StatusOr<v1::IssueResponse> old_family =
       Caller().Issue(IssueRequest({"api://orders"}, {}, true));
   ASSERT_TRUE(idle.ok() && old_family.ok());
@@ -374,9 +370,11 @@ TEST(StatusCodes, ARefreshTokenOfAnotherCallerIsUnauthenticatedAndRevokesNothing
 // ---- RESOURCE_EXHAUSTED ----
 
 TEST(StatusCodes, ARequestOver64KibIsResourceExhausted) {
-  EXPECT_TRUE(HasCode(
-      Caller().Issue(IssueRequest({"api://orders"}, {}, false, std::string(70 * 1024, 's'))).status(),
-      absl::StatusCode::kResourceExhausted));
+  EXPECT_TRUE(
+      HasCode(Caller()
+                  .Issue(IssueRequest({"api://orders"}, {}, false, std::string(70 * 1024, 's')))
+                  .status(),
+              absl::StatusCode::kResourceExhausted));
   EXPECT_TRUE(HasCode(Caller().Introspect(IntrospectRequest(std::string(65 * 1024, 't'))).status(),
                       absl::StatusCode::kResourceExhausted));
   // Just under the limit: an ordinary answer, and the server is fine.
@@ -410,8 +408,7 @@ TEST(StatusCodes, ACompressedRequestOver64KibOnceDecompressedIsResourceExhausted
 // ---- DEADLINE_EXCEEDED ----
 
 TEST(StatusCodes, CallsThatOutliveTheirDeadlineAreDeadlineExceededAndWriteNothing) {
-  absl::StatusOr<v1::IssueResponse> held =
-      Caller().Issue(IssueRequest({"api://orders"}, {}, true));
+  absl::StatusOr<v1::IssueResponse> held = Caller().Issue(IssueRequest({"api://orders"}, {}, true));
   absl::StatusOr<v1::IssueResponse> access = Caller().Issue(IssueRequest({"api://orders"}));
   ASSERT_TRUE(held.ok() && access.ok());
   absl::StatusOr<std::string> families_before =
@@ -438,7 +435,8 @@ TEST(StatusCodes, CallsThatOutliveTheirDeadlineAreDeadlineExceededAndWriteNothin
     absl::SleepFor(absl::Milliseconds(20));
   }
 
-  std::unique_ptr<client::TokenClient> hasty = ClientFor(Bed().pki().client_uri(), absl::Seconds(1));
+  std::unique_ptr<client::TokenClient> hasty =
+      ClientFor(Bed().pki().client_uri(), absl::Seconds(1));
   const absl::Time start = absl::Now();
   auto issue_call = std::async(std::launch::async, [&] {
     return hasty->Issue(IssueRequest({"api://orders"}, {}, true)).status();
@@ -529,7 +527,8 @@ TEST(StatusCodes, InvalidUtf8InAStringFieldIsInvalidArgument) {
       {"Revoke", Field(2, bad)},
   };
   for (const Case& c : cases) {
-    EXPECT_TRUE(HasCode(ToAbsl(RawCall(cert, c.method, c.body)), absl::StatusCode::kInvalidArgument))
+    EXPECT_TRUE(
+        HasCode(ToAbsl(RawCall(cert, c.method, c.body)), absl::StatusCode::kInvalidArgument))
         << c.method << " " << absl::CHexEscape(c.body);
   }
   // The same shapes with valid UTF-8 are ordinary requests (controls).
@@ -561,13 +560,15 @@ TEST(StatusCodes, OddButWellFormedRequestsNeverGetInternalOrUnknown) {
   results.push_back(Caller().Revoke(RevokeTokenRequest(absl::StrCat("tkdrt_", nul))).status());
   // Non-ASCII, unknown enum values, repeats.
   results.push_back(
-      Caller().Issue(IssueRequest({"api://orders"}, {}, true, "\xc3\xa9l\xc3\xa8ve \xf0\x9f\x94\x91"))
+      Caller()
+          .Issue(IssueRequest({"api://orders"}, {}, true, "\xc3\xa9l\xc3\xa8ve \xf0\x9f\x94\x91"))
           .status());
   v1::IntrospectRequest hint = IntrospectRequest("x");
   hint.set_token_type_hint(static_cast<v1::TokenType>(42));
   results.push_back(Caller().Introspect(hint).status());
   std::vector<std::string> repeated(500, "api://orders");
-  results.push_back(Caller().Issue(IssueRequest(repeated, {"orders:read", "orders:read"})).status());
+  results.push_back(
+      Caller().Issue(IssueRequest(repeated, {"orders:read", "orders:read"})).status());
   // Deeply nested claims.
   v1::IssueRequest deep = IssueRequest({"api://orders"});
   google::protobuf::Struct* level = deep.mutable_claims();

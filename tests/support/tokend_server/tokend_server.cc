@@ -53,33 +53,47 @@ int IntField(absl::string_view line, absl::string_view key) {
 std::string StandardCallersYaml() {
   return absl::StrCat(
       "callers:\n"
-      "  - id: ", Quoted(test::kClientUri), "\n"
+      "  - id: ",
+      Quoted(test::kClientUri),
+      "\n"
       "    rpcs: [Issue, Refresh, Introspect, Revoke, GetJwks]\n"
       "    issue_for_others: true\n"
       "    audiences: [\"api://orders\", \"api://billing\"]\n"
       "    scopes: [\"orders:read\", \"orders:write\", \"billing:read\"]\n"
       "    max_ttl: 1h\n"
-      "  - id: ", Quoted(test::kClientDns), "\n"
+      "  - id: ",
+      Quoted(test::kClientDns),
+      "\n"
       "    rpcs: [Issue, Refresh, Introspect, Revoke, GetJwks]\n"
       "    issue_for_others: false\n"
       "    audiences: [\"api://orders\"]\n"
       "    scopes: [\"orders:read\"]\n"
       "    max_ttl: 10m\n"
-      "  - id: ", Quoted(test::kClientCommonName), "\n"
+      "  - id: ",
+      Quoted(test::kClientCommonName),
+      "\n"
       "    rpcs: [Issue, Introspect]\n"
       "    audiences: [\"api://orders\"]\n"
       "    max_ttl: 10m\n"
-      "  - id: ", Quoted(test::kMultiUriFirst), "\n"
+      "  - id: ",
+      Quoted(test::kMultiUriFirst),
+      "\n"
       "    rpcs: [Issue, Introspect]\n"
       "    audiences: [\"api://orders\"]\n"
       "    max_ttl: 10m\n"
-      "  - id: ", Quoted(kIntrospectOnlyCaller), "\n"
+      "  - id: ",
+      Quoted(kIntrospectOnlyCaller),
+      "\n"
       "    rpcs: [Introspect, GetJwks]\n"
-      "  - id: ", Quoted(kIpSanCommonName), "\n"
+      "  - id: ",
+      Quoted(kIpSanCommonName),
+      "\n"
       "    rpcs: [Issue, Introspect]\n"
       "    audiences: [\"api://orders\"]\n"
       "    max_ttl: 10m\n"
-      "  - id: ", Quoted(kFirstOfTwoDnsSans), "\n"
+      "  - id: ",
+      Quoted(kFirstOfTwoDnsSans),
+      "\n"
       "    rpcs: [Issue, Introspect]\n"
       "    audiences: [\"api://orders\"]\n"
       "    max_ttl: 10m\n");
@@ -201,8 +215,8 @@ absl::StatusOr<HttpResponse> HttpGet(int port, absl::string_view path, absl::Dur
   addr.sin_port = htons(static_cast<uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    return absl::UnavailableError(absl::StrCat("connect 127.0.0.1:", port, ": ",
-                                               std::strerror(errno)));
+    return absl::UnavailableError(
+        absl::StrCat("connect 127.0.0.1:", port, ": ", std::strerror(errno)));
   }
   const std::string request = absl::StrCat("GET ", path,
                                            " HTTP/1.0\r\nHost: 127.0.0.1\r\n"

@@ -18,9 +18,9 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "client/token_client.h"
-#include "tests/support/process/subprocess.h"
 #include "tests/support/pki/test_pki.h"
 #include "tests/support/postgres_cluster.h"
+#include "tests/support/process/subprocess.h"
 
 namespace tokend::testing {
 
@@ -72,7 +72,7 @@ struct TokendConfig {
   std::string key_file;
   std::string client_ca_file;
   std::string tls_reload_interval;  // extension: tls.reload_interval; empty: omitted
-  std::string dsn;  // empty: the key is omitted (TOKEND_DATABASE_DSN must say it)
+  std::string dsn;                  // empty: the key is omitted (TOKEND_DATABASE_DSN must say it)
   int pool_size = 4;
   bool migrate_on_start = false;
   std::string connect_timeout = "2s";  // extension: database.connect_timeout
