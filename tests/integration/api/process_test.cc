@@ -1,7 +1,11 @@
 // tokend as an operator runs it (config.md): start-up refusals, migrations,
 // draining on SIGTERM, the ops port, and the DSN from the environment.
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -384,6 +388,56 @@ TEST(Process, TheOpsPortServesHealthReadinessMetricsAndJwks) {
   absl::StatusOr<HttpResponse> missing = HttpGet(port, "/no-such-page");
   ASSERT_TRUE(missing.ok()) << missing.status();
   EXPECT_EQ(missing->status, 404);
+}
+
+// Sends `request` as is to 127.0.0.1:`port` and returns what comes back
+// (empty when the server just closes), waiting at most `timeout`.
+std::string RawHttp(int port, const std::string& request, absl::Duration timeout) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string answer;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
+    (void)send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+    shutdown(fd, SHUT_WR);
+    const absl::Time give_up = absl::Now() + timeout;
+    char buf[4096];
+    while (absl::Now() < give_up) {
+      pollfd pfd{fd, POLLIN, 0};
+      if (poll(&pfd, 1, 100) <= 0) continue;
+      ssize_t n = recv(fd, buf, sizeof(buf), 0);
+      if (n <= 0) break;
+      answer.append(buf, static_cast<size_t>(n));
+    }
+  }
+  close(fd);
+  return answer;
+}
+
+TEST(Process, TheOpsPortSurvivesOddRequests) {
+  const int port = Server().ops_port();
+  const std::vector<std::string> odd = {
+      "GARBAGE\r\n\r\n",
+      "POST /metrics HTTP/1.0\r\nContent-Length: 5\r\n\r\nhello",
+      "DELETE /.well-known/jwks.json HTTP/1.1\r\nHost: x\r\n\r\n",
+      absl::StrCat("GET /", std::string(100000, 'a'), " HTTP/1.0\r\n\r\n"),
+      absl::StrCat("GET /healthz HTTP/1.0\r\nX: ", std::string(100000, 'b'), "\r\n\r\n"),
+      "GET /healthz HTTP/9.9\r\n\r\n",
+      "GET /../../etc/passwd HTTP/1.0\r\n\r\n",
+      std::string("GET /healthz\0 HTTP/1.0\r\n\r\n", 26),
+      "GET /readyz HTTP/1.0\r\n",  // never finished
+  };
+  for (const std::string& request : odd) {
+    std::string answer = RawHttp(port, request, absl::Seconds(7));
+    EXPECT_EQ(answer.find("200 OK"), std::string::npos)
+        << "answered 200 to: " << request.substr(0, 60);
+  }
+  absl::StatusOr<HttpResponse> ok = HttpGet(port, "/healthz");
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->status, 200);
+  EXPECT_TRUE(Server().running());
 }
 
 TEST(Process, AnEmptyOpsListenDisablesTheOpsPort) {
