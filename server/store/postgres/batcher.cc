@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -34,10 +35,54 @@ bool RetryAlone(const absl::Status& status) {
   }
 }
 
-// Runs `statement` (one statement) in autocommit mode on a pooled connection,
-// with statement_timeout from `deadline`: two round trips instead of the four
-// of RunTransaction (BEGIN, SET LOCAL, statement, COMMIT). A connection that
-// proves dead before the statement was sent is replaced once, as there.
+// The session-level statement_timeout each pooled connection was last given
+// here, keyed by connection and backend pid (a new connection at a freed
+// connection's address has another pid). Shared by every Batcher: they share
+// the pool's connections.
+class SessionTimeouts {
+ public:
+  // Whether a connection whose session timeout is `current_ms` (0: unknown)
+  // must be given `wanted_ms`: when its timeout would cancel the statement
+  // before the deadline, or let it run more than kSlack past it.
+  static bool NeedsSet(int64_t current_ms, int64_t wanted_ms) {
+    return current_ms == 0 || current_ms < wanted_ms || current_ms > wanted_ms + kSlackMs;
+  }
+  int64_t Get(const pqxx::connection_base& conn) {
+    absl::MutexLock lock(&mu_);
+    auto it = by_connection_.find(Key(conn));
+    return it == by_connection_.end() ? 0 : it->second;
+  }
+  void Set(const pqxx::connection_base& conn, int64_t ms) {
+    absl::MutexLock lock(&mu_);
+    if (ms == 0) {
+      by_connection_.erase(Key(conn));
+    } else {
+      by_connection_[Key(conn)] = ms;
+    }
+  }
+
+ public:
+  static constexpr int64_t kSlackMs = 1000;
+
+ private:
+  using ConnectionKey = std::pair<const void*, int>;
+  static ConnectionKey Key(const pqxx::connection_base& conn) { return {&conn, conn.backendpid()}; }
+  absl::Mutex mu_;
+  absl::flat_hash_map<ConnectionKey, int64_t> by_connection_ ABSL_GUARDED_BY(mu_);
+};
+
+SessionTimeouts& Timeouts() {
+  static SessionTimeouts* const timeouts = new SessionTimeouts();
+  return *timeouts;
+}
+
+// Runs `statement` (one statement) in autocommit mode on a pooled connection:
+// one round trip, where RunTransaction needs four (BEGIN, SET LOCAL,
+// statement, COMMIT). statement_timeout is the session's, set from
+// `deadline` (a second round trip) only when the connection's current one
+// would end the statement before the deadline or more than a second after
+// it. A connection that proves dead before the statement was sent is
+// replaced once, as in RunTransaction.
 absl::Status RunAutocommit(ConnectionPool& pool, absl::string_view operation, absl::Time deadline,
                            absl::FunctionRef<void(pqxx::transaction_base&)> statement) {
   for (int attempt = 0;; ++attempt) {
@@ -48,10 +93,17 @@ absl::Status RunAutocommit(ConnectionPool& pool, absl::string_view operation, ab
     try {
       pqxx::nontransaction txn(lease->conn());
       // At least 1 ms (0 would mean none); deadlines are at most minutes away.
-      const int64_t ms =
-          absl::ToInt64Milliseconds(absl::Ceil(deadline - absl::Now(), absl::Milliseconds(1)));
-      txn.exec_prepared(sql::kSetSessionStatementTimeout.name,
-                        absl::StrCat(std::clamp<int64_t>(ms, 1, INT32_MAX)));
+      const int64_t ms = std::clamp<int64_t>(
+          absl::ToInt64Milliseconds(absl::Ceil(deadline - absl::Now(), absl::Milliseconds(1))), 1,
+          INT32_MAX);
+      if (SessionTimeouts::NeedsSet(Timeouts().Get(lease->conn()), ms)) {
+        // Half the slack on top, so that the next batches' slightly later
+        // deadlines (most are "now + the RPC layer's cap") need no new SET.
+        const int64_t set_ms = ms + SessionTimeouts::kSlackMs / 2;
+        Timeouts().Set(lease->conn(), 0);  // unknown until the SET is known to be done
+        txn.exec_prepared(sql::kSetSessionStatementTimeout.name, absl::StrCat(set_ms));
+        Timeouts().Set(lease->conn(), set_ms);
+      }
       sent = true;
       statement(txn);
       return absl::OkStatus();
@@ -73,27 +125,40 @@ Batcher::Batcher(ConnectionPool* pool, std::string operation, BatchFn batch, Sin
       batch_(std::move(batch)),
       single_(std::move(single)),
       options_(options) {
-  const int committers = std::max(1, options_.committers);
-  committers_.reserve(static_cast<size_t>(committers));
-  for (int i = 0; i < committers; ++i) committers_.emplace_back([this] { Commit(); });
+  options_.leaders = std::max(1, options_.leaders);
 }
 
-Batcher::~Batcher() {
-  {
-    absl::MutexLock lock(&mu_);
-    stopping_ = true;
-  }
-  for (std::thread& t : committers_) t.join();
-}
+Batcher::~Batcher() = default;
 
 absl::Status Batcher::Run(Op& op) {
-  {
-    absl::MutexLock lock(&mu_);
-    if (stopping_) return absl::UnavailableError("database writer stopped");
-    queue_.push_back(&op);
+  absl::MutexLock lock(&mu_);
+  queue_.push_back(&op);
+  while (true) {
+    if (op.finished) return op.status;
+    if (leading_ < options_.leaders && !queue_.empty()) {
+      // Lead the next batch (it holds `op` unless others queued first).
+      std::vector<Op*> batch;
+      TakeBatch(&batch);
+      ++leading_;
+      mu_.Unlock();
+      Execute(batch);
+      mu_.Lock();
+      --leading_;
+      for (Op* o : batch) o->finished = true;  // wakes their callers
+      continue;
+    }
+    // Until our batch is done, or a batch can be led again.
+    struct Wait {
+      Batcher* batcher;
+      Op* op;
+    } wait{this, &op};
+    mu_.Await(absl::Condition(
+        +[](Wait* w) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+          return w->op->finished || (w->batcher->leading_ < w->batcher->options_.leaders &&
+                                     !w->batcher->queue_.empty());
+        },
+        &wait));
   }
-  op.done.WaitForNotification();
-  return op.status;
 }
 
 bool Batcher::TakeBatch(std::vector<Op*>* batch) {
@@ -113,23 +178,6 @@ bool Batcher::TakeBatch(std::vector<Op*>* batch) {
   return !batch->empty();
 }
 
-void Batcher::Commit() {
-  std::vector<Op*> batch;
-  while (true) {
-    batch.clear();
-    {
-      absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(
-          +[](Batcher* b)
-               ABSL_EXCLUSIVE_LOCKS_REQUIRED(b->mu_) { return b->stopping_ || !b->queue_.empty(); },
-          this));
-      // Drain what was queued before stopping: every caller gets an answer.
-      if (!TakeBatch(&batch)) return;
-    }
-    Execute(batch);
-  }
-}
-
 void Batcher::Execute(std::vector<Op*>& batch) {
   // Calls whose deadline passed while they waited are answered without
   // running (nothing written), as a call waiting for a connection would be.
@@ -140,7 +188,6 @@ void Batcher::Execute(std::vector<Op*>& batch) {
   for (Op* op : batch) {
     if (op->deadline <= now) {
       op->status = absl::DeadlineExceededError("database deadline exceeded");
-      op->done.Notify();
       continue;
     }
     live.push_back(op);
@@ -155,16 +202,10 @@ void Batcher::Execute(std::vector<Op*>& batch) {
       RunAutocommit(*pool_, operation_, deadline,
                     [&](pqxx::transaction_base& txn) { batch_(txn, absl::MakeConstSpan(live)); });
   if (!status.ok() && live.size() > 1 && RetryAlone(status)) {
-    for (Op* op : live) {
-      op->status = single_(*op);
-      op->done.Notify();
-    }
+    for (Op* op : live) op->status = single_(*op);
     return;
   }
-  for (Op* op : live) {
-    op->status = status;
-    op->done.Notify();
-  }
+  for (Op* op : live) op->status = status;
 }
 
 }  // namespace tokend::store::postgres

@@ -4,10 +4,13 @@
 // Group commit for the stores' durable writes. Internal to store/postgres.
 //
 // Callers that want to write at the same moment are served by one
-// transaction: a committer thread takes every waiting operation (up to a
-// bound), runs them as one multi-row statement in autocommit mode (a single
-// statement is its own transaction: atomic, and durable once it returns), and
-// only then wakes each caller with its own outcome. So one WAL flush serves many
+// transaction: one of the waiting callers' own threads (the leader) takes
+// every waiting operation (up to a bound), runs them as one multi-row
+// statement in autocommit mode (a single statement is its own transaction:
+// atomic, and durable once it returns), and only then lets each caller go
+// with its own outcome. There is no thread of its own: a caller that finds
+// fewer than `leaders` batches in flight leads the next one, so no hand-off
+// to another thread is added to a call. So one WAL flush serves many
 // callers, and every answer still follows its own commit. When the batch
 // fails for a reason that may belong to one operation only (a duplicate key,
 // a conflict with another transaction, an unexpected error), each operation
@@ -20,13 +23,11 @@
 #include <deque>
 #include <functional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "store/postgres/connection_pool.h"
@@ -43,8 +44,11 @@ class Batcher {
     // for the next), so a batch statement never touches a row twice.
     std::string key;
     absl::Time deadline = absl::InfiniteFuture();
-    absl::Status status;  // set by the batcher before `done`
-    absl::Notification done;
+    absl::Status status;  // set by the batcher before `finished`
+
+   private:
+    friend class Batcher;
+    bool finished = false;  // guarded by the batcher's mutex
   };
 
   // Runs `ops` (1 or more, distinct keys, sorted by key) as exactly one
@@ -61,39 +65,39 @@ class Batcher {
     size_t max_batch = 256;
     // Batches in flight at once (each on its own pooled connection): while
     // one waits for its commit's WAL flush, the next one executes.
-    int committers = 4;
+    int leaders = 4;
   };
 
-  // Starts the committer threads. `pool` must outlive the batcher.
+  // `pool` must outlive the batcher.
   Batcher(ConnectionPool* pool, std::string operation, BatchFn batch, SingleFn single,
           Options options);
-  // Finishes every operation already queued, then joins the threads.
+  // No call may be running.
   ~Batcher();
 
   Batcher(const Batcher&) = delete;
   Batcher& operator=(const Batcher&) = delete;
 
   // Queues `op`, waits until its batch has committed (or failed), and returns
-  // its status. DEADLINE_EXCEEDED, without running it, when op.deadline has
-  // passed before its batch starts.
+  // its status; the calling thread may run a batch (of others' operations
+  // too) meanwhile. DEADLINE_EXCEEDED, without running it, when op.deadline
+  // has passed before its batch starts.
   absl::Status Run(Op& op);
 
  private:
-  void Commit();
   // Moves up to max_batch queued operations with distinct keys into `batch`.
   bool TakeBatch(std::vector<Op*>* batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Runs the batch and sets every operation's status (not `finished`).
   void Execute(std::vector<Op*>& batch);
 
   ConnectionPool* const pool_;
   const std::string operation_;
   const BatchFn batch_;
   const SingleFn single_;
-  const Options options_;
+  Options options_;
 
   absl::Mutex mu_;
   std::deque<Op*> queue_ ABSL_GUARDED_BY(mu_);
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::vector<std::thread> committers_;
+  int leading_ ABSL_GUARDED_BY(mu_) = 0;  // batches in flight
 };
 
 }  // namespace tokend::store::postgres

@@ -4,6 +4,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -104,7 +105,12 @@ absl::StatusOr<RefreshTokenState> ReadState(const pqxx::row& row,
   return state;
 }
 
-// One caller's CreateFamily or Rotate, waiting in a Batcher.
+// One caller's Find, CreateFamily or Rotate, waiting in a Batcher.
+struct FindOp final : Batcher::Op {
+  absl::string_view token_hash;
+  std::optional<RefreshTokenState> found;
+  absl::Status read;  // a row that could not be read (INTERNAL)
+};
 struct CreateFamilyOp final : Batcher::Op {
   const RefreshFamily* family = nullptr;
   const RefreshToken* first = nullptr;
@@ -120,6 +126,43 @@ struct RotateOp final : Batcher::Op {
 // array literal escapes the backslash).
 std::string ByteaElement(absl::string_view bytes) {
   return absl::StrCat("\\x", absl::BytesToHexString(bytes));
+}
+
+absl::Status FindAlone(Database* db, FindOp& op) {
+  op.found.reset();
+  op.read = absl::OkStatus();
+  return RunTransaction(db->pool(), "find", op.deadline, [&](pqxx::work& txn) {
+    const pqxx::result r = txn.exec_prepared(sql::kFindToken.name, Bytes(op.token_hash));
+    if (r.empty()) return absl::OkStatus();
+    auto state = ReadState(r[0], op.token_hash);
+    if (!state.ok()) return state.status();
+    op.found = *std::move(state);
+    return absl::OkStatus();
+  });
+}
+
+void FindMany(pqxx::transaction_base& txn, absl::Span<Batcher::Op* const> ops) {
+  std::vector<std::string> hashes;
+  absl::flat_hash_map<absl::string_view, FindOp*> by_hash;
+  for (Batcher::Op* op : ops) {
+    auto& o = static_cast<FindOp&>(*op);
+    o.found.reset();
+    o.read = absl::OkStatus();
+    hashes.push_back(ByteaElement(o.token_hash));
+    by_hash[o.token_hash] = &o;
+  }
+  const pqxx::result r = txn.exec_prepared(sql::kFindTokens.name, TextArrayLiteral(hashes));
+  for (const pqxx::row& row : r) {
+    const std::string hash = pqxx::binarystring(row[13]).str();
+    auto it = by_hash.find(hash);
+    if (it == by_hash.end()) continue;
+    auto state = ReadState(row, it->second->token_hash);
+    if (state.ok()) {
+      it->second->found = *std::move(state);
+    } else {
+      it->second->read = state.status();
+    }
+  }
 }
 
 absl::Status CreateFamilyAlone(Database* db, const RefreshFamily& family,
@@ -209,6 +252,10 @@ void RotateMany(pqxx::transaction_base& txn, absl::Span<Batcher::Op* const> ops)
 
 PgRefreshTokenStore::PgRefreshTokenStore(Database* db)
     : db_(db),
+      find_(std::make_unique<Batcher>(
+          &db->pool(), "find_tokens", FindMany,
+          [db](Batcher::Op& op) { return FindAlone(db, static_cast<FindOp&>(op)); },
+          Batcher::Options{})),
       create_family_(std::make_unique<Batcher>(
           &db->pool(), "create_families", CreateFamilies,
           [db](Batcher::Op& op) {
@@ -246,19 +293,15 @@ absl::Status PgRefreshTokenStore::CreateFamily(const RefreshFamily& family,
 absl::StatusOr<std::optional<RefreshTokenState>> PgRefreshTokenStore::Find(
     absl::string_view token_hash, absl::Time deadline) {
   if (absl::Status s = CheckHash("token_hash", token_hash); !s.ok()) return s;
-  std::optional<RefreshTokenState> found;
-  absl::Status status =
-      RunTransaction(db_->pool(), "find", deadline, [&](pqxx::work& txn) {
-        const pqxx::result r =
-            txn.exec_prepared(sql::kFindToken.name, Bytes(token_hash));
-        if (r.empty()) return absl::OkStatus();
-        auto state = ReadState(r[0], token_hash);
-        if (!state.ok()) return state.status();
-        found = *std::move(state);
-        return absl::OkStatus();
-      });
-  if (!status.ok()) return status;
-  return found;
+  // Concurrent reads share one statement (see batcher.h); one read commits
+  // nothing, so only its round trips are saved.
+  FindOp op;
+  op.key = std::string(token_hash);
+  op.deadline = deadline;
+  op.token_hash = token_hash;
+  if (absl::Status s = find_->Run(op); !s.ok()) return s;
+  if (!op.read.ok()) return op.read;
+  return std::move(op.found);
 }
 
 absl::StatusOr<RefreshTokenStore::RotateOutcome> PgRefreshTokenStore::Rotate(

@@ -16,7 +16,8 @@ namespace tokend::store::postgres {
 class Batcher;  // batcher.h, internal to this folder
 
 // RefreshTokenStore on PostgreSQL (tables refresh_families, refresh_tokens).
-// Thread-safe; each call uses one pooled connection and one transaction.
+// Thread-safe; each call runs in one transaction on a pooled connection,
+// shared with concurrent calls of the same kind (see below).
 // Errors beyond refresh_token_store.h's: INVALID_ARGUMENT for a token hash
 // that is not 32 bytes, text that is not UTF-8 or holds NUL, or an infinite
 // time; ALREADY_EXISTS when the family id or a token hash is already stored
@@ -26,6 +27,7 @@ class Batcher;  // batcher.h, internal to this folder
 // CreateFamily and Rotate are group-committed (see batcher.h): concurrent
 // calls share one transaction and one commit, and each returns only once
 // that commit is done; their outcomes and errors are those of a call alone.
+// Concurrent Finds are batched the same way, into one read.
 class PgRefreshTokenStore final : public RefreshTokenStore {
  public:
   // `db` must outlive this store. Starts the writer threads.
@@ -47,6 +49,7 @@ class PgRefreshTokenStore final : public RefreshTokenStore {
 
  private:
   Database* const db_;
+  std::unique_ptr<Batcher> find_;
   std::unique_ptr<Batcher> create_family_;
   std::unique_ptr<Batcher> rotate_;
 };

@@ -80,6 +80,28 @@ const Statement kFindToken = {
     " JOIN refresh_families f ON f.family_id = t.family_id"
     " WHERE t.token_hash = $1::bytea"};
 
+const Statement kFindTokens = {
+    "find_tokens",
+    // kFindToken for many hashes at once, each row ending with its hash.
+    "SELECT t.family_id, t.scopes,"
+    " " TOKEND_MICROS("t.issued_at") ","
+    " " TOKEND_MICROS("t.expires_at") ","
+    " " TOKEND_MICROS("t.used_at") ","
+    " f.client_id, f.subject, f.audience, f.custom_claims,"
+    " " TOKEND_MICROS("f.created_at") ","
+    " " TOKEND_MICROS("f.absolute_expires_at") ","
+    " EXISTS (SELECT 1 FROM revocations r WHERE r.kind = 2"
+    "  AND r.key_hash = tokend_revocation_key_hash(f.family_id)"
+    "  AND r.key = f.family_id),"
+    " (SELECT " TOKEND_MICROS("r.revoked_at") " FROM revocations r"
+    "  WHERE r.kind = 3"
+    "  AND r.key_hash = tokend_revocation_key_hash(f.subject)"
+    "  AND r.key = f.subject),"
+    " t.token_hash"
+    " FROM refresh_tokens t"
+    " JOIN refresh_families f ON f.family_id = t.family_id"
+    " WHERE t.token_hash = ANY($1::bytea[])"};
+
 const Statement kRotateToken = {
     "rotate_token",
     // Why one statement: the UPDATE is the linearization point. Concurrent
@@ -238,6 +260,7 @@ absl::Span<const Statement* const> AllStatements() {
       &kCreateFamily,
       &kFindToken,
       &kRotateToken,
+      &kFindTokens,
       &kCreateFamilies,
       &kRotateTokens,
       &kRevokeMany,

@@ -51,9 +51,11 @@ extern const Statement kFindToken;     // $1 token hash
 extern const Statement
     kRotateToken;  // $1 presented, $2 used_at, successor $3..$6
 
-// Group commit (see batcher.h): the statements above for many rows at once.
+// Group commit (see batcher.h): the statements above for many rows at once
+// (and reads batched the same way).
 // Every parameter is an array with one element per row; text[] and bytea[]
 // columns of a row travel as the text of an array literal.
+extern const Statement kFindTokens;      // $1 token hashes -> kFindToken's columns + hash
 extern const Statement kCreateFamilies;  // arrays of kCreateFamily's $1..$11
 extern const Statement kRotateTokens;    // arrays of kRotateToken's $1..$6 -> rotated hashes
 extern const Statement kRevokeMany;      // arrays of kRevoke's $1..$4

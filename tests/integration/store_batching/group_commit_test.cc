@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -141,6 +142,52 @@ TEST(GroupCommit, ConcurrentRotationsEachGetTheirOwnOutcome) {
   // 32 first tokens, 8 earlier successors, 24 new successors.
   EXPECT_EQ(Query(tdb->name, "SELECT count(*) FROM refresh_tokens"), 32 + 8 + 24);
   EXPECT_EQ(Query(tdb->name, "SELECT count(*) FROM refresh_tokens WHERE used_at IS NOT NULL"), 32);
+}
+
+TEST(GroupCommit, ConcurrentFindsEachGetTheirOwnToken) {
+  auto tdb = NewMigratedDatabase("gc_find");
+  ASSERT_TRUE(tdb.ok()) << tdb.status();
+  PgRefreshTokenStore tokens(tdb->db.get());
+  PgRevocationStore revocations(tdb->db.get());
+  constexpr int kFamilies = 16;
+  for (int i = 0; i < kFamilies; ++i) {
+    const std::string id = absl::StrCat("fam-", i);
+    ASSERT_TRUE(tokens
+                    .CreateFamily(MakeFamily(id, absl::StrCat("user-", i)),
+                                  MakeToken(TokenHash(i), id, At(i)), Later())
+                    .ok());
+  }
+  ASSERT_TRUE(
+      tokens.Rotate(TokenHash(3), At(50), MakeToken(TokenHash(3, 9), "fam-3", At(50)), Later())
+          .ok());
+  ASSERT_TRUE(
+      revocations.Revoke(MakeRevocation(Kind::kFamily, "fam-5", At(60), At(9000)), Later()).ok());
+  ASSERT_TRUE(
+      revocations.Revoke(MakeRevocation(Kind::kSubject, "user-7", At(70), At(9000)), Later()).ok());
+  // Every token twice at once, and as many unknown hashes.
+  constexpr int kCallers = 3 * kFamilies;
+  std::vector<absl::StatusOr<std::optional<store::RefreshTokenState>>> found(
+      kCallers, absl::UnknownError("not run"));
+  Together(kCallers, [&](int i) {
+    const int n = i % kFamilies;
+    found[i] = tokens.Find(i < 2 * kFamilies ? TokenHash(n) : TokenHash(n, 77), Later());
+  });
+  for (int i = 0; i < kCallers; ++i) {
+    ASSERT_TRUE(found[i].ok()) << found[i].status();
+    const int n = i % kFamilies;
+    if (i >= 2 * kFamilies) {
+      EXPECT_FALSE(found[i]->has_value()) << i;
+      continue;
+    }
+    ASSERT_TRUE(found[i]->has_value()) << i;
+    const store::RefreshTokenState& state = **found[i];
+    EXPECT_EQ(state.token.token_hash, TokenHash(n));
+    EXPECT_EQ(state.family.family_id, absl::StrCat("fam-", n));
+    EXPECT_EQ(state.token.issued_at, At(n));
+    EXPECT_EQ(state.used_at.has_value(), n == 3) << n;
+    EXPECT_EQ(state.family_revoked, n == 5) << n;
+    EXPECT_EQ(state.subject_revoked_at.has_value(), n == 7) << n;
+  }
 }
 
 TEST(GroupCommit, ConcurrentRevocationsOfOneKeyAllCommitKeepingTheLatestTimes) {
