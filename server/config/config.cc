@@ -600,7 +600,8 @@ absl::StatusOr<Config> Parse(absl::string_view yaml_text,
                      absl::StrCat("ipv6 is not supported on the ops port: ",
                                   Quote(config.ops_listen)));
       }
-      if (config.ops_listen == config.listen) {
+      // Port 0 picks a free port for each, so the same text cannot collide.
+      if (config.ops_listen == config.listen && !absl::EndsWith(config.listen, ":0")) {
         return Error("ops_listen", "must differ from listen");
       }
     }

@@ -496,6 +496,10 @@ TEST(ConfigParser, RejectsABadListenAddress) {
             "ops_listen: not host:port: \"9090\"");
   EXPECT_EQ(ErrorOf(absl::StrCat(kMinimal, "ops_listen: \"127.0.0.1:8443\"\n")),
             "ops_listen: must differ from listen");
+  // Port 0 on both picks two free ports: no collision.
+  EXPECT_EQ(ErrorOf(absl::StrCat(Edit("listen: \"127.0.0.1:8443\"", "listen: \"127.0.0.1:0\""),
+                                 "ops_listen: \"127.0.0.1:0\"\n")),
+            "<ok>");
   EXPECT_EQ(ErrorOf(absl::StrCat(kMinimal, "ops_listen: \"[::]:9090\"\n")),
             "ops_listen: ipv6 is not supported on the ops port: \"[::]:9090\"");
 }
