@@ -153,6 +153,7 @@ YAML
 start_tokend() {
   local log_file="$1" start end
   start=$(date +%s%N)
+  serving_started=$start
   "$tokend" serve --config "$work/tokend.yaml" >/dev/null 2>"$log_file" &
   tokend_pid=$!
   for _ in $(seq 1 6000); do
@@ -201,22 +202,26 @@ micro_status=0
 tail -n 14 "$work/jwt.txt"
 
 # 3. Startup with N revoked-but-unexpired jtis. Each key is 22 base64url
-# characters (16 bytes), like the jtis tokend mints.
+# characters (16 bytes), like the jtis tokend mints; they were revoked (and
+# recorded) over the past hour and expire within the next two, as a day's
+# revocations of 15-minute to 1-hour tokens would.
 log "startup with $revocations revocations"
 pg_psql "$work/state" "$pg_port" -d tokend -q -c "
-  INSERT INTO revocations (kind, key, revoked_at, expires_at)
+  INSERT INTO revocations (kind, key, revoked_at, expires_at, recorded_at)
   SELECT 1, translate(encode(substring(decode(md5('bench-jti-' || i), 'hex') from 1 for 16),
                              'base64'), '+/=', '-_'),
-         now(), now() + interval '1 hour'
-  FROM generate_series(1, $revocations) AS i" -c "VACUUM ANALYZE revocations" >/dev/null
+         t, t + interval '1 hour' + interval '1 hour' * random(), t
+  FROM (SELECT i, now() - interval '1 hour' * random() AS t
+        FROM generate_series(1, $revocations) AS i) AS s" -c "VACUUM ANALYZE revocations" >/dev/null
 start_tokend "$work/tokend-startup.log"
 startup_seconds=$serving_seconds
+for _ in $(seq 1 6000); do
+  grep -q 'revocation feed listening' "$work/tokend-startup.log" && break
+  sleep 0.01
+done
+feed_seconds=$(awk -v s="$serving_started" -v e="$(date +%s%N)" 'BEGIN { printf "%.2f", (e - s) / 1e9 }')
 TOKEND_TARGET="127.0.0.1:$api_port" TOKEND_CA="$certs/ca.crt" TOKEND_CERT="$certs/tokenctl.crt" \
   TOKEND_KEY="$certs/tokenctl.key" "$tokenctl" health >/dev/null
-for _ in $(seq 1 600); do
-  grep -q 'revocation feed listening' "$work/tokend-startup.log" && break
-  sleep 0.1
-done
 sleep 1
 rss_kib=$(awk '/^VmRSS:/ {print $2}' "/proc/$tokend_pid/status")
 hwm_kib=$(awk '/^VmHWM:/ {print $2}' "/proc/$tokend_pid/status")
@@ -231,7 +236,7 @@ hwm_mb=$(awk -v k="$hwm_kib" 'BEGIN { printf "%.0f", k / 1024 }')
 {
   echo "| measure | value | target | result |"
   echo "|---|---:|---:|---|"
-  echo "| startup to serving (exec to the \`serving\` log line; ${loaded:-?} revocations loaded in ${load_seconds:-?} s) | ${startup_seconds} s | <= 3 s | $(verdict "$startup_seconds" 3) |"
+  echo "| startup to serving (exec to the \`serving\` log line; ${loaded:-?} revocations loaded in ${load_seconds:-?} s; the revocation feed listening after ${feed_seconds} s) | ${startup_seconds} s | <= 3 s | $(verdict "$startup_seconds" 3) |"
   echo "| server RSS once loaded and the revocation feed has replayed | ${rss_mb} MiB | <= 200 MB | $(verdict "$rss_kib" 195312) |"
   echo "| server peak RSS (VmHWM) during startup | ${hwm_mb} MiB | <= 200 MB | $(verdict "$hwm_kib" 195312) |"
 } >"$work/startup.md"

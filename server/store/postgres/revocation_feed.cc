@@ -127,6 +127,8 @@ void PgRevocationFeed::Run() {
   absl::Duration backoff = kInitialBackoff;
   bool need_full = true;
   bool need_recent = false;
+  bool first_connection = true;
+  bool announce_listening = false;  // once the replay after a (re)connection is done
   bool failing = false;  // log one line per outage, not per attempt
   absl::Time watermark = absl::InfinitePast();
   absl::Time next_resync = absl::InfinitePast();
@@ -153,7 +155,16 @@ void PgRevocationFeed::Run() {
             });
         // libpqxx swallows a broken connection during LISTEN.
         if (!conn->is_open()) throw pqxx::broken_connection("LISTEN failed");
-        need_full = true;
+        if (first_connection && first_replay_after_ != absl::InfinitePast()) {
+          // The caller read every row up to first_replay_after_ itself.
+          watermark = first_replay_after_;
+          need_full = false;
+          need_recent = true;
+        } else {
+          need_full = true;
+        }
+        first_connection = false;
+        announce_listening = true;
         backoff = kInitialBackoff;
       } catch (...) {
         if (!failing) {
@@ -184,7 +195,8 @@ void PgRevocationFeed::Run() {
         continue;
       }
       watermark = std::max(watermark, *started);
-      if (need_full) {
+      if (announce_listening) {
+        announce_listening = false;
         Log(LogLevel::kInfo, "revocation feed listening");
         listening_ = true;
         failing = false;

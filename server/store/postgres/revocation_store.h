@@ -97,6 +97,13 @@ class PgRevocationFeed final : public RevocationFeed {
   // Call once. `deliver` runs on the feed's thread only.
   void Start(std::function<void(const Revocation&)> deliver) override;
 
+  // For a caller that has just read every row itself (start-up, with
+  // ForEachRecordedAfter): call before Start, with the time that read
+  // returned. The first connection then replays only the rows written after
+  // it (minus the margin for late commits, as incremental replays do)
+  // instead of every row again; later reconnections replay everything.
+  void SetFirstReplayAfter(absl::Time recorded_after) { first_replay_after_ = recorded_after; }
+
   // Returns within about 200 ms, or the DSN's connect_timeout when a
   // connection attempt is under way.
   void Stop() override;
@@ -116,6 +123,7 @@ class PgRevocationFeed final : public RevocationFeed {
   const common::Clock* const clock_;
 
   std::function<void(const Revocation&)> deliver_;
+  absl::Time first_replay_after_ = absl::InfinitePast();
   std::thread thread_;
   std::atomic<bool> listening_{false};
   absl::Mutex mu_;
