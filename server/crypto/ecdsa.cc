@@ -71,7 +71,51 @@ bool EcdsaRawToDer(absl::string_view raw, size_t coordinate_bytes, std::string* 
   return true;
 }
 
+namespace {
+
+// Reads one DER INTEGER of the minimal form OpenSSL writes (short length,
+// at most one leading zero byte, and only before a high bit) into the
+// `coordinate_bytes` big-endian bytes at `out`; false for any other form.
+bool ReadDerInteger(const unsigned char*& p, const unsigned char* end, size_t coordinate_bytes,
+                    unsigned char* out) {
+  if (end - p < 2 || p[0] != 0x02) return false;
+  size_t length = p[1];
+  p += 2;
+  if (length == 0 || length > 0x7f || static_cast<size_t>(end - p) < length) return false;
+  const unsigned char* value = p;
+  p += length;
+  if (length > 1 && value[0] == 0x00) {
+    if ((value[1] & 0x80) == 0) return false;  // not minimal
+    ++value;
+    --length;
+  }
+  if (length > coordinate_bytes) return false;
+  std::memset(out, 0, coordinate_bytes - length);
+  std::memcpy(out + coordinate_bytes - length, value, length);
+  return true;
+}
+
+// EcdsaDerToRaw for OpenSSL's own minimal DER, without BIGNUMs.
+bool DerToRawFast(absl::string_view der, size_t coordinate_bytes, std::string* raw) {
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  const unsigned char* end = p + der.size();
+  if (der.size() < 2 || p[0] != 0x30 || p[1] > 0x7f ||
+      static_cast<size_t>(p[1]) + 2 != der.size()) {
+    return false;
+  }
+  p += 2;
+  raw->assign(2 * coordinate_bytes, '\0');
+  auto* out = reinterpret_cast<unsigned char*>(raw->data());
+  return ReadDerInteger(p, end, coordinate_bytes, out) &&
+         ReadDerInteger(p, end, coordinate_bytes, out + coordinate_bytes) && p == end;
+}
+
+}  // namespace
+
 absl::StatusOr<std::string> EcdsaDerToRaw(absl::string_view der, size_t coordinate_bytes) {
+  // The usual case (OpenSSL's minimal DER) without allocating BIGNUMs; any
+  // other form takes the general path below, which decides.
+  if (std::string raw; DerToRawFast(der, coordinate_bytes, &raw)) return raw;
   const auto* in = reinterpret_cast<const unsigned char*>(der.data());
   EcdsaSigPtr sig(d2i_ECDSA_SIG(nullptr, &in, static_cast<long>(der.size())));
   if (sig == nullptr) return OpenSslError("d2i_ECDSA_SIG");

@@ -12,6 +12,42 @@ namespace {
 
 absl::Status Reject(absl::string_view reason) { return absl::UnauthenticatedError(reason); }
 
+// Access-token headers this thread has already read and found good, by their
+// exact base64url text: every token one key signs has the same header, so
+// decoding and parsing it again would only repeat a pure function of those
+// bytes. Holds the kid and alg the header named; the key lookup and the alg
+// check still run on every call.
+struct KnownHeader {
+  std::string text;
+  std::string kid;
+  std::string alg;
+};
+constexpr size_t kKnownHeaders = 4;
+
+struct KnownHeaders {
+  KnownHeader entries[kKnownHeaders];
+  size_t next = 0;  // the slot to replace
+
+  const KnownHeader* Find(absl::string_view text) const {
+    for (const KnownHeader& h : entries) {
+      if (!h.text.empty() && h.text == text) return &h;
+    }
+    return nullptr;
+  }
+  void Add(absl::string_view text, const std::string& kid, const std::string& alg) {
+    KnownHeader& h = entries[next];
+    next = (next + 1) % kKnownHeaders;
+    h.text.assign(text.data(), text.size());
+    h.kid = kid;
+    h.alg = alg;
+  }
+};
+
+KnownHeaders& ThreadKnownHeaders() {
+  thread_local KnownHeaders headers;
+  return headers;
+}
+
 }  // namespace
 
 absl::StatusOr<VerifiedJws> VerifyCompactJws(absl::string_view token, const keys::KeyRing& ring,
@@ -32,38 +68,58 @@ absl::StatusOr<VerifiedJws> VerifyCompactJws(absl::string_view token, const keys
     return Reject("token: empty segment");
   }
 
-  std::string header_bytes;
-  // Strict base64url: one spelling per byte string, so no re-encoded copy
-  // of a token passes as a different token.
-  if (!crypto::Base64UrlDecode(header_text, &header_bytes)) {
-    return Reject("header: not base64url");
-  }
-  nlohmann::json header;
-  if (!keys::ParseStrictJson(header_bytes, &header).ok()) return Reject("header: bad JSON");
-  if (!header.is_object()) return Reject("header: not a JSON object");
-  // Why: tokend understands no extension; RFC 7515 section 4.1.11 says a
-  // recipient that does not must reject.
-  if (header.contains("crit")) return Reject("header: crit not supported");
-  const auto kid = header.find("kid");
-  if (kid == header.end() || !kid->is_string()) return Reject("header: kid missing");
-  const auto alg = header.find("alg");
-  if (alg == header.end() || !alg->is_string()) return Reject("header: alg missing");
-  if (typ == TypRule::kAccessToken) {
-    const auto typ_member = header.find("typ");
-    if (typ_member == header.end() || !typ_member->is_string()) {
-      return Reject("header: typ missing");
+  std::string parsed_kid;
+  std::string parsed_alg;
+  const std::string* kid = nullptr;
+  const std::string* alg = nullptr;
+  const KnownHeader* known =
+      typ == TypRule::kAccessToken ? ThreadKnownHeaders().Find(header_text) : nullptr;
+  if (known != nullptr) {
+    kid = &known->kid;
+    alg = &known->alg;
+  } else {
+    std::string header_bytes;
+    // Strict base64url: one spelling per byte string, so no re-encoded copy
+    // of a token passes as a different token.
+    if (!crypto::Base64UrlDecode(header_text, &header_bytes)) {
+      return Reject("header: not base64url");
     }
-    const std::string& value = typ_member->get_ref<const std::string&>();
-    if (value != "at+jwt" && value != "application/at+jwt") {
-      return Reject("header: typ is not at+jwt");
+    nlohmann::json header;
+    if (!keys::ParseStrictJson(header_bytes, &header).ok()) return Reject("header: bad JSON");
+    if (!header.is_object()) return Reject("header: not a JSON object");
+    // Why: tokend understands no extension; RFC 7515 section 4.1.11 says a
+    // recipient that does not must reject.
+    if (header.contains("crit")) return Reject("header: crit not supported");
+    const auto kid_member = header.find("kid");
+    if (kid_member == header.end() || !kid_member->is_string()) {
+      return Reject("header: kid missing");
     }
+    const auto alg_member = header.find("alg");
+    if (alg_member == header.end() || !alg_member->is_string()) {
+      return Reject("header: alg missing");
+    }
+    if (typ == TypRule::kAccessToken) {
+      const auto typ_member = header.find("typ");
+      if (typ_member == header.end() || !typ_member->is_string()) {
+        return Reject("header: typ missing");
+      }
+      const std::string& value = typ_member->get_ref<const std::string&>();
+      if (value != "at+jwt" && value != "application/at+jwt") {
+        return Reject("header: typ is not at+jwt");
+      }
+    }
+    parsed_kid = kid_member->get_ref<const std::string&>();
+    parsed_alg = alg_member->get_ref<const std::string&>();
+    kid = &parsed_kid;
+    alg = &parsed_alg;
+    if (typ == TypRule::kAccessToken) ThreadKnownHeaders().Add(header_text, parsed_kid, parsed_alg);
   }
   // Lookup by kid only: no "try every key" fallback.
-  const keys::Key* key = ring.Find(kid->get_ref<const std::string&>());
+  const keys::Key* key = ring.Find(*kid);
   if (key == nullptr) return Reject("header: unknown kid");
   // Why: the key decides the algorithm; the header's alg must merely agree.
   // This stops "none", HS256-keyed-with-the-public-key and RS/ES/PS swaps.
-  if (alg->get_ref<const std::string&>() != crypto::AlgorithmName(key->alg)) {
+  if (*alg != crypto::AlgorithmName(key->alg)) {
     return Reject("header: alg does not match the key");
   }
 

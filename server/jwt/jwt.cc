@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "crypto/base64url.h"
 #include "jwt/jws.h"
+#include "jwt/simple_payload.h"
 #include "keys/strict_json.h"
 
 namespace tokend::jwt {
@@ -35,6 +36,15 @@ bool IsRegisteredClaimName(absl::string_view name) {
 
 absl::Status Reject(absl::string_view reason) { return absl::UnauthenticatedError(reason); }
 
+// Whether `s` is printable ASCII without '"' and '\\': then its JSON text is
+// just `s` in quotes, exactly what nlohmann's dump() writes for it.
+bool IsPlainJsonString(absl::string_view s) {
+  for (char c : s) {
+    if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') return false;
+  }
+  return true;
+}
+
 // `"name":<value>` after a comma unless first. Throws nlohmann's type_error
 // on invalid UTF-8 (caught by Sign).
 void AppendMember(std::string* out, absl::string_view name, const Json& value) {
@@ -43,6 +53,16 @@ void AppendMember(std::string* out, absl::string_view name, const Json& value) {
   out->append(name.data(), name.size());  // our names need no escaping
   out->append("\":");
   out->append(value.dump());
+}
+
+// The same for a string value; plain strings skip building a JSON value.
+void AppendMember(std::string* out, absl::string_view name, const std::string& value) {
+  if (!IsPlainJsonString(value)) {
+    AppendMember(out, name, Json(value));
+    return;
+  }
+  if (out->size() > 1) out->push_back(',');
+  absl::StrAppend(out, "\"", name, "\":\"", value, "\"");
 }
 
 void AppendInteger(std::string* out, absl::string_view name, absl::Time t) {
@@ -111,7 +131,7 @@ absl::StatusOr<std::string> Sign(const Claims& claims, const keys::Key& key) {
     if (claims.audience.size() == 1) {
       AppendMember(&payload, "aud", claims.audience.front());
     } else {
-      AppendMember(&payload, "aud", claims.audience);
+      AppendMember(&payload, "aud", Json(claims.audience));
     }
     AppendInteger(&payload, "exp", claims.expires_at);
     AppendInteger(&payload, "iat", claims.issued_at);
@@ -146,13 +166,16 @@ absl::StatusOr<std::string> Sign(const Claims& claims, const keys::Key& key) {
 
   std::string header;
   try {
-    header = absl::StrCat("{\"alg\":\"", crypto::AlgorithmName(key.alg),
-                          "\",\"typ\":\"at+jwt\",\"kid\":", Json(key.kid).dump(), "}");
+    header = absl::StrCat(
+        "{\"alg\":\"", crypto::AlgorithmName(key.alg), "\",\"typ\":\"at+jwt\",\"kid\":",
+        IsPlainJsonString(key.kid) ? absl::StrCat("\"", key.kid, "\"") : Json(key.kid).dump(), "}");
   } catch (const std::exception&) {
     return absl::InvalidArgumentError("sign: kid is not valid UTF-8");
   }
-  std::string token =
-      absl::StrCat(crypto::Base64UrlEncode(header), ".", crypto::Base64UrlEncode(payload));
+  std::string token = crypto::Base64UrlEncode(header);
+  token.reserve(token.size() + 1 + (payload.size() * 4 + 2) / 3 + 1 + 2 * 132);
+  token.push_back('.');
+  token.append(crypto::Base64UrlEncode(payload));
   absl::StatusOr<std::string> signature = key.algorithm().Sign(*key.pkey, token);
   if (!signature.ok()) return signature.status();
   absl::StrAppend(&token, ".", crypto::Base64UrlEncode(*signature));
@@ -169,8 +192,17 @@ absl::StatusOr<Claims> Decode(absl::string_view token, const keys::KeyRing& ring
   absl::StatusOr<VerifiedJws> jws = VerifyCompactJws(token, ring, TypRule::kAccessToken);
   if (!jws.ok()) return jws.status();
 
+  // The plain shape tokend writes is read without building a JSON document;
+  // anything else goes through the general strict parser.
+  if (Claims claims; internal::ParseSimplePayload(jws->payload, &claims)) return claims;
+  return internal::ParsePayload(jws->payload);
+}
+
+namespace internal {
+
+absl::StatusOr<Claims> ParsePayload(absl::string_view payload_bytes) {
   Json payload;
-  if (!keys::ParseStrictJson(jws->payload, &payload).ok()) return Reject("payload: bad JSON");
+  if (!keys::ParseStrictJson(payload_bytes, &payload).ok()) return Reject("payload: bad JSON");
   if (!payload.is_object()) return Reject("payload: not a JSON object");
 
   Claims claims;
@@ -237,6 +269,8 @@ absl::StatusOr<Claims> Decode(absl::string_view token, const keys::KeyRing& ring
   if (!custom.empty()) claims.custom_claims_json = custom.dump();  // valid UTF-8: parsed
   return claims;
 }
+
+}  // namespace internal
 
 absl::Status Validate(const Claims& claims, const ValidationOptions& options, absl::Time now) {
   if (claims.issuer != options.issuer) return Reject("iss: not the configured issuer");
