@@ -65,13 +65,14 @@ class Engine {
     RunResult result;
     result.name = workload_.name();
     const bool timed = measure_end_ != SteadyClock::time_point::max();
-    double server_cpu_start = 0, client_cpu_start = 0;
+    double server_cpu_start = 0, client_cpu_start = 0, machine_cpu_start = 0;
     if (timed) {
       std::this_thread::sleep_until(measure_start_);
       if (options_.server_pid > 0) {
         server_cpu_start = ProcessCpuSeconds(options_.server_pid).value_or(0);
       }
       client_cpu_start = SelfCpuSeconds();
+      machine_cpu_start = MachineBusyCpuSeconds().value_or(0);
       window_closed_.WaitForNotificationWithDeadline(
           absl::FromChrono(std::chrono::system_clock::now() + (measure_end_ - SteadyClock::now())));
       if (options_.server_pid > 0) {
@@ -79,6 +80,7 @@ class Engine {
             ProcessCpuSeconds(options_.server_pid).value_or(0) - server_cpu_start;
       }
       result.client_cpu_seconds = SelfCpuSeconds() - client_cpu_start;
+      result.machine_cpu_seconds = MachineBusyCpuSeconds().value_or(0) - machine_cpu_start;
     }
     {
       absl::MutexLock lock(&mu_);

@@ -104,12 +104,16 @@ void Print(const RunResult& r) {
   }
   std::cout << absl::StrFormat(
                    "%-20s %9.0f calls/s  p50 %s p90 %s p99 %s max %s ms  errors %s%s%s  "
-                   "client cpu %.2f cores (%.1f us/call)",
+                   "client cpu %.2f cores (%.1f us/call)  machine cpu %.2f cores (%.1f us/call)",
                    r.name, r.ok_per_second, Ms(r.p50_us), Ms(r.p90_us), Ms(r.p99_us), Ms(r.max_us),
                    Errors(r), r.exhausted ? " (supply ran out: window shortened)" : "", server,
                    r.window_seconds > 0 ? r.client_cpu_seconds / r.window_seconds : 0.0,
                    r.window_calls > 0
                        ? r.client_cpu_seconds * 1e6 / static_cast<double>(r.window_calls)
+                       : 0.0,
+                   r.window_seconds > 0 ? r.machine_cpu_seconds / r.window_seconds : 0.0,
+                   r.window_calls > 0
+                       ? r.machine_cpu_seconds * 1e6 / static_cast<double>(r.window_calls)
                        : 0.0)
             << std::endl;
 }
@@ -249,16 +253,27 @@ class Suite {
     std::ostringstream out;
     out << "| workload | calls/s | baseline calls/s (before / after) | ratio | target | "
            "p50 / p90 / p99 / max ms | baseline p99 ms | p99 ratio (<= 3) | errors | "
-           "server CPU per call | server peak RSS | result |\n"
+           "CPU per call: server / whole machine (baseline's) | server peak RSS | result |\n"
         << "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|\n";
     for (const auto& [name, m] : measured_) {
       const Target& target = Targets().at(name);
       const RunResult& r = m.run;
-      const std::string cpu =
-          r.server_cpu_seconds > 0 && r.window_calls > 0
-              ? absl::StrFormat("%.0f us",
-                                r.server_cpu_seconds * 1e6 / static_cast<double>(r.window_calls))
-              : "-";
+      auto per_call = [](double seconds, const RunResult& run) {
+        return run.window_calls > 0 ? seconds * 1e6 / static_cast<double>(run.window_calls) : 0.0;
+      };
+      std::string cpu = r.server_cpu_seconds > 0
+                            ? absl::StrFormat("%.0f / %.0f us", per_call(r.server_cpu_seconds, r),
+                                              per_call(r.machine_cpu_seconds, r))
+                            : "-";
+      if (m.has_baseline && r.server_cpu_seconds > 0) {
+        absl::StrAppendFormat(&cpu, " (%.0f / %.0f)",
+                              (per_call(m.before.server_cpu_seconds, m.before) +
+                               per_call(m.after.server_cpu_seconds, m.after)) /
+                                  2,
+                              (per_call(m.before.machine_cpu_seconds, m.before) +
+                               per_call(m.after.machine_cpu_seconds, m.after)) /
+                                  2);
+      }
       const std::string rss =
           r.server_hwm_kib > 0 ? absl::StrFormat("%.0f MiB", r.server_hwm_kib / 1024.0) : "-";
       if (!m.has_baseline) {

@@ -49,4 +49,16 @@ std::optional<Memory> ProcessMemory(pid_t pid) {
   return memory;
 }
 
+std::optional<double> MachineBusyCpuSeconds() {
+  std::ifstream in("/proc/stat");
+  std::string label;
+  long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  if (!(in >> label >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal) ||
+      label != "cpu") {
+    return std::nullopt;
+  }
+  return static_cast<double>(user + nice + system + irq + softirq + steal) /
+         static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 }  // namespace tokend::bench

@@ -20,6 +20,11 @@ struct Memory {
 };
 std::optional<Memory> ProcessMemory(pid_t pid);
 
+// CPU time the whole machine has spent busy (user, nice, system, irq,
+// softirq, steal; all CPUs) since boot, in seconds, from /proc/stat: what
+// the server, the load generator, PostgreSQL and anything else running used.
+std::optional<double> MachineBusyCpuSeconds();
+
 }  // namespace tokend::bench
 
 #endif  // TOKEND_TESTS_BENCH_PROC_STATS_H_
