@@ -54,6 +54,9 @@ class SessionTimeouts {
   }
   void Set(const pqxx::connection_base& conn, int64_t ms) {
     absl::MutexLock lock(&mu_);
+    // Entries of closed connections are never looked up again; forgetting
+    // them all now and then only costs each live connection one more SET.
+    if (by_connection_.size() >= kMaxEntries) by_connection_.clear();
     if (ms == 0) {
       by_connection_.erase(Key(conn));
     } else {
@@ -63,6 +66,7 @@ class SessionTimeouts {
 
  public:
   static constexpr int64_t kSlackMs = 1000;
+  static constexpr size_t kMaxEntries = 4096;
 
  private:
   using ConnectionKey = std::pair<const void*, int>;
