@@ -63,9 +63,15 @@ class Batcher {
 
   struct Options {
     size_t max_batch = 256;
-    // Batches in flight at once (each on its own pooled connection): while
-    // one waits for its commit's WAL flush, the next one executes.
-    int leaders = 4;
+    // Batches of this kind in flight at once (each on its own pooled
+    // connection). One is classic group commit: while a batch executes and
+    // waits for its WAL flush, the next one gathers every caller that
+    // arrives. More overlap the flushes but split the callers into smaller
+    // batches; on two cores, where the database's CPU per statement is the
+    // bound, 1 gave 15-20% more Refresh and Revoke calls/s than 4
+    // (BENCHMARKS.md). The cost: a batch stuck on a row lock holds up the
+    // next batch of its kind, for at most that lock's holder's commit.
+    int leaders = 1;
   };
 
   // `pool` must outlive the batcher.
