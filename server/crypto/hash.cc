@@ -11,18 +11,8 @@
 namespace tokend::crypto {
 
 std::string Sha256(absl::string_view data) {
-  std::string digest(32, '\0');
-  unsigned int size = 0;
-  if (EVP_Digest(data.data(), data.size(), reinterpret_cast<unsigned char*>(digest.data()), &size,
-                 EVP_sha256(), nullptr) != 1 ||
-      size != digest.size()) {
-    // Why abort: SHA-256 cannot fail on a working OpenSSL, and returning any
-    // fixed value would make every stored hash collide.
-    common::Log(common::LogLevel::kError, "sha-256 failed; OpenSSL is broken",
-                {{"error", OpenSslError("EVP_Digest").message()}});
-    std::abort();
-  }
-  return digest;
+  const std::array<unsigned char, 32> digest = Sha256Digest(data);
+  return std::string(reinterpret_cast<const char*>(digest.data()), digest.size());
 }
 
 std::array<unsigned char, 32> Sha256Digest(absl::string_view data) {
@@ -37,7 +27,9 @@ std::array<unsigned char, 32> Sha256Digest(absl::string_view data) {
       size != digest.size()) {
     common::Log(common::LogLevel::kError, "sha-256 failed; OpenSSL is broken",
                 {{"error", OpenSslError("EVP_Digest").message()}});
-    std::abort();  // as in Sha256: no fixed value may stand in for a digest
+    // Why abort: SHA-256 cannot fail on a working OpenSSL, and returning any
+    // fixed value would make every stored hash collide.
+    std::abort();
   }
   return digest;
 }
