@@ -439,6 +439,87 @@ TEST(PostgresDeadlines, WaitingForAConnectionEndsAtTheDeadline) {
   EXPECT_EQ(tdb->db->stats().waiting, 0);
 }
 
+// Waits until no session but psql's is connected to `db`: a backend writes
+// its statistics before it leaves pg_stat_activity.
+bool WaitForSessionsToEnd(absl::string_view db) {
+  for (int i = 0; i < 200; ++i) {
+    if (Count(db, absl::StrCat("SELECT count(*) FROM pg_stat_activity WHERE datname = '", db,
+                               "' AND pid <> pg_backend_pid()")) == 0) {
+      return true;
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return false;
+}
+
+TEST(PostgresPlans, BatchedCallsKeepUsingIndexesAfterAnEmptyDatabaseFills) {
+  // The batch statements' generic plans are made on a connection's first
+  // batch and kept. Made on an empty database they must still be index
+  // lookups once the tables are large: a sequential scan there grows with
+  // every refresh token ever issued.
+  auto tdb = NewMigratedDatabase("plans", 1);
+  ASSERT_TRUE(tdb.ok()) << tdb.status();
+  tdb->db.reset();
+  ASSERT_TRUE(WaitForSessionsToEnd(tdb->name));
+  ASSERT_TRUE(Cluster()
+                  .Psql(tdb->name,
+                        "ALTER TABLE refresh_families SET (autovacuum_enabled = off);"
+                        "ALTER TABLE refresh_tokens SET (autovacuum_enabled = off);"
+                        "ALTER TABLE revocations SET (autovacuum_enabled = off);"
+                        "SELECT pg_stat_reset()")
+                  .ok());
+  std::unique_ptr<Database> db = OpenOrDie(tdb->dsn, /*pool_size=*/1);
+  ASSERT_NE(db, nullptr);
+  {
+    PgRefreshTokenStore tokens(db.get());
+    PgRevocationStore revocations(db.get());
+    auto exercise_every_batch_statement = [&](int n) {
+      const std::string family = absl::StrCat("fam-plan-", n);
+      ASSERT_TRUE(tokens
+                      .CreateFamily(MakeFamily(family, "alice"),
+                                    MakeToken(TokenHash(n, 7), family, At(0)), Later())
+                      .ok());
+      auto found = tokens.Find(TokenHash(n, 7), Later());
+      ASSERT_TRUE(found.ok() && found->has_value()) << found.status();
+      auto rotated = tokens.Rotate(TokenHash(n, 7), At(60),
+                                   MakeToken(TokenHash(n, 8), family, At(60)), Later());
+      ASSERT_TRUE(rotated.ok() && *rotated == Outcome::kRotated) << rotated.status();
+      ASSERT_TRUE(revocations
+                      .Revoke(MakeRevocation(Kind::kFamily, family, At(70), At(86400)), Later())
+                      .ok());
+    };
+    exercise_every_batch_statement(1);  // plans made on empty tables
+    // The tables fill (without the statistics knowing: autovacuum is off).
+    ASSERT_TRUE(
+        Cluster()
+            .Psql(tdb->name,
+                  "SET enable_seqscan = off;"
+                  "INSERT INTO refresh_families (family_id, client_id, subject, audience,"
+                  " created_at, absolute_expires_at)"
+                  " SELECT 'bulk-' || g, 'c', 's-' || g, '{}', now(), now() + interval '1 day'"
+                  " FROM generate_series(1, 20000) g;"
+                  "INSERT INTO refresh_tokens (token_hash, family_id, scopes, issued_at,"
+                  " expires_at)"
+                  " SELECT sha256(('bulk-' || g)::bytea), 'bulk-' || g, '{}', now(),"
+                  " now() + interval '1 day' FROM generate_series(1, 20000) g;"
+                  "INSERT INTO revocations (kind, key, revoked_at, expires_at)"
+                  " SELECT 2, 'bulk-' || g, now(), now() + interval '1 day'"
+                  " FROM generate_series(1, 20000) g",
+                  absl::Seconds(60))
+            .ok());
+    for (int n = 2; n < 6; ++n) exercise_every_batch_statement(n);
+  }
+  db.reset();
+  ASSERT_TRUE(WaitForSessionsToEnd(tdb->name));
+  EXPECT_EQ(Count(tdb->name,
+                  "SELECT COALESCE(sum(seq_scan), 0) FROM pg_stat_user_tables"
+                  " WHERE relname IN ('refresh_families', 'refresh_tokens', 'revocations')"),
+            0);
+  // The index plans found the rows: the bulk families are really there.
+  EXPECT_EQ(Count(tdb->name, "SET enable_seqscan = off; SELECT count(*) FROM refresh_families"),
+            20005);
+}
+
 TEST(PostgresVolume, AMillionRevocationsStreamInFull) {
   auto tdb = NewMigratedDatabase("volume", 2);
   ASSERT_TRUE(tdb.ok()) << tdb.status();
