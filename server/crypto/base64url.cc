@@ -28,24 +28,25 @@ std::string Base64UrlEncode(absl::string_view bytes) {
   out.resize((bytes.size() * 4 + 2) / 3);
   const auto* in = reinterpret_cast<const uint8_t*>(bytes.data());
   size_t i = 0;
+  char* dst = out.data();  // see Base64UrlDecode
   size_t o = 0;
   for (; i + 3 <= bytes.size(); i += 3) {
     const uint32_t v = (uint32_t{in[i]} << 16) | (uint32_t{in[i + 1]} << 8) | in[i + 2];
-    out[o++] = kAlphabet[(v >> 18) & 63];
-    out[o++] = kAlphabet[(v >> 12) & 63];
-    out[o++] = kAlphabet[(v >> 6) & 63];
-    out[o++] = kAlphabet[v & 63];
+    dst[o++] = kAlphabet[(v >> 18) & 63];
+    dst[o++] = kAlphabet[(v >> 12) & 63];
+    dst[o++] = kAlphabet[(v >> 6) & 63];
+    dst[o++] = kAlphabet[v & 63];
   }
   const size_t rest = bytes.size() - i;
   if (rest == 1) {
     const uint32_t v = uint32_t{in[i]} << 16;
-    out[o++] = kAlphabet[(v >> 18) & 63];
-    out[o++] = kAlphabet[(v >> 12) & 63];
+    dst[o++] = kAlphabet[(v >> 18) & 63];
+    dst[o++] = kAlphabet[(v >> 12) & 63];
   } else if (rest == 2) {
     const uint32_t v = (uint32_t{in[i]} << 16) | (uint32_t{in[i + 1]} << 8);
-    out[o++] = kAlphabet[(v >> 18) & 63];
-    out[o++] = kAlphabet[(v >> 12) & 63];
-    out[o++] = kAlphabet[(v >> 6) & 63];
+    dst[o++] = kAlphabet[(v >> 18) & 63];
+    dst[o++] = kAlphabet[(v >> 12) & 63];
+    dst[o++] = kAlphabet[(v >> 6) & 63];
   }
   return out;
 }
@@ -57,15 +58,18 @@ bool Base64UrlDecode(absl::string_view text, std::string* out) {
   out->resize(text.size() / 4 * 3 + (text.size() % 4 == 0 ? 0 : text.size() % 4 - 1));
   const auto* in = reinterpret_cast<const uint8_t*>(text.data());
   size_t i = 0;
+  // Through a local pointer: a store through (*out)[o] may alias the
+  // string's own data pointer, so the compiler reloaded it for every byte.
+  char* dst = out->data();
   size_t o = 0;
   for (; i + 4 <= text.size(); i += 4) {
     const uint8_t a = kDecode[in[i]], b = kDecode[in[i + 1]], c = kDecode[in[i + 2]],
                   d = kDecode[in[i + 3]];
     if ((a | b | c | d) & 0xc0) return false;  // kInvalid has the top bits set
     const uint32_t v = (uint32_t{a} << 18) | (uint32_t{b} << 12) | (uint32_t{c} << 6) | d;
-    (*out)[o++] = static_cast<char>(v >> 16);
-    (*out)[o++] = static_cast<char>(v >> 8);
-    (*out)[o++] = static_cast<char>(v);
+    dst[o++] = static_cast<char>(v >> 16);
+    dst[o++] = static_cast<char>(v >> 8);
+    dst[o++] = static_cast<char>(v);
   }
   const size_t rest = text.size() - i;
   if (rest == 2) {
@@ -74,14 +78,14 @@ bool Base64UrlDecode(absl::string_view text, std::string* out) {
     // Why: the 4 unused low bits must be zero, or several texts would decode
     // to the same bytes (a token could be re-spelled without re-signing).
     if (b & 0x0f) return false;
-    (*out)[o++] = static_cast<char>((a << 2) | (b >> 4));
+    dst[o++] = static_cast<char>((a << 2) | (b >> 4));
   } else if (rest == 3) {
     const uint8_t a = kDecode[in[i]], b = kDecode[in[i + 1]], c = kDecode[in[i + 2]];
     if ((a | b | c) & 0xc0) return false;
     if (c & 0x03) return false;  // the 2 unused low bits must be zero, as above
     const uint32_t v = (uint32_t{a} << 10) | (uint32_t{b} << 4) | (c >> 2);
-    (*out)[o++] = static_cast<char>(v >> 8);
-    (*out)[o++] = static_cast<char>(v);
+    dst[o++] = static_cast<char>(v >> 8);
+    dst[o++] = static_cast<char>(v);
   }
   return true;
 }
