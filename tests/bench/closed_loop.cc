@@ -66,10 +66,14 @@ class Engine {
     result.name = workload_.name();
     const bool timed = measure_end_ != SteadyClock::time_point::max();
     double server_cpu_start = 0, client_cpu_start = 0, machine_cpu_start = 0;
+    double database_cpu_start = 0;
     if (timed) {
       std::this_thread::sleep_until(measure_start_);
       if (options_.server_pid > 0) {
         server_cpu_start = ProcessCpuSeconds(options_.server_pid).value_or(0);
+      }
+      if (options_.database_pid > 0) {
+        database_cpu_start = ProcessAndChildrenCpuSeconds(options_.database_pid).value_or(0);
       }
       client_cpu_start = SelfCpuSeconds();
       machine_cpu_start = MachineBusyCpuSeconds().value_or(0);
@@ -78,6 +82,10 @@ class Engine {
       if (options_.server_pid > 0) {
         result.server_cpu_seconds =
             ProcessCpuSeconds(options_.server_pid).value_or(0) - server_cpu_start;
+      }
+      if (options_.database_pid > 0) {
+        result.database_cpu_seconds =
+            ProcessAndChildrenCpuSeconds(options_.database_pid).value_or(0) - database_cpu_start;
       }
       result.client_cpu_seconds = SelfCpuSeconds() - client_cpu_start;
       result.machine_cpu_seconds = MachineBusyCpuSeconds().value_or(0) - machine_cpu_start;

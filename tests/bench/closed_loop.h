@@ -47,7 +47,8 @@ struct RunOptions {
   // is done (count-limited runs such as minting tokens).
   absl::Duration duration = absl::Seconds(10);
   absl::Duration call_timeout = absl::Seconds(30);
-  pid_t server_pid = 0;  // 0: no server CPU / memory figures
+  pid_t server_pid = 0;    // 0: no server CPU / memory figures
+  pid_t database_pid = 0;  // PostgreSQL's postmaster; 0: no database CPU figure
 };
 
 struct RunResult {
@@ -67,6 +68,7 @@ struct RunResult {
   int64_t server_rss_kib = 0;
   int64_t server_hwm_kib = 0;      // peak RSS of the server's life so far
   double client_cpu_seconds = 0;   // this process, over the window
+  double database_cpu_seconds = 0;  // PostgreSQL's processes, over the window
   double machine_cpu_seconds = 0;  // every process on the machine, over the window
 
   uint64_t error_count() const;

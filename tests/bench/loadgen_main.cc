@@ -43,6 +43,8 @@ ABSL_FLAG(std::string, cert, "", "client certificate (PEM) named in tokend's pol
 ABSL_FLAG(std::string, key, "", "its private key (PEM)");
 ABSL_FLAG(int, server_pid, 0, "tokend's pid, for CPU seconds and peak RSS");
 ABSL_FLAG(int, baseline_pid, 0, "the baseline server's pid, likewise");
+ABSL_FLAG(int, database_pid, 0,
+          "PostgreSQL's postmaster pid, for the CPU seconds of it and its children");
 ABSL_FLAG(int, concurrency, 64, "calls in flight at all times (closed loop)");
 ABSL_FLAG(int, channels, 4, "gRPC channels (TCP connections) the calls spread over");
 ABSL_FLAG(absl::Duration, warmup, absl::Seconds(2), "warm-up before each measurement");
@@ -101,6 +103,10 @@ void Print(const RunResult& r) {
         r.server_cpu_seconds, r.server_cpu_seconds * 1e6 / static_cast<double>(r.window_calls),
         r.server_cpu_seconds / r.window_seconds, r.server_rss_kib / 1024.0,
         r.server_hwm_kib / 1024.0);
+  }
+  if (r.database_cpu_seconds > 0 && r.window_calls > 0) {
+    absl::StrAppendFormat(&server, "  database cpu %.1f us/call",
+                          r.database_cpu_seconds * 1e6 / static_cast<double>(r.window_calls));
   }
   std::cout << absl::StrFormat(
                    "%-20s %9.0f calls/s  p50 %s p90 %s p99 %s max %s ms  errors %s%s%s  "
@@ -161,6 +167,7 @@ class Suite {
     o.warmup = absl::GetFlag(FLAGS_warmup);
     o.duration = absl::GetFlag(FLAGS_duration);
     o.server_pid = pid;
+    o.database_pid = absl::GetFlag(FLAGS_database_pid);
     return o;
   }
 
@@ -253,7 +260,8 @@ class Suite {
     std::ostringstream out;
     out << "| workload | calls/s | baseline calls/s (before / after) | ratio | target | "
            "p50 / p90 / p99 / max ms | baseline p99 ms | p99 ratio (<= 3) | errors | "
-           "CPU per call: server / whole machine (baseline's) | server peak RSS | result |\n"
+           "CPU per call: server / generator / PostgreSQL / whole machine (baseline's server / "
+           "whole machine) | server peak RSS | result |\n"
         << "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|\n";
     for (const auto& [name, m] : measured_) {
       const Target& target = Targets().at(name);
@@ -262,7 +270,10 @@ class Suite {
         return run.window_calls > 0 ? seconds * 1e6 / static_cast<double>(run.window_calls) : 0.0;
       };
       std::string cpu = r.server_cpu_seconds > 0
-                            ? absl::StrFormat("%.0f / %.0f us", per_call(r.server_cpu_seconds, r),
+                            ? absl::StrFormat("%.0f / %.0f / %.0f / %.0f us",
+                                              per_call(r.server_cpu_seconds, r),
+                                              per_call(r.client_cpu_seconds, r),
+                                              per_call(r.database_cpu_seconds, r),
                                               per_call(r.machine_cpu_seconds, r))
                             : "-";
       if (m.has_baseline && r.server_cpu_seconds > 0) {

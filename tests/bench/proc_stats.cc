@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -25,6 +26,38 @@ std::optional<double> ProcessCpuSeconds(pid_t pid) {
     if (i == 15) stime = std::stoll(field);
   }
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+namespace {
+
+// The parent pid (field 4 of /proc/<pid>/stat).
+std::optional<pid_t> ParentPid(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text;
+  if (!std::getline(in, text)) return std::nullopt;
+  const size_t close = text.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream fields(text.substr(close + 2));
+  std::string state;
+  long long ppid = 0;
+  if (!(fields >> state >> ppid)) return std::nullopt;
+  return static_cast<pid_t>(ppid);
+}
+
+}  // namespace
+
+std::optional<double> ProcessAndChildrenCpuSeconds(pid_t parent) {
+  std::optional<double> total = ProcessCpuSeconds(parent);
+  if (!total.has_value()) return std::nullopt;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", error)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(name));
+    if (ParentPid(pid) != parent) continue;
+    *total += ProcessCpuSeconds(pid).value_or(0);
+  }
+  return total;
 }
 
 std::optional<Memory> ProcessMemory(pid_t pid) {

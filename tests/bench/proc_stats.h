@@ -12,6 +12,12 @@ namespace tokend::bench {
 // seconds, from /proc/<pid>/stat. nullopt when the process is gone.
 std::optional<double> ProcessCpuSeconds(pid_t pid);
 
+// CPU time of `parent` and of every process whose parent it is (for
+// PostgreSQL: the postmaster, each client's backend, the WAL writer,
+// checkpointer, autovacuum), in seconds. A child that exits between two
+// readings takes its seconds with it. nullopt when `parent` is gone.
+std::optional<double> ProcessAndChildrenCpuSeconds(pid_t parent);
+
 // Resident set size now (VmRSS) and its peak so far (VmHWM), in KiB, from
 // /proc/<pid>/status. nullopt when the process is gone.
 struct Memory {

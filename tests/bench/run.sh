@@ -184,9 +184,11 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # 1. Load.
 log "load: $workloads, $concurrency concurrent calls over $channels channels, warm-up $warmup, $duration each"
+postmaster_pid=$(head -1 "$(pg_datadir "$work/state")/postmaster.pid")
 loadgen_cmd=("$loadgen" --target "127.0.0.1:$api_port" --baseline_target "127.0.0.1:$noop_port"
   --ca "$certs/ca.crt" --cert "$certs/tokenctl.crt" --key "$certs/tokenctl.key"
-  --server_pid "$tokend_pid" --baseline_pid "$noop_pid" --concurrency "$concurrency"
+  --server_pid "$tokend_pid" --baseline_pid "$noop_pid" --database_pid "$postmaster_pid"
+  --concurrency "$concurrency"
   --channels "$channels" --warmup "$warmup" --duration "$duration" --workloads "$workloads"
   --max_supply "$max_supply" --markdown_out "$work/load.md" --fail_on_errors)
 set +e
