@@ -28,8 +28,10 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "closed_loop.h"
@@ -52,7 +54,11 @@ ABSL_FLAG(absl::Duration, duration, absl::Seconds(10), "length of each measureme
 ABSL_FLAG(std::string, workloads,
           "issue,issue_refresh,refresh,introspect_repeated,introspect_distinct,revoke",
           "comma-separated: issue, issue_refresh, refresh, introspect_repeated, "
-          "introspect_distinct, revoke, noop");
+          "introspect_distinct, revoke, mix (see --mix), noop");
+ABSL_FLAG(std::string, mix, "introspect_repeated=85,issue=8,issue_refresh=3,refresh=3,revoke=1",
+          "the \"mix\" workload: comma-separated name=weight (issue, issue_refresh, refresh, "
+          "introspect_repeated, introspect_distinct, revoke); each call is one of them, drawn in "
+          "proportion to its weight");
 ABSL_FLAG(int, working_set, 10000, "tokens of the introspect_repeated working set");
 ABSL_FLAG(int, max_supply, 400000,
           "most tokens minted for a run that uses each token once (introspect_distinct, "
@@ -81,6 +87,7 @@ const std::map<std::string, Target>& Targets() {
       {"refresh", {0.25, "Refresh (durable rotation)"}},
       {"revoke", {0.4, "Revoke (durable)"}},
       {"noop", {0.0, "no-op baseline"}},
+      {"mix", {0.0, "a weighted mix of the others (no target)"}},
   };
   return *targets;
 }
@@ -214,9 +221,65 @@ class Suite {
                             static_cast<size_t>(absl::GetFlag(FLAGS_max_supply)));
   }
 
+  // The "mix" workload from --mix, minting what its parts use up (the parts
+  // that use each token once get their share of a single workload's supply).
+  // nullptr after printing why when --mix is malformed.
+  std::unique_ptr<Workload> MakeMix(std::vector<std::unique_ptr<std::vector<std::string>>>* supplies) {
+    std::vector<std::pair<std::string, double>> weights;
+    double total = 0;
+    for (absl::string_view item : absl::StrSplit(absl::GetFlag(FLAGS_mix), ',', absl::SkipEmpty())) {
+      std::pair<std::string, std::string> kv = absl::StrSplit(item, '=');
+      double weight = 0;
+      if (!absl::SimpleAtod(kv.second, &weight) || !(weight > 0) || kv.first == "mix" ||
+          kv.first == "noop" || !Targets().contains(kv.first)) {
+        std::cerr << "loadgen: --mix: bad item \"" << item << "\" (want name=positive weight)"
+                  << std::endl;
+        return nullptr;
+      }
+      weights.emplace_back(kv.first, weight);
+      total += weight;
+    }
+    if (weights.empty()) {
+      std::cerr << "loadgen: --mix is empty" << std::endl;
+      return nullptr;
+    }
+    std::vector<MixPart> parts;
+    for (const auto& [part, weight] : weights) {
+      auto supply = [&](size_t count, bool refresh) {
+        supplies->push_back(std::make_unique<std::vector<std::string>>(Mint(count, refresh)));
+        return supplies->back().get();
+      };
+      // Twice the part's share of a lone workload's supply: that supply is
+      // capped by --max_supply, and a short run must not run out.
+      const size_t share = std::max<size_t>(
+          concurrency_,
+          std::min<size_t>(static_cast<size_t>(absl::GetFlag(FLAGS_max_supply)),
+                           static_cast<size_t>(2.0 * static_cast<double>(SupplySize()) *
+                                               weight / total)));
+      std::unique_ptr<Workload> w;
+      if (part == "issue" || part == "issue_refresh") {
+        w = MakeIssueWorkload(stubs_.get(), concurrency_, shape_, part == "issue_refresh");
+      } else if (part == "refresh") {
+        w = MakeRefreshWorkload(stubs_.get(), *supply(concurrency_, true));
+      } else if (part == "introspect_repeated") {
+        w = MakeIntrospectWorkload(stubs_.get(), concurrency_,
+                                   supply(static_cast<size_t>(absl::GetFlag(FLAGS_working_set)),
+                                          false),
+                                   false);
+      } else if (part == "introspect_distinct") {
+        w = MakeIntrospectWorkload(stubs_.get(), concurrency_, supply(share, false), true);
+      } else {  // revoke
+        w = MakeRevokeWorkload(stubs_.get(), concurrency_, supply(share, false));
+      }
+      parts.push_back(MixPart{std::move(w), weight});
+    }
+    return MakeMixWorkload(std::move(parts), concurrency_);
+  }
+
   bool RunWorkload(const std::string& name) {
     std::cout << "== " << name << std::endl;
     std::vector<std::string> tokens;
+    std::vector<std::unique_ptr<std::vector<std::string>>> mix_supplies;  // outlive `workload`
     std::unique_ptr<Workload> workload;
     if (name == "noop") {
       workload = MakeNoopWorkload(noop_channels_, concurrency_);
@@ -234,6 +297,9 @@ class Suite {
     } else if (name == "revoke") {
       tokens = Mint(SupplySize(), false);
       workload = MakeRevokeWorkload(stubs_.get(), concurrency_, &tokens);
+    } else if (name == "mix") {
+      workload = MakeMix(&mix_supplies);
+      if (workload == nullptr) return false;
     } else {
       std::cerr << "loadgen: unknown workload \"" << name << "\"" << std::endl;
       return false;
@@ -292,6 +358,16 @@ class Suite {
             "| %s | %.0f | - | - | - | %s / %s / %s / %s | - | - | %s | %s | %s | - |\n", name,
             r.ok_per_second, Ms(r.p50_us), Ms(r.p90_us), Ms(r.p99_us), Ms(r.max_us), Errors(r), cpu,
             rss);
+        continue;
+      }
+      if (target.min_ratio <= 0) {  // informational: no target of issue 3
+        out << absl::StrFormat(
+            "| %s (%s) | %.0f | %.0f (%.0f / %.0f) | %.3f | - | %s / %s / %s / %s | %s | %.2f | "
+            "%s | %s | %s | (no target) |\n",
+            name, absl::StrReplaceAll(absl::GetFlag(FLAGS_mix), {{",", ", "}, {"=", " "}}),
+            r.ok_per_second, m.BaselineRate(), m.before.ok_per_second, m.after.ok_per_second,
+            m.Ratio(), Ms(r.p50_us), Ms(r.p90_us), Ms(r.p99_us), Ms(r.max_us), Ms(m.BaselineP99()),
+            m.P99Ratio(), Errors(r), cpu, rss);
         continue;
       }
       const bool rate_ok = m.Ratio() >= target.min_ratio;

@@ -2,7 +2,7 @@
 # The benchmark of issue 3 in one command, against a private PostgreSQL and a
 # freshly built Release tokend:
 #
-#   bash tests/bench/run.sh           full run (about 10 minutes); writes BENCHMARKS.md
+#   bash tests/bench/run.sh           full run (about 8 minutes); writes BENCHMARKS.md
 #   bash tests/bench/run.sh --smoke   CI smoke (under 90 s): a few seconds per RPC,
 #                                     fails on any failed call; writes nothing in the tree
 #
@@ -36,7 +36,7 @@ warmup=2s
 concurrency=64
 channels=4
 revocations=1000000
-workloads=issue,issue_refresh,refresh,introspect_repeated,introspect_distinct,revoke
+workloads=issue,issue_refresh,refresh,introspect_repeated,introspect_distinct,revoke,mix
 pool_size=8
 max_supply=400000
 micro_args=(--benchmark_min_time=0.5 --benchmark_repetitions=5

@@ -187,7 +187,45 @@ class RevokeWorkload final : public Workload {
   std::vector<Exchange<v1::RevokeRequest, v1::RevokeResponse>> exchanges_;
 };
 
+class MixWorkload final : public Workload {
+ public:
+  MixWorkload(std::vector<MixPart> parts, size_t slots) : parts_(std::move(parts)), rng_(slots) {
+    for (size_t i = 0; i < slots; ++i) rng_[i] = 0xD1B54A32D192ED03ULL * (i + 1);
+    for (const MixPart& part : parts_) total_weight_ += part.weight;
+  }
+  std::string name() const override { return "mix"; }
+  Next Start(size_t slot, grpc::ClientContext* context,
+             std::function<void(grpc::Status)> done) override {
+    uint64_t& x = rng_[slot];  // xorshift64
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    double pick = static_cast<double>(x >> 11) * 0x1.0p-53 * total_weight_;
+    size_t first = 0;
+    while (first + 1 < parts_.size() && pick >= parts_[first].weight) {
+      pick -= parts_[first].weight;
+      ++first;
+    }
+    // The drawn part, else the next ones in turn (for this call only).
+    for (size_t tried = 0; tried < parts_.size(); ++tried) {
+      Workload& part = *parts_[(first + tried) % parts_.size()].workload;
+      const Next next = part.Start(slot, context, done);
+      if (next != Next::kSlotDone) return next;
+    }
+    return Next::kSlotDone;
+  }
+
+ private:
+  std::vector<MixPart> parts_;
+  double total_weight_ = 0;
+  std::vector<uint64_t> rng_;
+};
+
 }  // namespace
+
+std::unique_ptr<Workload> MakeMixWorkload(std::vector<MixPart> parts, size_t slots) {
+  return std::make_unique<MixWorkload>(std::move(parts), slots);
+}
 
 absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> MakeChannels(
     const std::string& target, const TlsClientFiles& files, size_t count,

@@ -77,6 +77,17 @@ std::unique_ptr<Workload> MakeIntrospectWorkload(TokenStubs* stubs, size_t slots
 std::unique_ptr<Workload> MakeRevokeWorkload(TokenStubs* stubs, size_t slots,
                                              const std::vector<std::string>* tokens);
 
+// A weighted mix of other workloads: each call goes to one of `parts`, drawn
+// at random in proportion to its weight (a random sequence per slot, so the
+// proportions hold at any concurrency). A part that has no call for a slot
+// (a Refresh chain that broke) is skipped for that call; a part whose supply
+// ran out ends the measurement, as it would alone.
+struct MixPart {
+  std::unique_ptr<Workload> workload;
+  double weight = 0;
+};
+std::unique_ptr<Workload> MakeMixWorkload(std::vector<MixPart> parts, size_t slots);
+
 }  // namespace tokend::bench
 
 #endif  // TOKEND_TESTS_BENCH_WORKLOADS_H_
