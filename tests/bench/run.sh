@@ -63,6 +63,7 @@ if [ "$smoke" -eq 1 ]; then
   micro_args=(--benchmark_min_time=0.01)
 fi
 build="${build:-$root/build-bench}"
+mkdir -p "$build" && build="$(cd "$build" && pwd)"  # absolute: the config names files in it
 work="$build/bench-run"
 [ "$smoke" -eq 1 ] && work="$build/bench-smoke"
 if [ -z "$out" ]; then
