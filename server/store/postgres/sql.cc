@@ -38,7 +38,9 @@ const Statement kSetSessionStatementTimeout = {
     // Refresh fell from 9,800 to 2,300 calls/s within a minute of a fresh
     // start. Every batch statement (and foreign key check) is a lookup by
     // key, so the index plan is right whatever the statistics say; these
-    // settings make it the only one the planner picks.
+    // settings make it the only one the planner picks. With hash and merge
+    // joins off, no batch statement joins two of its own row sets (that
+    // nested loop would compare every row of a batch with every other).
     "SELECT set_config('statement_timeout', $1, false),"
     " set_config('plan_cache_mode', 'force_generic_plan', false),"
     " set_config('enable_seqscan', 'off', false),"
@@ -149,7 +151,12 @@ const Statement kRotateToken = {
 
 const Statement kCreateFamilies = {
     "create_families",
-    // kCreateFamily for many families: each family and its first token.
+    // kCreateFamily for many families: each family and its first token. The
+    // tokens come straight from the input, not from a join with the inserted
+    // families: the batch session allows only nested-loop joins (see
+    // kSetSessionStatementTimeout), and a join of two CTEs would compare
+    // every row with every other. The foreign key checks run at the end of
+    // the statement and see the families.
     "WITH input AS ("
     " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
     "  $6::timestamptz[], $7::timestamptz[], $8::bytea[], $9::text[], $10::timestamptz[],"
@@ -161,34 +168,32 @@ const Statement kCreateFamilies = {
     "  (family_id, client_id, subject, audience, custom_claims, created_at,"
     "   absolute_expires_at)"
     " SELECT family_id, client_id, subject, audience::text[], custom_claims, created_at,"
-    "  absolute_expires_at FROM input"
-    " RETURNING family_id)"
+    "  absolute_expires_at FROM input)"
     " INSERT INTO refresh_tokens"
     "  (token_hash, family_id, scopes, issued_at, expires_at)"
-    " SELECT i.token_hash, i.family_id, i.scopes::text[], i.issued_at, i.expires_at"
-    " FROM input i JOIN families f ON f.family_id = i.family_id"};
+    " SELECT token_hash, family_id, scopes::text[], issued_at, expires_at FROM input"};
 
 const Statement kRotateTokens = {
     "rotate_tokens",
-    // kRotateToken for many presented tokens (distinct: see batcher.h). The
-    // "= ANY" keeps the UPDATE on the primary key's index whatever plan the
-    // prepared statement gets. Returns the hashes that were rotated; the
-    // others were already used (or unknown), and got no successor.
-    "WITH input AS ("
-    " SELECT * FROM unnest($1::bytea[], $2::timestamptz[], $3::bytea[], $4::text[],"
-    "  $5::timestamptz[], $6::timestamptz[])"
-    "  AS i(presented, used_at, successor, scopes, issued_at, expires_at)),"
-    " used AS ("
+    // kRotateToken for many presented tokens (distinct: see batcher.h).
+    // Each input row finds its token through the primary key (the only
+    // join the batch session's planner settings leave is that nested loop),
+    // and the UPDATE returns the successor's columns along with the family,
+    // so the INSERT needs no second join. Returns the hashes that were
+    // rotated; the others were already used (or unknown), and got no
+    // successor.
+    "WITH used AS ("
     " UPDATE refresh_tokens t SET used_at = i.used_at"
-    " FROM input i"
-    " WHERE t.token_hash = ANY($1::bytea[]) AND t.token_hash = i.presented"
-    "  AND t.used_at IS NULL"
-    " RETURNING t.token_hash, t.family_id),"
+    " FROM unnest($1::bytea[], $2::timestamptz[], $3::bytea[], $4::text[],"
+    "  $5::timestamptz[], $6::timestamptz[])"
+    "  AS i(presented, used_at, successor, scopes, issued_at, expires_at)"
+    " WHERE t.token_hash = i.presented AND t.used_at IS NULL"
+    " RETURNING t.token_hash, t.family_id, i.successor, i.scopes, i.issued_at,"
+    "  i.expires_at),"
     " successors AS ("
     " INSERT INTO refresh_tokens"
     "  (token_hash, family_id, scopes, issued_at, expires_at)"
-    " SELECT i.successor, u.family_id, i.scopes::text[], i.issued_at, i.expires_at"
-    " FROM used u JOIN input i ON i.presented = u.token_hash"
+    " SELECT successor, family_id, scopes::text[], issued_at, expires_at FROM used"
     " RETURNING 1)"
     " SELECT token_hash FROM used"};
 

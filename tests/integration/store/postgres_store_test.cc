@@ -10,6 +10,9 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/match.h"
 #include "absl/synchronization/barrier.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
@@ -17,6 +20,7 @@
 #include "store/postgres/migrations.h"
 #include "store/postgres/refresh_token_store.h"
 #include "store/postgres/revocation_store.h"
+#include "store/postgres/sql.h"
 #include "tests/integration/store/store_test_util.h"
 
 namespace tokend::testing {
@@ -518,6 +522,70 @@ TEST(PostgresPlans, BatchedCallsKeepUsingIndexesAfterAnEmptyDatabaseFills) {
   // The index plans found the rows: the bulk families are really there.
   EXPECT_EQ(Count(tdb->name, "SET enable_seqscan = off; SELECT count(*) FROM refresh_families"),
             20005);
+}
+
+// A PostgreSQL array literal of `values` (each double-quoted, no escaping
+// needed for the test's values) inside a SQL string literal.
+std::string ArrayLiteral(const std::vector<std::string>& values) {
+  std::vector<std::string> quoted;
+  for (const std::string& v : values) quoted.push_back(absl::StrCat("\"", v, "\""));
+  return absl::StrCat("'{", absl::StrJoin(quoted, ","), "}'");
+}
+
+TEST(PostgresPlans, ABatchStatementNeverComparesEveryRowOfItsBatchWithEveryOther) {
+  // The batch session allows only nested-loop joins; a batch statement that
+  // joined two of its own row sets would compare every row of a batch with
+  // every other (65,280 comparisons for 256 rows). Run each batch statement
+  // under the batch session's settings, as the batcher does, and read the
+  // plan PostgreSQL executed.
+  auto tdb = NewMigratedDatabase("batch_plans", 1);
+  ASSERT_TRUE(tdb.ok()) << tdb.status();
+  constexpr int kRows = 200;
+  std::vector<std::string> families, hashes, successors, texts, empty, times, later, text_arrays;
+  for (int i = 0; i < kRows; ++i) {
+    families.push_back(absl::StrCat("fam-batch-", i));
+    hashes.push_back(absl::StrFormat("\\\\x%064x", i));
+    successors.push_back(absl::StrFormat("\\\\x%064x", kRows + i));
+    texts.push_back("c");
+    empty.push_back("");
+    times.push_back("2027-01-15 08:00:00+00");
+    later.push_back("2027-02-15 08:00:00+00");
+    text_arrays.push_back("{a}");
+  }
+  const std::string f = ArrayLiteral(families), h = ArrayLiteral(hashes),
+                    n = ArrayLiteral(successors), c = ArrayLiteral(texts),
+                    e = ArrayLiteral(empty), t = ArrayLiteral(times), l = ArrayLiteral(later),
+                    a = ArrayLiteral(text_arrays);
+  auto prepare = [](const store::postgres::sql::Statement& s) {
+    return absl::StrCat("PREPARE ", s.name, " AS ", s.text, ";");
+  };
+  auto explain = [](const store::postgres::sql::Statement& s, const std::string& args) {
+    return absl::StrCat("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) EXECUTE ", s.name, "(", args,
+                        ");");
+  };
+  namespace sql = store::postgres::sql;
+  absl::StatusOr<std::string> plans = Cluster().Psql(
+      tdb->name,
+      absl::StrCat(
+          prepare(sql::kSetSessionStatementTimeout),
+          "EXECUTE ", sql::kSetSessionStatementTimeout.name, "('60000');",
+          prepare(sql::kCreateFamilies), prepare(sql::kFindTokens), prepare(sql::kRotateTokens),
+          prepare(sql::kRevokeMany),
+          explain(sql::kCreateFamilies,
+                  absl::StrJoin({f, c, c, a, e, t, l, h, a, t, l}, ",")),
+          explain(sql::kFindTokens, h),
+          explain(sql::kRotateTokens, absl::StrJoin({h, t, n, a, t, l}, ",")),
+          explain(sql::kRevokeMany,
+                  absl::StrJoin({ArrayLiteral(std::vector<std::string>(kRows, "2")), f, t, l},
+                                ","))),
+      absl::Seconds(60));
+  ASSERT_TRUE(plans.ok()) << plans.status();
+  EXPECT_FALSE(absl::StrContains(*plans, "Join Filter")) << *plans;
+  EXPECT_FALSE(absl::StrContains(*plans, "Seq Scan")) << *plans;
+  // The statements did their work: every token rotated once.
+  EXPECT_EQ(Count(tdb->name, "SELECT count(*) FROM refresh_tokens WHERE used_at IS NOT NULL"),
+            kRows);
+  EXPECT_EQ(Count(tdb->name, "SELECT count(*) FROM refresh_tokens"), 2 * kRows);
 }
 
 TEST(PostgresVolume, AMillionRevocationsStreamInFull) {
