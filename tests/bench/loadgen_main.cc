@@ -360,29 +360,30 @@ class Suite {
             rss);
         continue;
       }
-      if (target.min_ratio <= 0) {  // informational: no target of issue 3
-        out << absl::StrFormat(
-            "| %s (%s) | %.0f | %.0f (%.0f / %.0f) | %.3f | - | %s / %s / %s / %s | %s | %.2f | "
-            "%s | %s | %s | (no target) |\n",
-            name, absl::StrReplaceAll(absl::GetFlag(FLAGS_mix), {{",", ", "}, {"=", " "}}),
-            r.ok_per_second, m.BaselineRate(), m.before.ok_per_second, m.after.ok_per_second,
-            m.Ratio(), Ms(r.p50_us), Ms(r.p90_us), Ms(r.p99_us), Ms(r.max_us), Ms(m.BaselineP99()),
-            m.P99Ratio(), Errors(r), cpu, rss);
-        continue;
+      const bool has_target = target.min_ratio > 0;  // mix: informational, no target of issue 3
+      const std::string label =
+          name == "mix" ? absl::StrCat(name, " (",
+                                       absl::StrReplaceAll(absl::GetFlag(FLAGS_mix),
+                                                           {{",", ", "}, {"=", " "}}),
+                                       ")")
+                        : name;
+      std::string verdict = "(no target)";
+      if (has_target) {
+        const bool rate_ok = m.Ratio() >= target.min_ratio;
+        const bool p99_ok = m.P99Ratio() <= kMaxP99Ratio;
+        const bool clean = r.error_count() == 0;
+        verdict = rate_ok && p99_ok && clean ? "pass" : "FAIL";
+        if (!rate_ok) absl::StrAppend(&verdict, " (rate)");
+        if (!p99_ok) absl::StrAppend(&verdict, " (p99)");
+        if (!clean) absl::StrAppend(&verdict, " (errors)");
       }
-      const bool rate_ok = m.Ratio() >= target.min_ratio;
-      const bool p99_ok = m.P99Ratio() <= kMaxP99Ratio;
-      const bool clean = r.error_count() == 0;
-      std::string verdict = rate_ok && p99_ok && clean ? "pass" : "FAIL";
-      if (!rate_ok) absl::StrAppend(&verdict, " (rate)");
-      if (!p99_ok) absl::StrAppend(&verdict, " (p99)");
-      if (!clean) absl::StrAppend(&verdict, " (errors)");
       out << absl::StrFormat(
-          "| %s | %.0f | %.0f (%.0f / %.0f) | %.3f | >= %.2f | %s / %s / %s / %s | %s | %.2f | "
+          "| %s | %.0f | %.0f (%.0f / %.0f) | %.3f | %s | %s / %s / %s / %s | %s | %.2f | "
           "%s | %s | %s | %s |\n",
-          name, r.ok_per_second, m.BaselineRate(), m.before.ok_per_second, m.after.ok_per_second,
-          m.Ratio(), target.min_ratio, Ms(r.p50_us), Ms(r.p90_us), Ms(r.p99_us), Ms(r.max_us),
-          Ms(m.BaselineP99()), m.P99Ratio(), Errors(r), cpu, rss, verdict);
+          label, r.ok_per_second, m.BaselineRate(), m.before.ok_per_second, m.after.ok_per_second,
+          m.Ratio(), has_target ? absl::StrFormat(">= %.2f", target.min_ratio) : "-",
+          Ms(r.p50_us), Ms(r.p90_us), Ms(r.p99_us), Ms(r.max_us), Ms(m.BaselineP99()),
+          m.P99Ratio(), Errors(r), cpu, rss, verdict);
     }
     return out.str();
   }

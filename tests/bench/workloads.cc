@@ -12,6 +12,15 @@
 namespace tokend::bench {
 namespace {
 
+// xorshift64: a per-slot sequence, cheap and good enough to pick tokens and
+// mix parts (nothing here needs unpredictability).
+uint64_t NextRandom(uint64_t& state) {
+  state ^= state << 13;
+  state ^= state >> 7;
+  state ^= state << 17;
+  return state;
+}
+
 // Per-slot request and response, so that no message is shared between
 // concurrent calls.
 template <typename Request, typename Response>
@@ -136,11 +145,7 @@ class IntrospectWorkload final : public Workload {
       index = next_.fetch_add(1);
       if (index >= tokens_->size()) return Next::kExhausted;
     } else {
-      uint64_t& x = rng_[slot];  // xorshift64
-      x ^= x << 13;
-      x ^= x >> 7;
-      x ^= x << 17;
-      index = static_cast<size_t>(x % tokens_->size());
+      index = static_cast<size_t>(NextRandom(rng_[slot]) % tokens_->size());
     }
     auto& e = exchanges_[slot];
     e.request.set_token((*tokens_)[index]);
@@ -196,11 +201,8 @@ class MixWorkload final : public Workload {
   std::string name() const override { return "mix"; }
   Next Start(size_t slot, grpc::ClientContext* context,
              std::function<void(grpc::Status)> done) override {
-    uint64_t& x = rng_[slot];  // xorshift64
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    double pick = static_cast<double>(x >> 11) * 0x1.0p-53 * total_weight_;
+    // Uniform in [0, total weight): the top 53 bits as a double in [0, 1).
+    double pick = static_cast<double>(NextRandom(rng_[slot]) >> 11) * 0x1.0p-53 * total_weight_;
     size_t first = 0;
     while (first + 1 < parts_.size() && pick >= parts_[first].weight) {
       pick -= parts_[first].weight;
