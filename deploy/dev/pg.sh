@@ -20,13 +20,40 @@ pg_start() {  # <state dir> <port>
   if [ ! -f "$data/PG_VERSION" ]; then
     mkdir -p "$data"
     [ "$(id -u)" -eq 0 ] && chown -R postgres:postgres "$(dirname "$data")"
-    pg_as_owner "$pg_bin/initdb" -D "$data" -U postgres -A trust -E UTF8 >/dev/null
+    pg_as_owner "$pg_bin/initdb" -D "$data" -U postgres -A trust -E UTF8 >/dev/null || return 1
   fi
+  # The explicit returns matter: a caller's `pg_start ... && ...` turns off set -e here.
   if ! pg_as_owner "$pg_bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
     pg_as_owner "$pg_bin/pg_ctl" -D "$data" -w -l "$data/server.log" \
-      -o "-p $2 -c listen_addresses=127.0.0.1 -k $data" start >/dev/null
+      -o "-p $2 -c listen_addresses=127.0.0.1 -k $data" start >/dev/null || return 1
   fi
   echo "PostgreSQL data directory: $data (port $2)"
+}
+
+# A loopback port nobody listens on, below the kernel's ephemeral range so that
+# no outgoing connection of a parallel test can hold it by the time we bind.
+free_loopback_port() {
+  local low; low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+  local port
+  while true; do
+    port=$((15000 + RANDOM % (low - 15000)))
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
+  done
+}
+
+# Starts the cluster on a free port and sets pg_port. Another process may bind
+# the port between the probe and the server's bind, so a failed start is
+# retried on a new port; the last failure prints the end of the server's log.
+pg_start_on_free_port() {  # <state dir>
+  local data; data="$(pg_datadir "$1")"
+  local attempt
+  for attempt in 1 2 3 4 5; do
+    pg_port=$(free_loopback_port)
+    pg_start "$1" "$pg_port" >/dev/null 2>&1 && return 0
+  done
+  echo "PostgreSQL did not start (5 ports tried); the end of $data/server.log:" >&2
+  tail -20 "$data/server.log" >&2
+  return 1
 }
 
 pg_psql() {  # <state dir> <port> psql args...

@@ -36,10 +36,6 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; [ -f "$work/serve.log" ] && tail -20 "$work/serve.log" >&2; exit 1; }
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
-    node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
-}
 http_status() { curl -s -o "$work/body" -w '%{http_code}' "$1" 2>/dev/null || echo 000; }
 command -v curl >/dev/null || fail "curl is needed"
 
@@ -64,8 +60,7 @@ if ! podman run "${run_args[@]}" "$image" version > "$work/probe.out" 2> "$work/
 fi
 echo "ok: $(cat "$work/probe.out") (podman run ${run_args[*]})"
 
-pg_port="$(free_port)"
-pg_start "$work/pg-state" "$pg_port" >/dev/null
+pg_start_on_free_port "$work/pg-state"
 pg_psql "$work/pg-state" "$pg_port" -q -c "CREATE DATABASE tokend" >/dev/null
 bash "$root/deploy/dev/make-certs.sh" "$work/certs"
 
@@ -78,8 +73,8 @@ cp "$work/certs/signing-es256.pem" "$work/keys/current.pem"
 cp "$work/certs/tokenctl.crt" "$work/client/tls.crt"
 cp "$work/certs/tokenctl.key" "$work/client/tls.key"
 cp "$work/certs/ca.crt" "$work/client/ca.crt"
-api_port="$(free_port)"
-ops_port="$(free_port)"
+api_port="$(free_loopback_port)"
+ops_port="$(free_loopback_port)"
 cat > "$work/config/tokend.yaml" <<YAML
 listen: "0.0.0.0:$api_port"
 ops_listen: "0.0.0.0:$ops_port"

@@ -100,20 +100,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {  # a loopback port nobody listens on
-  local port
-  while true; do
-    port=$((20000 + RANDOM % 30000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-  done
-}
-
 rm -rf "$work"
 mkdir -p "$work/state"
 rm -rf "$(pg_datadir "$work/state")"
-pg_port=$(free_port)
+pg_start_on_free_port "$work/state"
 log "PostgreSQL on 127.0.0.1:$pg_port"
-pg_start "$work/state" "$pg_port" >/dev/null
 pg_psql "$work/state" "$pg_port" -qc "CREATE DATABASE tokend" >/dev/null
 bash "$root/deploy/dev/make-certs.sh" "$work/certs"
 certs="$work/certs"

@@ -2,11 +2,6 @@
 # Expects: $root (the repository), $work (this test's directory), $tools.
 source "$root/deploy/dev/pg.sh"
 
-# A free TCP port on 127.0.0.1 (racy by nature; fine on a test machine).
-free_port() {
-  node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
-}
-
 # GET <url>: prints "<status> <cache-control or ->" then the body.
 http_get() {
   node -e '
@@ -19,8 +14,7 @@ http_get() {
 # A private PostgreSQL with a database "tokend"; sets pg_port and dsn_local.
 # Stopped and removed by deploy_cleanup.
 start_postgres() {
-  pg_port="$(free_port)"
-  pg_start "$work/pg-state" "$pg_port" >/dev/null
+  pg_start_on_free_port "$work/pg-state"
   pg_psql "$work/pg-state" "$pg_port" -q -c "CREATE DATABASE tokend" >/dev/null
   dsn_local="postgresql://postgres@127.0.0.1:$pg_port/tokend"
 }

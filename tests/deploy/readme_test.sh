@@ -116,8 +116,8 @@ node -e '
 
 echo "== without cert-manager, then the real tokend"
 start_postgres
-api_port="$(free_port)"
-ops_port="$(free_port)"
+api_port="$(free_loopback_port)"
+ops_port="$(free_loopback_port)"
 printf 'ports:\n  api: %s\n  ops: %s\n' "$api_port" "$ops_port" > "$work/ports.yaml"
 TEST_HELM_EXTRA="-f $work/ports.yaml" run_instructions "$work/plain" common without-cert-manager
 node "$here/validate_objects.mjs" "$tools" "$work/plain/cluster.yaml" "$work/plain/release.yaml" | tail -1

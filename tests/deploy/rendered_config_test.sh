@@ -28,8 +28,8 @@ start_postgres
 bash "$root/deploy/dev/make-certs.sh" "$work/certs"
 
 # What an operator would write: ports chosen free here, the DSN, a caller.
-api_port="$(free_port)"
-ops_port="$(free_port)"
+api_port="$(free_loopback_port)"
+ops_port="$(free_loopback_port)"
 cat > "$work/values.yaml" <<YAML
 config:
   issuer: "https://tokend.test"
