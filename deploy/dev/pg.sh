@@ -19,7 +19,9 @@ pg_start() {  # <state dir> <port>
   local data; data="$(pg_datadir "$1")"
   if [ ! -f "$data/PG_VERSION" ]; then
     mkdir -p "$data"
-    [ "$(id -u)" -eq 0 ] && chown -R postgres:postgres "$(dirname "$data")"
+    # Only these two: a recursive chown of the parent would walk (and race
+    # with) every other cluster there, such as a parallel test's.
+    if [ "$(id -u)" -eq 0 ]; then chown postgres:postgres "$(dirname "$data")" "$data" || return 1; fi
     pg_as_owner "$pg_bin/initdb" -D "$data" -U postgres -A trust -E UTF8 >/dev/null || return 1
   fi
   # The explicit returns matter: a caller's `pg_start ... && ...` turns off set -e here.
@@ -34,9 +36,10 @@ pg_start() {  # <state dir> <port>
 # no outgoing connection of a parallel test can hold it by the time we bind.
 free_loopback_port() {
   local low; low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
-  local port
+  local span=$((low - 15000)) port
+  [ "$span" -ge 1000 ] || span=20000  # no room below it: 15000-34999
   while true; do
-    port=$((15000 + RANDOM % (low - 15000)))
+    port=$((15000 + RANDOM % span))
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
   done
 }
