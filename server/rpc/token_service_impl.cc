@@ -42,15 +42,13 @@ absl::Status TokenServiceImpl::AuthorizeMethod(const grpc::AuthContext& auth,
   if (!rpc.has_value()) return absl::OkStatus();
   RequestContext ctx;
   ctx.caller_id = CallerIdentity(auth);
-  return service_->Authorize(ctx, *rpc);
+  return service_->Authorize(ctx, *rpc).status();
 }
 
-TokenServiceImpl::TokenServiceImpl(service::TokenService* service,
-                                   common::WorkQueue* database_work)
+TokenServiceImpl::TokenServiceImpl(service::TokenService* service, common::WorkQueue* database_work)
     : service_(service), database_work_(database_work) {}
 
-void TokenServiceImpl::RunOnDatabaseQueue(grpc::ServerUnaryReactor* reactor,
-                                          absl::Time deadline,
+void TokenServiceImpl::RunOnDatabaseQueue(grpc::ServerUnaryReactor* reactor, absl::Time deadline,
                                           std::function<grpc::Status()> work) {
   auto task = [reactor, deadline, work = std::move(work)] {
     if (absl::Now() >= deadline) {
@@ -69,21 +67,20 @@ void TokenServiceImpl::RunOnDatabaseQueue(grpc::ServerUnaryReactor* reactor,
 grpc::ServerUnaryReactor* TokenServiceImpl::Issue(grpc::CallbackServerContext* context,
                                                   const v1::IssueRequest* request,
                                                   v1::IssueResponse* response) {
-  RequestContext ctx = MakeRequestContext(context);
-  if (absl::Status s = service_->Authorize(ctx, Rpc::kIssue); !s.ok()) {
-    return FinishNow(context, s);
-  }
+  absl::StatusOr<service::AuthorizedCall> call =
+      service_->Authorize(MakeRequestContext(context), Rpc::kIssue);
+  if (!call.ok()) return FinishNow(context, call.status());
   absl::StatusOr<service::IssueParams> params = FromProto(*request);
   if (!params.ok()) return FinishNow(context, params.status());
-  auto work = [this, ctx, params = *std::move(params), response]() -> grpc::Status {
-    absl::StatusOr<service::IssuedTokens> issued = service_->Issue(ctx, params);
+  auto work = [this, call = *call, params = *std::move(params), response]() -> grpc::Status {
+    absl::StatusOr<service::IssuedTokens> issued = service_->Issue(call, params);
     if (!issued.ok()) return ToGrpcStatus(issued.status());
     ToProto(*issued, response);
     return grpc::Status::OK;
   };
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (request->include_refresh_token()) {
-    RunOnDatabaseQueue(reactor, ctx.deadline, std::move(work));
+    RunOnDatabaseQueue(reactor, call->deadline(), std::move(work));
   } else {
     reactor->Finish(work());
   }
@@ -93,39 +90,36 @@ grpc::ServerUnaryReactor* TokenServiceImpl::Issue(grpc::CallbackServerContext* c
 grpc::ServerUnaryReactor* TokenServiceImpl::Refresh(grpc::CallbackServerContext* context,
                                                     const v1::RefreshRequest* request,
                                                     v1::RefreshResponse* response) {
-  RequestContext ctx = MakeRequestContext(context);
-  if (absl::Status s = service_->Authorize(ctx, Rpc::kRefresh); !s.ok()) {
-    return FinishNow(context, s);
-  }
+  absl::StatusOr<service::AuthorizedCall> call =
+      service_->Authorize(MakeRequestContext(context), Rpc::kRefresh);
+  if (!call.ok()) return FinishNow(context, call.status());
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  RunOnDatabaseQueue(reactor, ctx.deadline,
-                     [this, ctx, params = FromProto(*request), response]() -> grpc::Status {
-                       absl::StatusOr<service::IssuedTokens> issued =
-                           service_->Refresh(ctx, params);
-                       if (!issued.ok()) return ToGrpcStatus(issued.status());
-                       ToProto(*issued, response);
-                       return grpc::Status::OK;
-                     });
+  RunOnDatabaseQueue(
+      reactor, call->deadline(), [this, call = *call, params = FromProto(*request), response]() {
+        absl::StatusOr<service::IssuedTokens> issued = service_->Refresh(call, params);
+        if (!issued.ok()) return ToGrpcStatus(issued.status());
+        ToProto(*issued, response);
+        return grpc::Status::OK;
+      });
   return reactor;
 }
 
 grpc::ServerUnaryReactor* TokenServiceImpl::Introspect(grpc::CallbackServerContext* context,
                                                        const v1::IntrospectRequest* request,
                                                        v1::IntrospectResponse* response) {
-  RequestContext ctx = MakeRequestContext(context);
-  if (absl::Status s = service_->Authorize(ctx, Rpc::kIntrospect); !s.ok()) {
-    return FinishNow(context, s);
-  }
-  auto work = [this, ctx, request, response]() -> grpc::Status {
+  absl::StatusOr<service::AuthorizedCall> call =
+      service_->Authorize(MakeRequestContext(context), Rpc::kIntrospect);
+  if (!call.ok()) return FinishNow(context, call.status());
+  auto work = [this, call = *call, request, response]() -> grpc::Status {
     absl::StatusOr<service::Introspection> result =
-        service_->Introspect(ctx, request->token(), FromProto(request->token_type_hint()));
+        service_->Introspect(call, request->token(), FromProto(request->token_type_hint()));
     if (!result.ok()) return ToGrpcStatus(result.status());
     ToProto(*result, response);
     return grpc::Status::OK;
   };
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (service::TokenService::NeedsDatabase(request->token())) {
-    RunOnDatabaseQueue(reactor, ctx.deadline, std::move(work));
+  if (service::TokenService::ReadsStore(request->token())) {
+    RunOnDatabaseQueue(reactor, call->deadline(), std::move(work));
   } else {
     reactor->Finish(work());
   }
@@ -135,14 +129,13 @@ grpc::ServerUnaryReactor* TokenServiceImpl::Introspect(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* TokenServiceImpl::Revoke(grpc::CallbackServerContext* context,
                                                    const v1::RevokeRequest* request,
                                                    v1::RevokeResponse* response) {
-  RequestContext ctx = MakeRequestContext(context);
-  if (absl::Status s = service_->Authorize(ctx, Rpc::kRevoke); !s.ok()) {
-    return FinishNow(context, s);
-  }
+  absl::StatusOr<service::AuthorizedCall> call =
+      service_->Authorize(MakeRequestContext(context), Rpc::kRevoke);
+  if (!call.ok()) return FinishNow(context, call.status());
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  RunOnDatabaseQueue(reactor, ctx.deadline,
-                     [this, ctx, params = FromProto(*request)]() -> grpc::Status {
-                       return ToGrpcStatus(service_->Revoke(ctx, params));
+  RunOnDatabaseQueue(reactor, call->deadline(),
+                     [this, call = *call, params = FromProto(*request)]() -> grpc::Status {
+                       return ToGrpcStatus(service_->Revoke(call, params));
                      });
   return reactor;
 }
@@ -150,10 +143,9 @@ grpc::ServerUnaryReactor* TokenServiceImpl::Revoke(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* TokenServiceImpl::GetJwks(grpc::CallbackServerContext* context,
                                                     const v1::GetJwksRequest* /*request*/,
                                                     v1::GetJwksResponse* response) {
-  RequestContext ctx = MakeRequestContext(context);
-  if (absl::Status s = service_->Authorize(ctx, Rpc::kGetJwks); !s.ok()) {
-    return FinishNow(context, s);
-  }
+  absl::StatusOr<service::AuthorizedCall> call =
+      service_->Authorize(MakeRequestContext(context), Rpc::kGetJwks);
+  if (!call.ok()) return FinishNow(context, call.status());
   response->set_jwks_json(service_->Jwks());
   return FinishNow(context, absl::OkStatus());
 }

@@ -56,7 +56,7 @@ const CallerPolicy* Policy::Find(absl::string_view caller_id) const {
   return it == callers_.end() ? nullptr : &it->second;
 }
 
-absl::Status Policy::CheckRpc(absl::string_view caller_id, Rpc rpc) const {
+absl::StatusOr<const CallerPolicy*> Policy::Allow(absl::string_view caller_id, Rpc rpc) const {
   const CallerPolicy* caller = Find(caller_id);
   if (caller == nullptr) {
     return absl::PermissionDeniedError(
@@ -66,7 +66,7 @@ absl::Status Policy::CheckRpc(absl::string_view caller_id, Rpc rpc) const {
     return absl::PermissionDeniedError(
         absl::StrCat("caller \"", caller_id, "\" may not call ", RpcName(rpc)));
   }
-  return absl::OkStatus();
+  return caller;
 }
 
 }  // namespace tokend::service

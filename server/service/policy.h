@@ -42,9 +42,9 @@ class Policy {
   // The policy of `caller_id`, or nullptr if the policy does not name it.
   const CallerPolicy* Find(absl::string_view caller_id) const;
 
-  // OK if `caller_id` is named and may call `rpc`; PERMISSION_DENIED
-  // naming the caller and the RPC otherwise.
-  absl::Status CheckRpc(absl::string_view caller_id, Rpc rpc) const;
+  // The policy of `caller_id` if it is named and may call `rpc` (never
+  // null); PERMISSION_DENIED naming the caller and the RPC otherwise.
+  absl::StatusOr<const CallerPolicy*> Allow(absl::string_view caller_id, Rpc rpc) const;
 
   // The longest max_ttl of any caller: how long any access token can live.
   absl::Duration longest_max_ttl() const { return longest_max_ttl_; }

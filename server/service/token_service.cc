@@ -7,11 +7,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
-#include "crypto/base64url.h"
 #include "crypto/hash.h"
-#include "crypto/random.h"
 #include "jwt/jwt.h"
 #include "keys/jwk.h"
+#include "service/random_id.h"
+#include "service/refresh_tokens.h"
 
 namespace tokend::service {
 namespace {
@@ -20,15 +20,6 @@ using store::Revocation;
 
 // Longest subject or audience we accept; a JWT carrying more is a mistake.
 constexpr size_t kMaxNameBytes = 1024;
-constexpr size_t kRefreshTokenRandomBytes = 32;  // 256 bits, as the contract asks
-constexpr size_t kIdRandomBytes = 16;            // jti and family id: 128 bits
-
-// A fresh random identifier: `bytes` random bytes, base64url.
-absl::StatusOr<std::string> RandomId(size_t bytes) {
-  absl::StatusOr<std::string> random = crypto::RandomBytes(bytes);
-  if (!random.ok()) return random.status();
-  return crypto::Base64UrlEncode(*random);
-}
 
 // JWT times have whole seconds; everything tokend records uses the same
 // truncated "now" so that iat, issued_at and revocations compare exactly.
@@ -54,6 +45,60 @@ absl::Status CheckScopes(const std::vector<std::string>& scopes) {
   return absl::OkStatus();
 }
 
+// A subject as a request may name it: the field's name for messages.
+absl::Status CheckSubject(absl::string_view subject) {
+  if (subject.size() > kMaxNameBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("subject: longer than ", kMaxNameBytes, " bytes"));
+  }
+  // Why: PostgreSQL text cannot hold NUL, so such a subject could never be
+  // revoked by subject (nor kept with a refresh token): refuse it up front.
+  if (absl::StrContains(subject, '\0')) {
+    return absl::InvalidArgumentError("subject: must not contain NUL characters");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckAudience(const std::vector<std::string>& audience) {
+  if (audience.empty()) return absl::InvalidArgumentError("audience: at least one is required");
+  for (size_t i = 0; i < audience.size(); ++i) {
+    if (audience[i].empty() || audience[i].size() > kMaxNameBytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("audience[", i, "]: must be 1 to ", kMaxNameBytes, " bytes"));
+    }
+    if (absl::StrContains(audience[i], '\0')) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("audience[", i, "]: must not contain NUL characters"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The access token lifetime a request asks for: the default capped at the
+// caller's maximum, or its own `ttl` (whole seconds, at most that maximum).
+absl::StatusOr<absl::Duration> RequestedTtl(const std::optional<absl::Duration>& ttl,
+                                            absl::Duration default_ttl,
+                                            const CallerPolicy& caller) {
+  if (!ttl.has_value()) return std::min(default_ttl, caller.max_ttl);
+  if (*ttl <= absl::ZeroDuration() || *ttl != absl::Trunc(*ttl, absl::Seconds(1))) {
+    return absl::InvalidArgumentError("ttl: must be a positive whole number of seconds");
+  }
+  if (*ttl > caller.max_ttl) {
+    return absl::InvalidArgumentError(absl::StrCat("ttl: exceeds this caller's maximum of ",
+                                                   absl::ToInt64Seconds(caller.max_ttl), "s"));
+  }
+  return *ttl;
+}
+
+// The index of the first of `values` that `allowed` does not hold.
+std::optional<size_t> FirstNotAllowed(const absl::flat_hash_set<std::string>& allowed,
+                                      const std::vector<std::string>& values) {
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (!allowed.contains(values[i])) return i;
+  }
+  return std::nullopt;
+}
+
 // `values` without repeats, first occurrence kept.
 std::vector<std::string> Deduplicated(const std::vector<std::string>& values) {
   std::vector<std::string> out;
@@ -64,11 +109,39 @@ std::vector<std::string> Deduplicated(const std::vector<std::string>& values) {
   return out;
 }
 
+// The scopes a Refresh grants: all of the presented token's, or the subset
+// the request names (down-scoping, which its successors then keep).
+absl::StatusOr<std::vector<std::string>> RefreshedScopes(const std::vector<std::string>& held,
+                                                         const std::vector<std::string>& asked) {
+  if (asked.empty()) return held;
+  absl::flat_hash_set<absl::string_view> held_set(held.begin(), held.end());
+  for (size_t i = 0; i < asked.size(); ++i) {
+    if (!held_set.contains(asked[i])) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("scopes[", i, "]: not among the refresh token's scopes"));
+    }
+  }
+  return Deduplicated(asked);
+}
+
+// PERMISSION_DENIED unless `call` was authorized for `rpc`.
+absl::Status CheckAuthorizedFor(const AuthorizedCall& call, Rpc rpc) {
+  if (call.rpc() == rpc) return absl::OkStatus();
+  return absl::PermissionDeniedError(
+      absl::StrCat("caller \"", call.caller().id, "\" is not authorized for ", RpcName(rpc)));
+}
+
 absl::Status UnauthenticatedRefresh() {
   // One message whatever the reason, so that a caller learns nothing about
   // tokens that are not its own; the reason is logged.
-  return absl::UnauthenticatedError(
-      "refresh_token: unknown, expired, revoked or already used");
+  return absl::UnauthenticatedError("refresh_token: unknown, expired, revoked or already used");
+}
+
+absl::Status RejectRefresh(const AuthorizedCall& call, absl::string_view reason,
+                           absl::string_view family_id) {
+  common::Log(common::LogLevel::kInfo, "refresh rejected",
+              {{"caller", call.caller().id}, {"reason", reason}, {"family", family_id}});
+  return UnauthenticatedRefresh();
 }
 
 }  // namespace
@@ -100,13 +173,13 @@ absl::StatusOr<std::unique_ptr<TokenService>> TokenService::New(
   return service;
 }
 
-absl::Status TokenService::Authorize(const RequestContext& ctx, Rpc rpc) const {
-  return policy_->CheckRpc(ctx.caller_id, rpc);
+absl::StatusOr<AuthorizedCall> TokenService::Authorize(const RequestContext& ctx, Rpc rpc) const {
+  absl::StatusOr<const CallerPolicy*> caller = policy_->Allow(ctx.caller_id, rpc);
+  if (!caller.ok()) return caller.status();
+  return AuthorizedCall(*caller, rpc, ctx.deadline);
 }
 
-bool TokenService::NeedsDatabase(absl::string_view token) {
-  return absl::StartsWith(token, kRefreshTokenPrefix);
-}
+bool TokenService::ReadsStore(absl::string_view token) { return IsRefreshTokenShaped(token); }
 
 absl::Duration TokenService::LongestAccessLifetime() const {
   return std::max(options_.access_ttl, policy_->longest_max_ttl());
@@ -128,247 +201,170 @@ absl::StatusOr<std::string> TokenService::SignAccessToken(jwt::Claims& claims, a
   return jwt::Sign(claims, key_ring_->primary());
 }
 
-absl::StatusOr<IssuedTokens> TokenService::Issue(const RequestContext& ctx,
+absl::StatusOr<IssuedTokens> TokenService::Issue(const AuthorizedCall& call,
                                                  const IssueParams& params) {
-  absl::Status allowed = Authorize(ctx, Rpc::kIssue);
-  if (!allowed.ok()) return allowed;
-  const CallerPolicy& caller = *policy_->Find(ctx.caller_id);
+  if (absl::Status s = CheckAuthorizedFor(call, Rpc::kIssue); !s.ok()) return s;
+  const CallerPolicy& caller = call.caller();
 
-  // Malformed requests first (INVALID_ARGUMENT), then rights (PERMISSION_DENIED).
-  if (params.audience.empty()) {
-    return absl::InvalidArgumentError("audience: at least one is required");
-  }
-  for (size_t i = 0; i < params.audience.size(); ++i) {
-    if (params.audience[i].empty() || params.audience[i].size() > kMaxNameBytes) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("audience[", i, "]: must be 1 to ", kMaxNameBytes, " bytes"));
-    }
-    if (absl::StrContains(params.audience[i], '\0')) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("audience[", i, "]: must not contain NUL characters"));
-    }
-  }
+  // A malformed request is INVALID_ARGUMENT, before any right is looked at.
+  if (absl::Status s = CheckAudience(params.audience); !s.ok()) return s;
   if (absl::Status s = CheckScopes(params.scopes); !s.ok()) return s;
-  if (params.subject.size() > kMaxNameBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("subject: longer than ", kMaxNameBytes, " bytes"));
-  }
-  // Why: PostgreSQL text cannot hold NUL, so such a subject could never be
-  // revoked by subject (nor kept with a refresh token): refuse it up front.
-  if (absl::StrContains(params.subject, '\0')) {
-    return absl::InvalidArgumentError("subject: must not contain NUL characters");
-  }
-  absl::Duration ttl = std::min(options_.access_ttl, caller.max_ttl);
-  if (params.ttl.has_value()) {
-    ttl = *params.ttl;
-    if (ttl <= absl::ZeroDuration() || ttl != absl::Trunc(ttl, absl::Seconds(1))) {
-      return absl::InvalidArgumentError("ttl: must be a positive whole number of seconds");
-    }
-    if (ttl > caller.max_ttl) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "ttl: exceeds this caller's maximum of ", absl::ToInt64Seconds(caller.max_ttl), "s"));
-    }
-  }
-  absl::StatusOr<std::string> custom_claims =
-      jwt::CanonicalCustomClaims(params.custom_claims_json);
+  if (absl::Status s = CheckSubject(params.subject); !s.ok()) return s;
+  absl::StatusOr<absl::Duration> ttl = RequestedTtl(params.ttl, options_.access_ttl, caller);
+  if (!ttl.ok()) return ttl.status();
+  absl::StatusOr<std::string> custom_claims = jwt::CanonicalCustomClaims(params.custom_claims_json);
   if (!custom_claims.ok()) return custom_claims.status();
 
+  // Then a request beyond the caller's rights is PERMISSION_DENIED.
   const std::string& subject = params.subject.empty() ? caller.id : params.subject;
   if (subject != caller.id && !caller.issue_for_others) {
+    return absl::PermissionDeniedError("subject: this caller may only issue tokens for itself");
+  }
+  if (std::optional<size_t> i = FirstNotAllowed(caller.audiences, params.audience)) {
     return absl::PermissionDeniedError(
-        "subject: this caller may only issue tokens for itself");
+        absl::StrCat("audience[", *i, "]: not allowed for this caller"));
   }
-  for (size_t i = 0; i < params.audience.size(); ++i) {
-    if (!caller.audiences.contains(params.audience[i])) {
-      return absl::PermissionDeniedError(
-          absl::StrCat("audience[", i, "]: not allowed for this caller"));
-    }
-  }
-  for (size_t i = 0; i < params.scopes.size(); ++i) {
-    if (!caller.scopes.contains(params.scopes[i])) {
-      return absl::PermissionDeniedError(
-          absl::StrCat("scopes[", i, "]: not allowed for this caller"));
-    }
+  if (std::optional<size_t> i = FirstNotAllowed(caller.scopes, params.scopes)) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("scopes[", *i, "]: not allowed for this caller"));
   }
 
-  absl::Time now = WholeSeconds(clock_->Now());
+  const absl::Time now = WholeSeconds(clock_->Now());
   IssuedTokens issued;
   issued.scopes = Deduplicated(params.scopes);
-  jwt::Claims claims;
-  claims.subject = subject;
-  claims.audience = Deduplicated(params.audience);
-  claims.client_id = caller.id;
-  claims.scopes = issued.scopes;
-  claims.custom_claims_json = *custom_claims;
+  jwt::Claims claims{.subject = subject,
+                     .audience = Deduplicated(params.audience),
+                     .client_id = caller.id,
+                     .scopes = issued.scopes,
+                     .custom_claims_json = *std::move(custom_claims)};
 
   if (params.include_refresh_token) {
-    absl::StatusOr<std::string> family_id = RandomId(kIdRandomBytes);
-    if (!family_id.ok()) return family_id.status();
-    absl::StatusOr<std::string> secret = RandomId(kRefreshTokenRandomBytes);
-    if (!secret.ok()) return secret.status();
-    store::RefreshFamily family{.family_id = *family_id,
-                                .client_id = caller.id,
-                                .subject = subject,
-                                .audience = claims.audience,
-                                .custom_claims_json = claims.custom_claims_json,
-                                .created_at = now,
-                                .absolute_expires_at = now + options_.refresh_absolute_ttl};
-    issued.refresh_token = absl::StrCat(kRefreshTokenPrefix, *secret);
-    store::RefreshToken first{
-        .token_hash = crypto::Sha256(issued.refresh_token),
-        .family_id = family.family_id,
-        .scopes = issued.scopes,
-        .issued_at = now,
-        .expires_at = std::min(now + options_.refresh_idle_ttl, family.absolute_expires_at)};
-    issued.refresh_expires_at = first.expires_at;
-    claims.session_id = family.family_id;
+    absl::StatusOr<MintedFamily> minted = MintFamily(
+        FamilyGrant{.client_id = caller.id,
+                    .subject = subject,
+                    .audience = claims.audience,
+                    .custom_claims_json = claims.custom_claims_json,
+                    .scopes = issued.scopes},
+        now, {.idle = options_.refresh_idle_ttl, .absolute = options_.refresh_absolute_ttl});
+    if (!minted.ok()) return minted.status();
     // Stored before the access token exists, so a failure hands out nothing.
-    absl::Status stored = refresh_tokens_->CreateFamily(family, first, ctx.deadline);
-    if (!stored.ok()) return stored;
+    if (absl::Status s =
+            refresh_tokens_->CreateFamily(minted->family, minted->first.record, call.deadline());
+        !s.ok()) {
+      return s;
+    }
+    claims.session_id = minted->family.family_id;
+    issued.refresh_token = std::move(minted->first.text);
+    issued.refresh_expires_at = minted->first.record.expires_at;
   }
 
-  absl::StatusOr<std::string> access_token = SignAccessToken(claims, now, ttl);
+  absl::StatusOr<std::string> access_token = SignAccessToken(claims, now, *ttl);
   if (!access_token.ok()) return access_token.status();
   issued.access_token = *std::move(access_token);
   issued.expires_at = claims.expires_at;
   return issued;
 }
 
-absl::StatusOr<IssuedTokens> TokenService::Refresh(const RequestContext& ctx,
+absl::StatusOr<IssuedTokens> TokenService::Refresh(const AuthorizedCall& call,
                                                    const RefreshParams& params) {
-  absl::Status allowed = Authorize(ctx, Rpc::kRefresh);
-  if (!allowed.ok()) return allowed;
-  const CallerPolicy& caller = *policy_->Find(ctx.caller_id);
+  if (absl::Status s = CheckAuthorizedFor(call, Rpc::kRefresh); !s.ok()) return s;
+  const CallerPolicy& caller = call.caller();
 
   if (params.refresh_token.empty()) {
     return absl::InvalidArgumentError("refresh_token: must not be empty");
   }
   if (absl::Status s = CheckScopes(params.scopes); !s.ok()) return s;
   // Garbage never reaches the database and never revokes anything.
-  if (!NeedsDatabase(params.refresh_token) ||
+  if (!IsRefreshTokenShaped(params.refresh_token) ||
       params.refresh_token.size() > jwt::kMaxTokenBytes) {
-    common::Log(common::LogLevel::kInfo, "refresh rejected",
-                {{"caller", ctx.caller_id}, {"reason", "not a refresh token"}});
-    return UnauthenticatedRefresh();
+    return RejectRefresh(call, "not a refresh token", "");
   }
 
   // The lookup by SHA-256 is the secret comparison: only the holder of the
   // exact token text finds the row, so no byte-wise compare of secrets happens.
   const std::string presented_hash = crypto::Sha256(params.refresh_token);
   absl::StatusOr<std::optional<store::RefreshTokenState>> found =
-      refresh_tokens_->Find(presented_hash, ctx.deadline);
+      refresh_tokens_->Find(presented_hash, call.deadline());
   if (!found.ok()) return found.status();
-  auto reject = [&](absl::string_view reason, absl::string_view family_id) {
-    common::Log(common::LogLevel::kInfo, "refresh rejected",
-                {{"caller", ctx.caller_id}, {"reason", reason}, {"family", family_id}});
-    return UnauthenticatedRefresh();
-  };
-  if (!found->has_value()) return reject("unknown", "");
+  if (!found->has_value()) return RejectRefresh(call, "unknown", "");
   const store::RefreshTokenState& state = **found;
   const store::RefreshFamily& family = state.family;
 
   // Bound to the caller it was issued to. Another caller presenting it is
   // not reuse: it proves nothing about the rightful holder, so nothing is revoked.
-  if (family.client_id != caller.id) return reject("issued to another caller", family.family_id);
-  absl::Time now = WholeSeconds(clock_->Now());
-  if (state.family_revoked || revocation_set_->IsFamilyRevoked(family.family_id)) {
-    return reject("family revoked", family.family_id);
+  if (family.client_id != caller.id) {
+    return RejectRefresh(call, "issued to another caller", family.family_id);
   }
-  std::optional<absl::Time> subject_revoked_at = state.subject_revoked_at;
-  if (std::optional<absl::Time> local = revocation_set_->SubjectRevokedAt(family.subject);
-      local.has_value() && (!subject_revoked_at || *local > *subject_revoked_at)) {
-    subject_revoked_at = local;
-  }
-  if (subject_revoked_at.has_value() &&
-      CoveredBySubjectRevocation(state.token.issued_at, *subject_revoked_at)) {
-    return reject("subject revoked", family.family_id);
-  }
-  if (state.used_at.has_value()) {
-    counters_.refresh_reuse_detected.fetch_add(1, std::memory_order_relaxed);
-    common::Log(common::LogLevel::kWarning, "refresh token reuse detected; family revoked",
-                {{"caller", ctx.caller_id}, {"family", family.family_id}});
-    if (absl::Status s = RevokeFamily(family, now, ctx.deadline); !s.ok()) return s;
-    return UnauthenticatedRefresh();
-  }
-  if (now >= state.token.expires_at || now >= family.absolute_expires_at) {
-    return reject("expired", family.family_id);
+  const absl::Time now = WholeSeconds(clock_->Now());
+  switch (RefreshVerdict verdict = Judge(state, now)) {
+    case RefreshVerdict::kRedeemable:
+      break;
+    case RefreshVerdict::kUsed:
+      return RevokeReusedFamily(call, family, now);
+    default:
+      return RejectRefresh(call, VerdictName(verdict), family.family_id);
   }
 
-  std::vector<std::string> granted = state.token.scopes;
-  if (!params.scopes.empty()) {
-    absl::flat_hash_set<absl::string_view> held(state.token.scopes.begin(),
-                                                state.token.scopes.end());
-    for (size_t i = 0; i < params.scopes.size(); ++i) {
-      if (!held.contains(params.scopes[i])) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("scopes[", i, "]: not among the refresh token's scopes"));
-      }
-    }
-    granted = Deduplicated(params.scopes);
-  }
+  absl::StatusOr<std::vector<std::string>> granted =
+      RefreshedScopes(state.token.scopes, params.scopes);
+  if (!granted.ok()) return granted.status();
   // The policy may have narrowed since the family was issued.
-  for (const std::string& audience : family.audience) {
-    if (!caller.audiences.contains(audience)) {
-      return absl::PermissionDeniedError("audience: no longer allowed for this caller");
-    }
+  if (FirstNotAllowed(caller.audiences, family.audience).has_value()) {
+    return absl::PermissionDeniedError("audience: no longer allowed for this caller");
   }
-  for (const std::string& scope : granted) {
-    if (!caller.scopes.contains(scope)) {
-      return absl::PermissionDeniedError("scopes: no longer allowed for this caller");
-    }
+  if (FirstNotAllowed(caller.scopes, *granted).has_value()) {
+    return absl::PermissionDeniedError("scopes: no longer allowed for this caller");
   }
 
-  jwt::Claims claims;
-  claims.subject = family.subject;
-  claims.audience = family.audience;
-  claims.client_id = family.client_id;
-  claims.scopes = granted;
-  claims.session_id = family.family_id;
-  claims.custom_claims_json = family.custom_claims_json;
+  jwt::Claims claims{.subject = family.subject,
+                     .audience = family.audience,
+                     .client_id = family.client_id,
+                     .scopes = *granted,
+                     .session_id = family.family_id,
+                     .custom_claims_json = family.custom_claims_json};
   absl::StatusOr<std::string> access_token =
       SignAccessToken(claims, now, std::min(options_.access_ttl, caller.max_ttl));
   if (!access_token.ok()) return access_token.status();
+  absl::StatusOr<MintedRefreshToken> successor =
+      MintSuccessor(family, *granted, now, options_.refresh_idle_ttl);
+  if (!successor.ok()) return successor.status();
 
-  absl::StatusOr<std::string> secret = RandomId(kRefreshTokenRandomBytes);
-  if (!secret.ok()) return secret.status();
-  IssuedTokens issued;
-  issued.refresh_token = absl::StrCat(kRefreshTokenPrefix, *secret);
-  store::RefreshToken successor{
-      .token_hash = crypto::Sha256(issued.refresh_token),
-      .family_id = family.family_id,
-      .scopes = granted,
-      .issued_at = now,
-      .expires_at = std::min(now + options_.refresh_idle_ttl, family.absolute_expires_at)};
+  // The linearization point: of concurrent redemptions exactly one rotates.
   absl::StatusOr<store::RefreshTokenStore::RotateOutcome> rotated =
-      refresh_tokens_->Rotate(presented_hash, now, successor, ctx.deadline);
+      refresh_tokens_->Rotate(presented_hash, now, successor->record, call.deadline());
   if (!rotated.ok()) return rotated.status();
   if (*rotated == store::RefreshTokenStore::RotateOutcome::kAlreadyUsed) {
     // Another redemption of the same token won the race: that is reuse too.
-    counters_.refresh_reuse_detected.fetch_add(1, std::memory_order_relaxed);
-    common::Log(common::LogLevel::kWarning,
-                "concurrent refresh token reuse detected; family revoked",
-                {{"caller", ctx.caller_id}, {"family", family.family_id}});
-    if (absl::Status s = RevokeFamily(family, now, ctx.deadline); !s.ok()) return s;
-    return UnauthenticatedRefresh();
+    return RevokeReusedFamily(call, family, now);
   }
 
+  IssuedTokens issued;
   issued.access_token = *std::move(access_token);
   issued.expires_at = claims.expires_at;
-  issued.refresh_expires_at = successor.expires_at;
-  issued.scopes = std::move(granted);
+  issued.refresh_token = std::move(successor->text);
+  issued.refresh_expires_at = successor->record.expires_at;
+  issued.scopes = *std::move(granted);
   return issued;
 }
 
-absl::StatusOr<Introspection> TokenService::Introspect(const RequestContext& ctx,
+absl::Status TokenService::RevokeReusedFamily(const AuthorizedCall& call,
+                                              const store::RefreshFamily& family, absl::Time now) {
+  counters_.refresh_reuse_detected.fetch_add(1, std::memory_order_relaxed);
+  common::Log(common::LogLevel::kWarning, "refresh token reuse detected; family revoked",
+              {{"caller", call.caller().id}, {"family", family.family_id}});
+  if (absl::Status s = RevokeFamily(family, now, call.deadline()); !s.ok()) return s;
+  return UnauthenticatedRefresh();
+}
+
+absl::StatusOr<Introspection> TokenService::Introspect(const AuthorizedCall& call,
                                                        absl::string_view token,
-                                                       TokenType hint) {
-  absl::Status allowed = Authorize(ctx, Rpc::kIntrospect);
-  if (!allowed.ok()) return allowed;
+                                                       TokenType /*hint*/) {
+  if (absl::Status s = CheckAuthorizedFor(call, Rpc::kIntrospect); !s.ok()) return s;
   if (token.empty()) return absl::InvalidArgumentError("token: must not be empty");
   if (token.size() > jwt::kMaxTokenBytes) return Introspection{};
   // The hint is ignored: the token's shape says what it is, so a wrong hint
   // still finds it.
-  if (NeedsDatabase(token)) return IntrospectRefreshToken(ctx, token);
+  if (IsRefreshTokenShaped(token)) return IntrospectRefreshToken(call, token);
   return IntrospectAccessToken(token);
 }
 
@@ -425,26 +421,15 @@ absl::StatusOr<Introspection> TokenService::IntrospectAccessToken(absl::string_v
   return out;
 }
 
-absl::StatusOr<Introspection> TokenService::IntrospectRefreshToken(const RequestContext& ctx,
+absl::StatusOr<Introspection> TokenService::IntrospectRefreshToken(const AuthorizedCall& call,
                                                                    absl::string_view token) {
   absl::StatusOr<std::optional<store::RefreshTokenState>> found =
-      refresh_tokens_->Find(crypto::Sha256(token), ctx.deadline);
+      refresh_tokens_->Find(crypto::Sha256(token), call.deadline());
   if (!found.ok()) return found.status();
   if (!found->has_value()) return Introspection{};
   const store::RefreshTokenState& state = **found;
   const store::RefreshFamily& family = state.family;
-  absl::Time now = clock_->Now();
-  std::optional<absl::Time> subject_revoked_at = state.subject_revoked_at;
-  if (std::optional<absl::Time> local = revocation_set_->SubjectRevokedAt(family.subject);
-      local.has_value() && (!subject_revoked_at || *local > *subject_revoked_at)) {
-    subject_revoked_at = local;
-  }
-  bool redeemable = !state.used_at.has_value() && !state.family_revoked &&
-                    !revocation_set_->IsFamilyRevoked(family.family_id) &&
-                    now < state.token.expires_at && now < family.absolute_expires_at &&
-                    !(subject_revoked_at.has_value() &&
-                      CoveredBySubjectRevocation(state.token.issued_at, *subject_revoked_at));
-  if (!redeemable) return Introspection{};
+  if (Judge(state, clock_->Now()) != RefreshVerdict::kRedeemable) return Introspection{};
   Introspection out;
   out.active = true;
   out.token_type = TokenType::kRefreshToken;
@@ -460,48 +445,40 @@ absl::StatusOr<Introspection> TokenService::IntrospectRefreshToken(const Request
   return out;
 }
 
-absl::Status TokenService::Revoke(const RequestContext& ctx, const RevokeParams& params) {
-  absl::Status allowed = Authorize(ctx, Rpc::kRevoke);
-  if (!allowed.ok()) return allowed;
+absl::Status TokenService::Revoke(const AuthorizedCall& call, const RevokeParams& params) {
+  if (absl::Status s = CheckAuthorizedFor(call, Rpc::kRevoke); !s.ok()) return s;
   if (params.token.has_value()) {
     if (params.token->empty()) return absl::InvalidArgumentError("token: must not be empty");
-    return RevokeToken(ctx, *params.token);
+    return RevokeToken(call, *params.token);
   }
   if (!params.subject.has_value()) {
     return absl::InvalidArgumentError("target: one of token or subject is required");
   }
   const std::string& subject = *params.subject;
   if (subject.empty()) return absl::InvalidArgumentError("subject: must not be empty");
-  if (subject.size() > kMaxNameBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("subject: longer than ", kMaxNameBytes, " bytes"));
-  }
-  if (absl::StrContains(subject, '\0')) {
-    return absl::InvalidArgumentError("subject: must not contain NUL characters");
-  }
-  const CallerPolicy& caller = *policy_->Find(ctx.caller_id);
+  if (absl::Status s = CheckSubject(subject); !s.ok()) return s;
+  const CallerPolicy& caller = call.caller();
   if (subject != caller.id && !caller.issue_for_others) {
-    return absl::PermissionDeniedError(
-        "subject: this caller may only revoke its own subject");
+    return absl::PermissionDeniedError("subject: this caller may only revoke its own subject");
   }
-  absl::Time now = clock_->Now();
+  const absl::Time now = clock_->Now();
   common::Log(common::LogLevel::kInfo, "subject revoked",
-              {{"caller", ctx.caller_id}, {"subject", subject}});
+              {{"caller", caller.id}, {"subject", subject}});
   return RecordRevocation(
       Revocation{.kind = Revocation::Kind::kSubject,
                  .key = subject,
                  .revoked_at = now,
                  .expires_at = now + LongestTokenLifetime() + options_.leeway + absl::Seconds(1)},
-      ctx.deadline);
+      call.deadline());
 }
 
-absl::Status TokenService::RevokeToken(const RequestContext& ctx, absl::string_view token) {
+absl::Status TokenService::RevokeToken(const AuthorizedCall& call, absl::string_view token) {
   // RFC 7009: unknown, expired and malformed tokens answer OK and change nothing.
   if (token.size() > jwt::kMaxTokenBytes) return absl::OkStatus();
-  absl::Time now = clock_->Now();
-  if (NeedsDatabase(token)) {
+  const absl::Time now = clock_->Now();
+  if (IsRefreshTokenShaped(token)) {
     absl::StatusOr<std::optional<store::RefreshTokenState>> found =
-        refresh_tokens_->Find(crypto::Sha256(token), ctx.deadline);
+        refresh_tokens_->Find(crypto::Sha256(token), call.deadline());
     if (!found.ok()) return found.status();
     if (!found->has_value()) return absl::OkStatus();
     const store::RefreshTokenState& state = **found;
@@ -509,8 +486,8 @@ absl::Status TokenService::RevokeToken(const RequestContext& ctx, absl::string_v
       return absl::OkStatus();
     }
     common::Log(common::LogLevel::kInfo, "refresh family revoked",
-                {{"caller", ctx.caller_id}, {"family", state.family.family_id}});
-    return RevokeFamily(state.family, now, ctx.deadline);
+                {{"caller", call.caller().id}, {"family", state.family.family_id}});
+    return RevokeFamily(state.family, now, call.deadline());
   }
   // Only a token this service signed may name a jti to revoke: a forged one
   // must not let a caller fill the revocation table.
@@ -521,24 +498,23 @@ absl::Status TokenService::RevokeToken(const RequestContext& ctx, absl::string_v
     return absl::OkStatus();
   }
   common::Log(common::LogLevel::kInfo, "access token revoked",
-              {{"caller", ctx.caller_id}, {"jti", claims.token_id}});
+              {{"caller", call.caller().id}, {"jti", claims.token_id}});
   return RecordRevocation(Revocation{.kind = Revocation::Kind::kToken,
                                      .key = claims.token_id,
                                      .revoked_at = now,
                                      .expires_at = claims.expires_at + options_.leeway},
-                          ctx.deadline);
+                          call.deadline());
 }
 
 absl::Status TokenService::RevokeFamily(const store::RefreshFamily& family, absl::Time now,
                                         absl::Time deadline) {
   // Kept until every access token issued from the family has expired.
-  return RecordRevocation(
-      Revocation{.kind = Revocation::Kind::kFamily,
-                 .key = family.family_id,
-                 .revoked_at = now,
-                 .expires_at = std::max(now, family.absolute_expires_at) +
-                               LongestAccessLifetime() + options_.leeway},
-      deadline);
+  return RecordRevocation(Revocation{.kind = Revocation::Kind::kFamily,
+                                     .key = family.family_id,
+                                     .revoked_at = now,
+                                     .expires_at = std::max(now, family.absolute_expires_at) +
+                                                   LongestAccessLifetime() + options_.leeway},
+                          deadline);
 }
 
 absl::Status TokenService::RecordRevocation(const Revocation& revocation, absl::Time deadline) {

@@ -46,6 +46,24 @@ struct RequestContext {
   absl::Time deadline = absl::InfiniteFuture();
 };
 
+// A call the policy allows. Only TokenService::Authorize makes one, so a
+// method that takes one knows the caller was checked, once, for that RPC.
+// Refers to the service's policy: valid while the service lives.
+class AuthorizedCall {
+ public:
+  const CallerPolicy& caller() const { return *caller_; }
+  Rpc rpc() const { return rpc_; }
+  absl::Time deadline() const { return deadline_; }
+
+ private:
+  friend class TokenService;
+  AuthorizedCall(const CallerPolicy* caller, Rpc rpc, absl::Time deadline)
+      : caller_(caller), rpc_(rpc), deadline_(deadline) {}
+  const CallerPolicy* caller_;
+  Rpc rpc_;
+  absl::Time deadline_;
+};
+
 enum class TokenType { kUnspecified, kAccessToken, kRefreshToken };
 
 struct IssueParams {
@@ -108,34 +126,32 @@ class TokenService {
       store::RevocationStore* revocations, RevocationSet* revocation_set,
       const common::Clock* clock);
 
-  // OK if the caller is in the policy and may call `rpc`, else
-  // PERMISSION_DENIED. Checked before the request is looked at.
-  absl::Status Authorize(const RequestContext& ctx, Rpc rpc) const;
+  // The call, if the caller is in the policy and may call `rpc`; else
+  // PERMISSION_DENIED. Checked before the request is looked at. Every method
+  // below takes the result, and answers PERMISSION_DENIED for a call
+  // authorized for another RPC.
+  absl::StatusOr<AuthorizedCall> Authorize(const RequestContext& ctx, Rpc rpc) const;
 
-  absl::StatusOr<IssuedTokens> Issue(const RequestContext& ctx, const IssueParams& params);
-  absl::StatusOr<IssuedTokens> Refresh(const RequestContext& ctx, const RefreshParams& params);
+  absl::StatusOr<IssuedTokens> Issue(const AuthorizedCall& call, const IssueParams& params);
+  absl::StatusOr<IssuedTokens> Refresh(const AuthorizedCall& call, const RefreshParams& params);
 
   // Inactive tokens answer OK with active false, whatever the reason.
   // INVALID_ARGUMENT for an empty token; UNAVAILABLE if a refresh token
   // cannot be looked up.
-  absl::StatusOr<Introspection> Introspect(const RequestContext& ctx, absl::string_view token,
+  absl::StatusOr<Introspection> Introspect(const AuthorizedCall& call, absl::string_view token,
                                            TokenType hint);
 
   // OK once the revocation is durable; OK and no change for unknown,
   // expired or malformed tokens (RFC 7009).
-  absl::Status Revoke(const RequestContext& ctx, const RevokeParams& params);
+  absl::Status Revoke(const AuthorizedCall& call, const RevokeParams& params);
 
   // The JWK Set of the key ring (computed once).
   const std::string& Jwks() const { return jwks_json_; }
 
-  // Refresh tokens are "tkdrt_" followed by 43 base64url characters (256
-  // random bits); the prefix lets secret scanners and operators recognise them.
-  static constexpr absl::string_view kRefreshTokenPrefix = "tkdrt_";
-
-  // Whether introspecting or revoking `token` needs the database. When it
-  // does not (an access token), the call is CPU-only and can be answered
-  // without waiting for a connection.
-  static bool NeedsDatabase(absl::string_view token);
+  // Whether introspecting or revoking `token` reads the store: only a
+  // refresh token does. Otherwise the call needs only the CPU and can be
+  // answered without waiting for a connection.
+  static bool ReadsStore(absl::string_view token);
 
   const ServiceCounters& counters() const { return counters_; }
 
@@ -146,7 +162,7 @@ class TokenService {
   absl::Duration LongestAccessLifetime() const;
   absl::Duration LongestTokenLifetime() const;
 
-  // Mints a signed access token for `claims` (jti, iat, nbf, exp filled in).
+  // Signs an access token for `claims`, filling in jti, iss, iat, nbf and exp.
   absl::StatusOr<std::string> SignAccessToken(jwt::Claims& claims, absl::Time now,
                                               absl::Duration ttl) const;
   absl::StatusOr<Introspection> IntrospectAccessToken(absl::string_view token) const;
@@ -154,9 +170,13 @@ class TokenService {
   // token's signature is verified once; UNAUTHENTICATED as Decode.
   absl::StatusOr<std::shared_ptr<const jwt::Claims>> DecodeAccessToken(absl::string_view token,
                                                                        absl::Time now) const;
-  absl::StatusOr<Introspection> IntrospectRefreshToken(const RequestContext& ctx,
+  absl::StatusOr<Introspection> IntrospectRefreshToken(const AuthorizedCall& call,
                                                        absl::string_view token);
-  absl::Status RevokeToken(const RequestContext& ctx, absl::string_view token);
+  absl::Status RevokeToken(const AuthorizedCall& call, absl::string_view token);
+  // Detected reuse of a refresh token of `family`: counted, logged, and the
+  // family revoked. UNAUTHENTICATED once the revocation is durable.
+  absl::Status RevokeReusedFamily(const AuthorizedCall& call, const store::RefreshFamily& family,
+                                  absl::Time now);
   // Durably revokes a refresh family: its refresh tokens and the access
   // tokens issued with them.
   absl::Status RevokeFamily(const store::RefreshFamily& family, absl::Time now,

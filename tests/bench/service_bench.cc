@@ -13,6 +13,7 @@
 #include "common/clock.h"
 #include "service/token_service.h"
 #include "tests/support/fake_stores.h"
+#include "tests/support/service_calls.h"
 #include "unit/crypto/test_keys.h"
 
 namespace tokend::service {
@@ -45,10 +46,10 @@ struct World {
   }
 
   std::string Mint() {
-    return service
-        ->Issue(RequestContext{.caller_id = kCaller},
-                IssueParams{
-                    .subject = "bench-user", .audience = {"api://bench"}, .scopes = {"bench:read"}})
+    return testing::IssueAs(
+               *service, kCaller,
+               IssueParams{
+                   .subject = "bench-user", .audience = {"api://bench"}, .scopes = {"bench:read"}})
         ->access_token;
   }
 };
@@ -62,11 +63,13 @@ void IntrospectCached(benchmark::State& state) {
   World& w = TheWorld();
   std::vector<std::string> tokens;
   for (int i = 0; i < 1000; ++i) tokens.push_back(w.Mint());
-  const RequestContext ctx{.caller_id = kCaller};
-  for (const std::string& t : tokens) w.service->Introspect(ctx, t, TokenType::kUnspecified);
+
+  for (const std::string& t : tokens)
+    testing::IntrospectAs(*w.service, kCaller, t, TokenType::kUnspecified);
   size_t i = 0;
   for (auto _ : state) {
-    auto seen = w.service->Introspect(ctx, tokens[i++ % tokens.size()], TokenType::kUnspecified);
+    auto seen = testing::IntrospectAs(*w.service, kCaller, tokens[i++ % tokens.size()],
+                                      TokenType::kUnspecified);
     if (!seen.ok() || !seen->active) state.SkipWithError("inactive");
     benchmark::DoNotOptimize(seen);
   }
@@ -77,14 +80,14 @@ void IntrospectNew(benchmark::State& state) {
   World& w = TheWorld();
   std::vector<std::string> tokens;
   for (int i = 0; i < 20000; ++i) tokens.push_back(w.Mint());
-  const RequestContext ctx{.caller_id = kCaller};
+
   size_t i = 0;
   for (auto _ : state) {
     if (i == tokens.size()) {
       state.SkipWithError("out of tokens");
       break;
     }
-    auto seen = w.service->Introspect(ctx, tokens[i++], TokenType::kUnspecified);
+    auto seen = testing::IntrospectAs(*w.service, kCaller, tokens[i++], TokenType::kUnspecified);
     if (!seen.ok() || !seen->active) state.SkipWithError("inactive");
     benchmark::DoNotOptimize(seen);
   }
@@ -93,11 +96,11 @@ BENCHMARK(IntrospectNew)->Iterations(10000);
 
 void IssueAccessToken(benchmark::State& state) {
   World& w = TheWorld();
-  const RequestContext ctx{.caller_id = kCaller};
+
   const IssueParams params{
       .subject = "bench-user", .audience = {"api://bench"}, .scopes = {"bench:read"}};
   for (auto _ : state) {
-    auto issued = w.service->Issue(ctx, params);
+    auto issued = testing::IssueAs(*w.service, kCaller, params);
     if (!issued.ok()) state.SkipWithError("issue failed");
     benchmark::DoNotOptimize(issued);
   }

@@ -28,8 +28,8 @@ TEST(RpcNames, RoundTripEveryRpcAndRejectNearMisses) {
 TEST(Policy, AllowsANamedCallerOnlyTheRpcsItLists) {
   auto policy = Policy::New({Caller("spiffe://a")});
   ASSERT_TRUE(policy.ok()) << policy.status();
-  EXPECT_TRUE((*policy)->CheckRpc("spiffe://a", Rpc::kIssue).ok());
-  absl::Status denied = (*policy)->CheckRpc("spiffe://a", Rpc::kRevoke);
+  EXPECT_TRUE((*policy)->Allow("spiffe://a", Rpc::kIssue).ok());
+  absl::Status denied = (*policy)->Allow("spiffe://a", Rpc::kRevoke).status();
   EXPECT_EQ(denied.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_THAT(denied.message(), HasSubstr("Revoke"));
 }
@@ -37,7 +37,7 @@ TEST(Policy, AllowsANamedCallerOnlyTheRpcsItLists) {
 TEST(Policy, DeniesACallerItDoesNotName) {
   auto policy = Policy::New({Caller("spiffe://a")});
   ASSERT_TRUE(policy.ok());
-  EXPECT_EQ((*policy)->CheckRpc("spiffe://b", Rpc::kIssue).code(),
+  EXPECT_EQ((*policy)->Allow("spiffe://b", Rpc::kIssue).status().code(),
             absl::StatusCode::kPermissionDenied);
   EXPECT_EQ((*policy)->Find("spiffe://b"), nullptr);
   // Identities are compared exactly: no case folding, no prefix match.

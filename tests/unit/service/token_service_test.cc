@@ -12,6 +12,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/fake_stores.h"
+#include "tests/support/service_calls.h"
 #include "unit/crypto/test_keys.h"
 
 namespace tokend::service {
@@ -36,18 +37,18 @@ nlohmann::json Segment(const std::string& token, int index) {
 class TokenServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto ring = keys::KeyRing::New({keys::Key{
-        .kid = "k1",
-        .alg = crypto::Algorithm::kES256,
-        .pkey = testing::GenerateSharedKey(crypto::Algorithm::kES256)}});
+    auto ring = keys::KeyRing::New(
+        {keys::Key{.kid = "k1",
+                   .alg = crypto::Algorithm::kES256,
+                   .pkey = testing::GenerateSharedKey(crypto::Algorithm::kES256)}});
     ASSERT_TRUE(ring.ok()) << ring.status();
-    CallerPolicy login{.id = kLogin,
-                       .rpcs = {Rpc::kIssue, Rpc::kRefresh, Rpc::kIntrospect, Rpc::kRevoke,
-                                Rpc::kGetJwks},
-                       .issue_for_others = true,
-                       .audiences = {"api://orders", "api://billing"},
-                       .scopes = {"orders:read", "orders:write"},
-                       .max_ttl = absl::Hours(1)};
+    CallerPolicy login{
+        .id = kLogin,
+        .rpcs = {Rpc::kIssue, Rpc::kRefresh, Rpc::kIntrospect, Rpc::kRevoke, Rpc::kGetJwks},
+        .issue_for_others = true,
+        .audiences = {"api://orders", "api://billing"},
+        .scopes = {"orders:read", "orders:write"},
+        .max_ttl = absl::Hours(1)};
     CallerPolicy orders = login;
     orders.id = kOrders;
     orders.issue_for_others = false;
@@ -62,10 +63,8 @@ class TokenServiceTest : public ::testing::Test {
     service_ = *std::move(service);
   }
 
-  static RequestContext As(const char* caller) { return RequestContext{.caller_id = caller}; }
-
   IssuedTokens MustIssue(IssueParams params, const char* caller = kLogin) {
-    absl::StatusOr<IssuedTokens> issued = service_->Issue(As(caller), params);
+    absl::StatusOr<IssuedTokens> issued = testing::IssueAs(*service_, caller, params);
     EXPECT_TRUE(issued.ok()) << issued.status();
     return issued.ok() ? *issued : IssuedTokens{};
   }
@@ -79,7 +78,7 @@ class TokenServiceTest : public ::testing::Test {
 
   bool Active(const std::string& token) {
     absl::StatusOr<Introspection> seen =
-        service_->Introspect(As(kReader), token, TokenType::kUnspecified);
+        testing::IntrospectAs(*service_, kReader, token, TokenType::kUnspecified);
     EXPECT_TRUE(seen.ok()) << seen.status();
     return seen.ok() && seen->active;
   }
@@ -117,8 +116,8 @@ TEST_F(TokenServiceTest, IssuesAnAccessTokenCarryingTheContractsClaims) {
 }
 
 TEST_F(TokenServiceTest, WritesSeveralAudiencesAsAnArrayAndOmitsAnEmptyScope) {
-  IssuedTokens issued = MustIssue(IssueParams{.subject = "alice",
-                                              .audience = {"api://orders", "api://billing"}});
+  IssuedTokens issued =
+      MustIssue(IssueParams{.subject = "alice", .audience = {"api://orders", "api://billing"}});
   nlohmann::json payload = Segment(issued.access_token, 1);
   EXPECT_EQ(payload["aud"], nlohmann::json::array({"api://orders", "api://billing"}));
   EXPECT_FALSE(payload.contains("scope"));
@@ -170,7 +169,7 @@ TEST_F(TokenServiceTest, RejectsMalformedIssueRequestsNamingTheField) {
                                          {"reserved claim", reserved_claim, "claims"},
                                          {"claims over 4 KiB", huge_claims, "claims"},
                                          {"scope with a space", bad_scope, "scopes"}}) {
-    absl::StatusOr<IssuedTokens> issued = service_->Issue(As(kLogin), c.params);
+    absl::StatusOr<IssuedTokens> issued = testing::IssueAs(*service_, kLogin, c.params);
     EXPECT_EQ(issued.status().code(), absl::StatusCode::kInvalidArgument) << c.name;
     EXPECT_THAT(issued.status().message(), HasSubstr(c.field)) << c.name;
   }
@@ -182,13 +181,13 @@ TEST_F(TokenServiceTest, DeniesIssueRequestsBeyondTheCallersRights) {
   IssueParams other_scope = ForAlice();
   other_scope.scopes = {"orders:delete"};
   for (const IssueParams& params : {other_audience, other_scope}) {
-    EXPECT_EQ(service_->Issue(As(kLogin), params).status().code(),
+    EXPECT_EQ(testing::IssueAs(*service_, kLogin, params).status().code(),
               absl::StatusCode::kPermissionDenied);
   }
   // kOrders may not issue for another subject.
-  EXPECT_EQ(service_->Issue(As(kOrders), ForAlice()).status().code(),
+  EXPECT_EQ(testing::IssueAs(*service_, kOrders, ForAlice()).status().code(),
             absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(service_->Issue(As("spiffe://test/stranger"), ForAlice()).status().code(),
+  EXPECT_EQ(testing::IssueAs(*service_, "spiffe://test/stranger", ForAlice()).status().code(),
             absl::StatusCode::kPermissionDenied);
 }
 
@@ -197,10 +196,10 @@ TEST_F(TokenServiceTest, ChecksTheRpcBeforeTheRequestAndTheRequestBeforeTheRight
   malformed_and_beyond.audience = {"api://payroll"};
   malformed_and_beyond.ttl = absl::Milliseconds(10);
   // kReader may not call Issue at all: denied before the request is read.
-  EXPECT_EQ(service_->Issue(As(kReader), malformed_and_beyond).status().code(),
+  EXPECT_EQ(testing::IssueAs(*service_, kReader, malformed_and_beyond).status().code(),
             absl::StatusCode::kPermissionDenied);
   // kOrders may call Issue: the malformed ttl wins over the foreign subject.
-  EXPECT_EQ(service_->Issue(As(kOrders), malformed_and_beyond).status().code(),
+  EXPECT_EQ(testing::IssueAs(*service_, kOrders, malformed_and_beyond).status().code(),
             absl::StatusCode::kInvalidArgument);
 }
 
@@ -209,7 +208,7 @@ TEST_F(TokenServiceTest, IntrospectsAnIssuedAccessTokenAsActiveWithWhatItCarries
   params.custom_claims_json = R"({"tenant":"acme"})";
   IssuedTokens issued = MustIssue(params);
   absl::StatusOr<Introspection> seen =
-      service_->Introspect(As(kReader), issued.access_token, TokenType::kRefreshToken);
+      testing::IntrospectAs(*service_, kReader, issued.access_token, TokenType::kRefreshToken);
   ASSERT_TRUE(seen.ok()) << seen.status();
   EXPECT_TRUE(seen->active);  // a wrong hint still finds it
   EXPECT_EQ(seen->token_type, TokenType::kAccessToken);
@@ -225,10 +224,10 @@ TEST_F(TokenServiceTest, AnswersInactiveWithNothingElseForExpiredOrForgedTokens)
   IssuedTokens issued = MustIssue(ForAlice());
   std::string altered = issued.access_token;
   altered[altered.size() / 2] = altered[altered.size() / 2] == 'A' ? 'B' : 'A';
-  for (const std::string& token : {altered, std::string("garbage"), std::string("a.b.c"),
-                                   std::string(20000, 'x')}) {
+  for (const std::string& token :
+       {altered, std::string("garbage"), std::string("a.b.c"), std::string(20000, 'x')}) {
     absl::StatusOr<Introspection> seen =
-        service_->Introspect(As(kReader), token, TokenType::kAccessToken);
+        testing::IntrospectAs(*service_, kReader, token, TokenType::kAccessToken);
     ASSERT_TRUE(seen.ok()) << seen.status();
     EXPECT_FALSE(seen->active);
     EXPECT_TRUE(seen->subject.empty());
@@ -239,11 +238,11 @@ TEST_F(TokenServiceTest, AnswersInactiveWithNothingElseForExpiredOrForgedTokens)
 }
 
 TEST_F(TokenServiceTest, RejectsAnEmptyTokenToIntrospectOrRevoke) {
-  EXPECT_EQ(service_->Introspect(As(kReader), "", TokenType::kUnspecified).status().code(),
+  EXPECT_EQ(testing::IntrospectAs(*service_, kReader, "", TokenType::kUnspecified).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(service_->Revoke(As(kLogin), RevokeParams{.token = ""}).code(),
+  EXPECT_EQ(testing::RevokeAs(*service_, kLogin, RevokeParams{.token = ""}).code(),
             absl::StatusCode::kInvalidArgument);
-  absl::Status neither = service_->Revoke(As(kLogin), RevokeParams{});
+  absl::Status neither = testing::RevokeAs(*service_, kLogin, RevokeParams{});
   EXPECT_EQ(neither.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(neither.message(), HasSubstr("token or subject"));
 }
@@ -251,16 +250,17 @@ TEST_F(TokenServiceTest, RejectsAnEmptyTokenToIntrospectOrRevoke) {
 TEST_F(TokenServiceTest, RevokesAnAccessTokenDurablyAndAtOnce) {
   IssuedTokens issued = MustIssue(ForAlice());
   IssuedTokens other = MustIssue(ForAlice());
-  ASSERT_TRUE(service_->Revoke(As(kLogin), RevokeParams{.token = issued.access_token}).ok());
+  ASSERT_TRUE(
+      testing::RevokeAs(*service_, kLogin, RevokeParams{.token = issued.access_token}).ok());
   EXPECT_FALSE(Active(issued.access_token));
   EXPECT_TRUE(Active(other.access_token));
   EXPECT_EQ(revocations_.size(), 1u);
 }
 
 TEST_F(TokenServiceTest, RevokingUnknownOrMalformedTokensAnswersOkAndRecordsNothing) {
-  for (std::string token : {std::string("garbage"), std::string("tkdrt_unknown"),
-                            std::string("e30.e30.AAAA")}) {
-    EXPECT_TRUE(service_->Revoke(As(kLogin), RevokeParams{.token = token}).ok()) << token;
+  for (std::string token :
+       {std::string("garbage"), std::string("tkdrt_unknown"), std::string("e30.e30.AAAA")}) {
+    EXPECT_TRUE(testing::RevokeAs(*service_, kLogin, RevokeParams{.token = token}).ok()) << token;
   }
   EXPECT_EQ(revocations_.size(), 0u);
 }
@@ -268,11 +268,11 @@ TEST_F(TokenServiceTest, RevokingUnknownOrMalformedTokensAnswersOkAndRecordsNoth
 TEST_F(TokenServiceTest, DoesNotRecordARevocationThatTheDatabaseDidNotAccept) {
   IssuedTokens issued = MustIssue(ForAlice());
   revocations_.SetUnavailable(true);
-  EXPECT_EQ(service_->Revoke(As(kLogin), RevokeParams{.token = issued.access_token}).code(),
+  EXPECT_EQ(testing::RevokeAs(*service_, kLogin, RevokeParams{.token = issued.access_token}).code(),
             absl::StatusCode::kUnavailable);
   // Access tokens are still introspected from memory while the database is down.
   EXPECT_TRUE(Active(issued.access_token));
-  EXPECT_EQ(service_->Issue(As(kLogin), ForAlice(/*refresh=*/true)).status().code(),
+  EXPECT_EQ(testing::IssueAs(*service_, kLogin, ForAlice(/*refresh=*/true)).status().code(),
             absl::StatusCode::kUnavailable);
   revocations_.SetUnavailable(false);
   EXPECT_EQ(refresh_tokens_.family_count(), 0u);
@@ -283,11 +283,13 @@ TEST_F(TokenServiceTest, RevokesEveryTokenOfASubjectIssuedUpToThatMoment) {
   IssuedTokens before = MustIssue(ForAlice(/*refresh=*/true));
   IssuedTokens bob = MustIssue(IssueParams{.subject = "bob", .audience = {"api://orders"}});
   clock_.Advance(absl::Milliseconds(300));
-  ASSERT_TRUE(service_->Revoke(As(kLogin), RevokeParams{.subject = "alice"}).ok());
+  ASSERT_TRUE(testing::RevokeAs(*service_, kLogin, RevokeParams{.subject = "alice"}).ok());
   EXPECT_FALSE(Active(before.access_token));
   EXPECT_FALSE(Active(before.refresh_token));
   EXPECT_TRUE(Active(bob.access_token));
-  EXPECT_EQ(service_->Refresh(As(kLogin), {.refresh_token = before.refresh_token}).status().code(),
+  EXPECT_EQ(testing::RefreshAs(*service_, kLogin, {.refresh_token = before.refresh_token})
+                .status()
+                .code(),
             absl::StatusCode::kUnauthenticated);
   clock_.Advance(absl::Seconds(2));
   IssuedTokens after = MustIssue(ForAlice(/*refresh=*/true));
@@ -296,9 +298,9 @@ TEST_F(TokenServiceTest, RevokesEveryTokenOfASubjectIssuedUpToThatMoment) {
 }
 
 TEST_F(TokenServiceTest, LetsOnlyCallersThatIssueForOthersRevokeAnotherSubject) {
-  EXPECT_EQ(service_->Revoke(As(kOrders), RevokeParams{.subject = "alice"}).code(),
+  EXPECT_EQ(testing::RevokeAs(*service_, kOrders, RevokeParams{.subject = "alice"}).code(),
             absl::StatusCode::kPermissionDenied);
-  EXPECT_TRUE(service_->Revoke(As(kOrders), RevokeParams{.subject = kOrders}).ok());
+  EXPECT_TRUE(testing::RevokeAs(*service_, kOrders, RevokeParams{.subject = kOrders}).ok());
 }
 
 TEST_F(TokenServiceTest, RotatesARefreshTokenKeepingSubjectAudienceAndClaims) {
@@ -309,7 +311,7 @@ TEST_F(TokenServiceTest, RotatesARefreshTokenKeepingSubjectAudienceAndClaims) {
   EXPECT_EQ(first.refresh_expires_at, kT0 + absl::Hours(720));
   clock_.Advance(absl::Minutes(1));
   absl::StatusOr<IssuedTokens> second =
-      service_->Refresh(As(kLogin), {.refresh_token = first.refresh_token});
+      testing::RefreshAs(*service_, kLogin, {.refresh_token = first.refresh_token});
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_NE(second->refresh_token, first.refresh_token);
   nlohmann::json payload = Segment(second->access_token, 1);
@@ -324,16 +326,16 @@ TEST_F(TokenServiceTest, RotatesARefreshTokenKeepingSubjectAudienceAndClaims) {
 TEST_F(TokenServiceTest, RevokesTheWholeFamilyWhenAUsedRefreshTokenComesBack) {
   IssuedTokens first = MustIssue(ForAlice(/*refresh=*/true));
   absl::StatusOr<IssuedTokens> second =
-      service_->Refresh(As(kLogin), {.refresh_token = first.refresh_token});
+      testing::RefreshAs(*service_, kLogin, {.refresh_token = first.refresh_token});
   ASSERT_TRUE(second.ok());
   absl::StatusOr<IssuedTokens> replay =
-      service_->Refresh(As(kLogin), {.refresh_token = first.refresh_token});
+      testing::RefreshAs(*service_, kLogin, {.refresh_token = first.refresh_token});
   EXPECT_EQ(replay.status().code(), absl::StatusCode::kUnauthenticated);
   EXPECT_EQ(service_->counters().refresh_reuse_detected.load(), 1u);
   EXPECT_FALSE(Active(first.access_token));
   EXPECT_FALSE(Active(second->access_token));
   EXPECT_FALSE(Active(second->refresh_token));
-  EXPECT_EQ(service_->Refresh(As(kLogin), {.refresh_token = second->refresh_token})
+  EXPECT_EQ(testing::RefreshAs(*service_, kLogin, {.refresh_token = second->refresh_token})
                 .status()
                 .code(),
             absl::StatusCode::kUnauthenticated);
@@ -346,7 +348,7 @@ TEST_F(TokenServiceTest, LetsExactlyOneOfManyConcurrentRedemptionsWin) {
   for (int i = 0; i < 16; ++i) {
     threads.emplace_back([&] {
       absl::StatusOr<IssuedTokens> r =
-          service_->Refresh(As(kLogin), {.refresh_token = first.refresh_token});
+          testing::RefreshAs(*service_, kLogin, {.refresh_token = first.refresh_token});
       if (r.ok()) {
         won++;
       } else if (r.status().code() == absl::StatusCode::kUnauthenticated) {
@@ -362,22 +364,22 @@ TEST_F(TokenServiceTest, LetsExactlyOneOfManyConcurrentRedemptionsWin) {
 
 TEST_F(TokenServiceTest, RefusesARefreshTokenPresentedByAnotherCallerWithoutRevokingIt) {
   IssuedTokens first = MustIssue(ForAlice(/*refresh=*/true));
-  EXPECT_EQ(service_->Refresh(As(kOrders), {.refresh_token = first.refresh_token})
+  EXPECT_EQ(testing::RefreshAs(*service_, kOrders, {.refresh_token = first.refresh_token})
                 .status()
                 .code(),
             absl::StatusCode::kUnauthenticated);
   EXPECT_EQ(revocations_.size(), 0u);
-  EXPECT_TRUE(service_->Refresh(As(kLogin), {.refresh_token = first.refresh_token}).ok());
+  EXPECT_TRUE(testing::RefreshAs(*service_, kLogin, {.refresh_token = first.refresh_token}).ok());
 }
 
 TEST_F(TokenServiceTest, NeverRevokesAnythingForGarbageRefreshTokens) {
   IssuedTokens first = MustIssue(ForAlice(/*refresh=*/true));
   std::string truncated = first.refresh_token.substr(0, first.refresh_token.size() - 1);
   for (const std::string& token : {truncated, std::string("tkdrt_"), std::string("nonsense")}) {
-    EXPECT_EQ(service_->Refresh(As(kLogin), {.refresh_token = token}).status().code(),
+    EXPECT_EQ(testing::RefreshAs(*service_, kLogin, {.refresh_token = token}).status().code(),
               absl::StatusCode::kUnauthenticated);
   }
-  EXPECT_EQ(service_->Refresh(As(kLogin), {.refresh_token = ""}).status().code(),
+  EXPECT_EQ(testing::RefreshAs(*service_, kLogin, {.refresh_token = ""}).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(revocations_.size(), 0u);
   EXPECT_TRUE(Active(first.refresh_token));
@@ -385,16 +387,16 @@ TEST_F(TokenServiceTest, NeverRevokesAnythingForGarbageRefreshTokens) {
 
 TEST_F(TokenServiceTest, KeepsADownScopedGrantForEverySuccessor) {
   IssuedTokens first = MustIssue(ForAlice(/*refresh=*/true));
-  absl::StatusOr<IssuedTokens> narrowed = service_->Refresh(
-      As(kLogin), {.refresh_token = first.refresh_token, .scopes = {"orders:read"}});
+  absl::StatusOr<IssuedTokens> narrowed = testing::RefreshAs(
+      *service_, kLogin, {.refresh_token = first.refresh_token, .scopes = {"orders:read"}});
   ASSERT_TRUE(narrowed.ok()) << narrowed.status();
   EXPECT_EQ(narrowed->scopes, std::vector<std::string>{"orders:read"});
   EXPECT_EQ(Segment(narrowed->access_token, 1)["scope"], "orders:read");
-  absl::StatusOr<IssuedTokens> widened = service_->Refresh(
-      As(kLogin), {.refresh_token = narrowed->refresh_token, .scopes = {"orders:write"}});
+  absl::StatusOr<IssuedTokens> widened = testing::RefreshAs(
+      *service_, kLogin, {.refresh_token = narrowed->refresh_token, .scopes = {"orders:write"}});
   EXPECT_EQ(widened.status().code(), absl::StatusCode::kInvalidArgument);
   absl::StatusOr<IssuedTokens> kept =
-      service_->Refresh(As(kLogin), {.refresh_token = narrowed->refresh_token});
+      testing::RefreshAs(*service_, kLogin, {.refresh_token = narrowed->refresh_token});
   ASSERT_TRUE(kept.ok()) << kept.status();
   EXPECT_EQ(kept->scopes, std::vector<std::string>{"orders:read"});
 }
@@ -403,8 +405,9 @@ TEST_F(TokenServiceTest, ExpiresRefreshTokensAtTheirIdleAndTheFamilysAbsoluteLif
   IssuedTokens first = MustIssue(ForAlice(/*refresh=*/true));
   clock_.Advance(absl::Hours(720));
   EXPECT_FALSE(Active(first.refresh_token));
-  EXPECT_EQ(service_->Refresh(As(kLogin), {.refresh_token = first.refresh_token}).status().code(),
-            absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(
+      testing::RefreshAs(*service_, kLogin, {.refresh_token = first.refresh_token}).status().code(),
+      absl::StatusCode::kUnauthenticated);
 
   const absl::Time family_start = clock_.Now();
   IssuedTokens family = MustIssue(ForAlice(/*refresh=*/true));
@@ -413,22 +416,23 @@ TEST_F(TokenServiceTest, ExpiresRefreshTokensAtTheirIdleAndTheFamilysAbsoluteLif
   for (int i = 0; i < 3; ++i) {
     clock_.Advance(absl::Hours(24 * 29));
     absl::StatusOr<IssuedTokens> next =
-        service_->Refresh(As(kLogin), {.refresh_token = current});
+        testing::RefreshAs(*service_, kLogin, {.refresh_token = current});
     ASSERT_TRUE(next.ok()) << "rotation " << i << ": " << next.status();
     EXPECT_LE(next->refresh_expires_at, family_start + absl::Hours(2160));
     current = next->refresh_token;
   }
   clock_.Advance(absl::Hours(24 * 4));  // 91 days after the family began
-  EXPECT_EQ(service_->Refresh(As(kLogin), {.refresh_token = current}).status().code(),
+  EXPECT_EQ(testing::RefreshAs(*service_, kLogin, {.refresh_token = current}).status().code(),
             absl::StatusCode::kUnauthenticated);
 }
 
 TEST_F(TokenServiceTest, RevokingARefreshTokenRevokesItsFamilyIncludingAccessTokens) {
   IssuedTokens first = MustIssue(ForAlice(/*refresh=*/true));
   absl::StatusOr<IssuedTokens> second =
-      service_->Refresh(As(kLogin), {.refresh_token = first.refresh_token});
+      testing::RefreshAs(*service_, kLogin, {.refresh_token = first.refresh_token});
   ASSERT_TRUE(second.ok());
-  ASSERT_TRUE(service_->Revoke(As(kLogin), RevokeParams{.token = second->refresh_token}).ok());
+  ASSERT_TRUE(
+      testing::RevokeAs(*service_, kLogin, RevokeParams{.token = second->refresh_token}).ok());
   EXPECT_FALSE(Active(first.access_token));
   EXPECT_FALSE(Active(second->access_token));
   EXPECT_FALSE(Active(second->refresh_token));

@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "service/token_service.h"
 #include "tests/support/fake_stores.h"
+#include "tests/support/service_calls.h"
 #include "unit/crypto/test_keys.h"
 
 namespace tokend::service {
@@ -50,24 +51,25 @@ class IntrospectCacheTest : public ::testing::Test {
   }
 
   IssuedTokens Issue(const std::string& subject, bool refresh = false) {
-    absl::StatusOr<IssuedTokens> issued = service_->Issue(
-        RequestContext{.caller_id = kLogin}, IssueParams{.subject = subject,
-                                                         .audience = {"api://orders"},
-                                                         .scopes = {"orders:read"},
-                                                         .include_refresh_token = refresh});
+    absl::StatusOr<IssuedTokens> issued =
+        testing::IssueAs(*service_, kLogin,
+                         IssueParams{.subject = subject,
+                                     .audience = {"api://orders"},
+                                     .scopes = {"orders:read"},
+                                     .include_refresh_token = refresh});
     EXPECT_TRUE(issued.ok()) << issued.status();
     return issued.ok() ? *issued : IssuedTokens{};
   }
 
   bool Active(const std::string& token) {
     absl::StatusOr<Introspection> seen =
-        service_->Introspect(RequestContext{.caller_id = kLogin}, token, TokenType::kUnspecified);
+        testing::IntrospectAs(*service_, kLogin, token, TokenType::kUnspecified);
     EXPECT_TRUE(seen.ok()) << seen.status();
     return seen.ok() && seen->active;
   }
 
   void Revoke(RevokeParams params) {
-    absl::Status revoked = service_->Revoke(RequestContext{.caller_id = kLogin}, params);
+    absl::Status revoked = testing::RevokeAs(*service_, kLogin, params);
     EXPECT_TRUE(revoked.ok()) << revoked;
   }
 
@@ -183,8 +185,8 @@ TEST_F(IntrospectCacheTest, ManyTokensAreEachAnsweredForThemselves) {
   for (int i = 0; i < 50; ++i) tokens.push_back(Issue("user" + std::to_string(i)).access_token);
   for (int round = 0; round < 2; ++round) {
     for (int i = 0; i < 50; ++i) {
-      absl::StatusOr<Introspection> seen = service_->Introspect(RequestContext{.caller_id = kLogin},
-                                                                tokens[i], TokenType::kUnspecified);
+      absl::StatusOr<Introspection> seen =
+          testing::IntrospectAs(*service_, kLogin, tokens[i], TokenType::kUnspecified);
       ASSERT_TRUE(seen.ok()) << seen.status();
       EXPECT_TRUE(seen->active);
       EXPECT_EQ(seen->subject, "user" + std::to_string(i));

@@ -1,0 +1,69 @@
+#include "rpc/api_server.h"
+
+#include <cstdlib>
+#include <thread>
+
+#include <grpcpp/ext/health_check_service_server_builder_option.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "common/log.h"
+#include "rpc/interceptors.h"
+
+namespace tokend::rpc {
+
+// Requests over this size are refused by gRPC with RESOURCE_EXHAUSTED.
+constexpr int kMaxRequestBytes = 64 * 1024;
+
+absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& options,
+                                                            TokenServiceImpl* service,
+                                                            ops::Metrics* metrics) {
+  std::unique_ptr<ApiServer> api(new ApiServer());
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen, MakeServerCredentials(options.tls), &api->port_);
+  builder.RegisterService(service);
+  builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
+  // Let clients keep idle connections alive with pings (every 10 s at most).
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  // gRPC sets SO_REUSEPORT by default: a second tokend on the same address
+  // would then start "successfully" and silently take half the connections.
+  // A port in use must be a start-up error instead.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.experimental().SetInterceptorCreators(MakeServerInterceptors(
+      metrics, [service](const grpc::AuthContext& auth, absl::string_view method) {
+        return service->AuthorizeMethod(auth, method);
+      }));
+  api->server_ = builder.BuildAndStart();
+  if (api->server_ == nullptr || api->port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("listen: cannot serve on \"", options.listen, "\""));
+  }
+  api->server_->GetHealthCheckService()->SetServingStatus(true);
+  return api;
+}
+
+void ApiServer::Drain(absl::Duration delay, absl::Duration grace) {
+  draining_.store(true);
+  server_->GetHealthCheckService()->SetServingStatus(false);
+  // Endpoints and balancers notice NOT_SERVING / 503 only on their next
+  // probe; until then new calls still arrive and are still answered.
+  absl::SleepFor(delay);
+  absl::Notification drained;
+  std::thread watchdog([&drained, grace] {
+    if (drained.WaitForNotificationWithTimeout(grace + absl::Milliseconds(200))) return;
+    common::Log(common::LogLevel::kWarning,
+                "shutdown_grace passed with calls still waiting for the database; "
+                "exiting without them");
+    std::_Exit(0);
+  });
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  server_->Wait();
+  drained.Notify();
+  watchdog.join();
+}
+
+}  // namespace tokend::rpc

@@ -1,0 +1,62 @@
+#ifndef TOKEND_SERVER_RPC_API_SERVER_H_
+#define TOKEND_SERVER_RPC_API_SERVER_H_
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "ops/metrics.h"
+#include "rpc/server_credentials.h"
+#include "rpc/token_service_impl.h"
+
+namespace tokend::rpc {
+
+struct ApiServerOptions {
+  std::string listen;  // "host:port"; port 0 picks a free one
+  TlsFiles tls;
+};
+
+// The API port: TokenService and the standard health service over mutual
+// TLS, with tokend's limits and interceptors, from start to drain.
+class ApiServer {
+ public:
+  // Listens and serves `service` (and health, SERVING). `service` and
+  // `metrics` must outlive the server. UNAVAILABLE naming the address when
+  // it cannot listen (for example, the port is in use).
+  static absl::StatusOr<std::unique_ptr<ApiServer>> Start(const ApiServerOptions& options,
+                                                          TokenServiceImpl* service,
+                                                          ops::Metrics* metrics);
+
+  // The port it listens on.
+  int port() const { return port_; }
+
+  // Whether Drain has begun; readiness answers 503 from then on.
+  bool draining() const { return draining_.load(); }
+
+  // The shutdown sequence: health turns NOT_SERVING (and draining() true),
+  // new calls are still answered for `delay` so that endpoints and balancers
+  // stop routing first, then the port closes and in-flight calls get `grace`
+  // to finish. Returns when every call has finished. Why it may end the
+  // process instead: gRPC cancels calls still running after `grace`, but
+  // waits for their handlers, and one blocked on a stalled database would
+  // hold the process (and finish its write after its caller was told
+  // UNAVAILABLE); every database write is one transaction, which PostgreSQL
+  // rolls back when the connection closes, so exiting (status 0) then
+  // half-writes nothing.
+  void Drain(absl::Duration delay, absl::Duration grace);
+
+ private:
+  ApiServer() = default;
+
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  std::atomic<bool> draining_{false};
+};
+
+}  // namespace tokend::rpc
+
+#endif  // TOKEND_SERVER_RPC_API_SERVER_H_

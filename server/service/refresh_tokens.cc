@@ -1,0 +1,94 @@
+#include "service/refresh_tokens.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "crypto/hash.h"
+#include "service/random_id.h"
+#include "service/revocation_set.h"
+
+namespace tokend::service {
+namespace {
+
+constexpr size_t kRefreshTokenRandomBytes = 32;  // 256 bits, as the contract asks
+
+absl::StatusOr<MintedRefreshToken> MintToken(absl::string_view family_id,
+                                             std::vector<std::string> scopes, absl::Time now,
+                                             absl::Time expires_at) {
+  absl::StatusOr<std::string> secret = RandomId(kRefreshTokenRandomBytes);
+  if (!secret.ok()) return secret.status();
+  MintedRefreshToken minted;
+  minted.text = absl::StrCat(kRefreshTokenPrefix, *secret);
+  // Only the hash is ever stored; the lookup by hash is the secret comparison.
+  minted.record = store::RefreshToken{.token_hash = crypto::Sha256(minted.text),
+                                      .family_id = std::string(family_id),
+                                      .scopes = std::move(scopes),
+                                      .issued_at = now,
+                                      .expires_at = expires_at};
+  return minted;
+}
+
+}  // namespace
+
+bool IsRefreshTokenShaped(absl::string_view token) {
+  return absl::StartsWith(token, kRefreshTokenPrefix);
+}
+
+absl::StatusOr<MintedFamily> MintFamily(const FamilyGrant& grant, absl::Time now,
+                                        const RefreshLifetimes& lifetimes) {
+  absl::StatusOr<std::string> family_id = RandomId(kIdRandomBytes);
+  if (!family_id.ok()) return family_id.status();
+  MintedFamily minted;
+  minted.family = store::RefreshFamily{.family_id = *std::move(family_id),
+                                       .client_id = grant.client_id,
+                                       .subject = grant.subject,
+                                       .audience = grant.audience,
+                                       .custom_claims_json = grant.custom_claims_json,
+                                       .created_at = now,
+                                       .absolute_expires_at = now + lifetimes.absolute};
+  absl::StatusOr<MintedRefreshToken> first =
+      MintSuccessor(minted.family, grant.scopes, now, lifetimes.idle);
+  if (!first.ok()) return first.status();
+  minted.first = *std::move(first);
+  return minted;
+}
+
+absl::StatusOr<MintedRefreshToken> MintSuccessor(const store::RefreshFamily& family,
+                                                 std::vector<std::string> scopes, absl::Time now,
+                                                 absl::Duration idle_ttl) {
+  return MintToken(family.family_id, std::move(scopes), now,
+                   std::min(now + idle_ttl, family.absolute_expires_at));
+}
+
+RefreshVerdict Judge(const store::RefreshTokenState& state, absl::Time now) {
+  if (state.family_revoked) return RefreshVerdict::kFamilyRevoked;
+  if (state.subject_revoked_at.has_value() &&
+      CoveredBySubjectRevocation(state.token.issued_at, *state.subject_revoked_at)) {
+    return RefreshVerdict::kSubjectRevoked;
+  }
+  if (state.used_at.has_value()) return RefreshVerdict::kUsed;
+  if (now >= state.token.expires_at || now >= state.family.absolute_expires_at) {
+    return RefreshVerdict::kExpired;
+  }
+  return RefreshVerdict::kRedeemable;
+}
+
+absl::string_view VerdictName(RefreshVerdict verdict) {
+  switch (verdict) {
+    case RefreshVerdict::kRedeemable:
+      return "redeemable";
+    case RefreshVerdict::kFamilyRevoked:
+      return "family revoked";
+    case RefreshVerdict::kSubjectRevoked:
+      return "subject revoked";
+    case RefreshVerdict::kUsed:
+      return "already used";
+    case RefreshVerdict::kExpired:
+      return "expired";
+  }
+  return "unknown";
+}
+
+}  // namespace tokend::service
