@@ -37,8 +37,9 @@
 #include "service/token_service.h"
 #include "store/postgres/database.h"
 #include "store/postgres/migrations.h"
-#include "store/postgres/refresh_token_store.h"
-#include "store/postgres/revocation_store.h"
+#include "store/postgres/pg_refresh_token_store.h"
+#include "store/postgres/pg_revocation_feed.h"
+#include "store/postgres/pg_revocation_store.h"
 
 #ifndef TOKEND_VERSION
 #define TOKEND_VERSION "dev"

@@ -11,8 +11,8 @@
 #include "common/clock.h"
 #include "gtest/gtest.h"
 #include "store/postgres/database.h"
-#include "store/postgres/revocation_store.h"
-#include "store/postgres/revocation_store.h"
+#include "store/postgres/pg_revocation_feed.h"
+#include "store/postgres/pg_revocation_store.h"
 #include "tests/integration/store/store_test_util.h"
 
 namespace tokend::testing {

@@ -18,8 +18,8 @@
 #include "gtest/gtest.h"
 #include "store/postgres/database.h"
 #include "store/postgres/migrations.h"
-#include "store/postgres/refresh_token_store.h"
-#include "store/postgres/revocation_store.h"
+#include "store/postgres/pg_refresh_token_store.h"
+#include "store/postgres/pg_revocation_store.h"
 #include "store/postgres/sql.h"
 #include "tests/integration/store/store_test_util.h"
 

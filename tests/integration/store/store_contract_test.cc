@@ -11,8 +11,8 @@
 #include "absl/synchronization/barrier.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
-#include "store/postgres/refresh_token_store.h"
-#include "store/postgres/revocation_store.h"
+#include "store/postgres/pg_refresh_token_store.h"
+#include "store/postgres/pg_revocation_store.h"
 #include "tests/integration/store/store_test_util.h"
 #include "tests/support/fake_stores.h"
 

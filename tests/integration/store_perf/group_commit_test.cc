@@ -15,8 +15,9 @@
 #include "absl/time/clock.h"
 #include "common/clock.h"
 #include "gtest/gtest.h"
-#include "store/postgres/refresh_token_store.h"
-#include "store/postgres/revocation_store.h"
+#include "store/postgres/pg_refresh_token_store.h"
+#include "store/postgres/pg_revocation_feed.h"
+#include "store/postgres/pg_revocation_store.h"
 #include "tests/integration/store/store_test_util.h"
 
 namespace tokend::testing {

@@ -1,5 +1,5 @@
-#ifndef TOKEND_SERVER_STORE_POSTGRES_REFRESH_TOKEN_STORE_H_
-#define TOKEND_SERVER_STORE_POSTGRES_REFRESH_TOKEN_STORE_H_
+#ifndef TOKEND_SERVER_STORE_POSTGRES_PG_REFRESH_TOKEN_STORE_H_
+#define TOKEND_SERVER_STORE_POSTGRES_PG_REFRESH_TOKEN_STORE_H_
 
 #include <memory>
 #include <optional>
@@ -56,4 +56,4 @@ class PgRefreshTokenStore final : public RefreshTokenStore {
 
 }  // namespace tokend::store::postgres
 
-#endif  // TOKEND_SERVER_STORE_POSTGRES_REFRESH_TOKEN_STORE_H_
+#endif  // TOKEND_SERVER_STORE_POSTGRES_PG_REFRESH_TOKEN_STORE_H_

@@ -1,4 +1,4 @@
-#include "store/postgres/refresh_token_store.h"
+#include "store/postgres/pg_refresh_token_store.h"
 
 #include <pqxx/pqxx>
 #include <string>

@@ -1,4 +1,4 @@
-#include "store/postgres/revocation_store.h"
+#include "store/postgres/pg_revocation_store.h"
 
 #include <pqxx/pqxx>
 #include <string>

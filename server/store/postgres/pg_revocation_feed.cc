@@ -1,3 +1,5 @@
+#include "store/postgres/pg_revocation_feed.h"
+
 #include <algorithm>
 #include <exception>
 #include <memory>
@@ -11,7 +13,6 @@
 #include "absl/time/clock.h"
 #include "common/log.h"
 #include "store/postgres/connection_pool.h"
-#include "store/postgres/revocation_store.h"
 #include "store/postgres/sql.h"
 
 namespace tokend::store::postgres {
