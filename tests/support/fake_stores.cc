@@ -7,9 +7,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "common/utf8.h"
+#include "store/record_checks.h"
 
 namespace tokend::testing {
 namespace internal {
@@ -50,76 +49,6 @@ absl::Time Micros(absl::Time t) {
   return absl::FromUnixMicros(absl::ToUnixMicros(t));
 }
 
-// The same input checks as store/postgres (codec.cc and the stores).
-
-absl::Status CheckText(absl::string_view name, absl::string_view value) {
-  if (value.find('\0') != absl::string_view::npos || !common::IsUtf8(value)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(name, " must be UTF-8 text without NUL characters"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckTexts(absl::string_view name,
-                        const std::vector<std::string>& values) {
-  for (const std::string& v : values) {
-    if (absl::Status s = CheckText(name, v); !s.ok()) return s;
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckTime(absl::string_view name, absl::Time t) {
-  if (t == absl::InfiniteFuture() || t == absl::InfinitePast()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(name, " must be a finite time"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckHash(absl::string_view name, absl::string_view hash) {
-  if (hash.size() != 32)
-    return absl::InvalidArgumentError(absl::StrCat(name, " must be 32 bytes"));
-  return absl::OkStatus();
-}
-
-absl::Status CheckToken(absl::string_view what, const RefreshToken& token) {
-  absl::Status s =
-      CheckHash(absl::StrCat(what, ".token_hash"), token.token_hash);
-  if (s.ok()) s = CheckTexts(absl::StrCat(what, ".scopes"), token.scopes);
-  if (s.ok()) s = CheckTime(absl::StrCat(what, ".issued_at"), token.issued_at);
-  if (s.ok())
-    s = CheckTime(absl::StrCat(what, ".expires_at"), token.expires_at);
-  return s;
-}
-
-absl::Status CheckFamily(const RefreshFamily& family) {
-  absl::Status s = CheckText("family.family_id", family.family_id);
-  if (s.ok() && family.family_id.empty()) {
-    s = absl::InvalidArgumentError("family.family_id is empty");
-  }
-  if (s.ok()) s = CheckText("family.client_id", family.client_id);
-  if (s.ok()) s = CheckText("family.subject", family.subject);
-  if (s.ok()) s = CheckTexts("family.audience", family.audience);
-  if (s.ok())
-    s = CheckText("family.custom_claims_json", family.custom_claims_json);
-  if (s.ok()) s = CheckTime("family.created_at", family.created_at);
-  if (s.ok())
-    s = CheckTime("family.absolute_expires_at", family.absolute_expires_at);
-  return s;
-}
-
-absl::Status CheckRevocation(const Revocation& r) {
-  const int kind = static_cast<int>(r.kind);
-  if (kind < 1 || kind > 3)
-    return absl::InvalidArgumentError("revocation.kind is unknown");
-  if (r.key.empty())
-    return absl::InvalidArgumentError("revocation.key is empty");
-  absl::Status s = CheckText("revocation.key", r.key);
-  if (s.ok()) s = CheckTime("revocation.revoked_at", r.revoked_at);
-  if (s.ok()) s = CheckTime("revocation.expires_at", r.expires_at);
-  return s;
-}
-
 RefreshToken Truncated(RefreshToken t) {
   t.issued_at = Micros(t.issued_at);
   t.expires_at = Micros(t.expires_at);
@@ -145,7 +74,7 @@ FakeRevocationStore::~FakeRevocationStore() = default;
 
 absl::Status FakeRevocationStore::Revoke(const Revocation& revocation,
                                          absl::Time deadline) {
-  if (absl::Status s = CheckRevocation(revocation); !s.ok()) return s;
+  if (absl::Status s = store::CheckRevocation(revocation); !s.ok()) return s;
   Revocation merged;
   {
     absl::MutexLock lock(&state_->mu);
@@ -170,7 +99,7 @@ absl::Status FakeRevocationStore::Revoke(const Revocation& revocation,
 
 absl::Status FakeRevocationStore::ForEachUnexpired(
     absl::Time now, const std::function<void(const Revocation&)>& visit) {
-  if (absl::Status s = CheckTime("now", now); !s.ok()) return s;
+  if (absl::Status s = store::CheckTime("now", now); !s.ok()) return s;
   {
     absl::MutexLock lock(&state_->mu);
     if (!state_->failure.ok()) return state_->failure;
@@ -180,7 +109,7 @@ absl::Status FakeRevocationStore::ForEachUnexpired(
 }
 
 absl::StatusOr<int64_t> FakeRevocationStore::PurgeExpired(absl::Time now) {
-  if (absl::Status s = CheckTime("now", now); !s.ok()) return s;
+  if (absl::Status s = store::CheckTime("now", now); !s.ok()) return s;
   absl::MutexLock lock(&state_->mu);
   if (!state_->failure.ok()) return state_->failure;
   int64_t deleted = 0;
@@ -235,8 +164,7 @@ FakeRefreshTokenStore::~FakeRefreshTokenStore() = default;
 absl::Status FakeRefreshTokenStore::CreateFamily(const RefreshFamily& family,
                                                  const RefreshToken& first,
                                                  absl::Time deadline) {
-  if (absl::Status s = CheckFamily(family); !s.ok()) return s;
-  if (absl::Status s = CheckToken("first", first); !s.ok()) return s;
+  if (absl::Status s = store::CheckNewFamily(family, first); !s.ok()) return s;
   absl::MutexLock lock(&state_->mu);
   if (!state_->failure.ok()) return state_->failure;
   if (state_->families.contains(family.family_id) ||
@@ -258,7 +186,7 @@ absl::Status FakeRefreshTokenStore::CreateFamily(const RefreshFamily& family,
 
 absl::StatusOr<std::optional<RefreshTokenState>> FakeRefreshTokenStore::Find(
     absl::string_view token_hash, absl::Time deadline) {
-  if (absl::Status s = CheckHash("token_hash", token_hash); !s.ok()) return s;
+  if (absl::Status s = store::CheckTokenHash("token_hash", token_hash); !s.ok()) return s;
   absl::MutexLock lock(&state_->mu);
   if (!state_->failure.ok()) return state_->failure;
   auto it = state_->tokens.find(token_hash);
@@ -283,10 +211,9 @@ absl::StatusOr<store::RefreshTokenStore::RotateOutcome>
 FakeRefreshTokenStore::Rotate(absl::string_view presented_hash,
                               absl::Time used_at, const RefreshToken& successor,
                               absl::Time deadline) {
-  if (absl::Status s = CheckHash("presented_hash", presented_hash); !s.ok())
+  if (absl::Status s = store::CheckRotation(presented_hash, used_at, successor); !s.ok()) {
     return s;
-  if (absl::Status s = CheckTime("used_at", used_at); !s.ok()) return s;
-  if (absl::Status s = CheckToken("successor", successor); !s.ok()) return s;
+  }
   absl::MutexLock lock(&state_->mu);
   if (!state_->failure.ok()) return state_->failure;
   auto it = state_->tokens.find(presented_hash);

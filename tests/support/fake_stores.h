@@ -5,9 +5,10 @@
 // PostgreSQL. They honour the same contracts as the PostgreSQL stores, which
 // tests/integration/store/store_contract_test.cc checks against both:
 // Rotate is exactly-once, Revoke keeps the later times, times are kept to the
-// microsecond, the same inputs are INVALID_ARGUMENT / ALREADY_EXISTS. They
-// differ in that they ignore deadlines (tests often run on a fake clock) and
-// never fail unless told to (SetUnavailable, SetFailure).
+// microsecond, the same inputs are ALREADY_EXISTS, and INVALID_ARGUMENT (both
+// check them with store/record_checks.h). They differ in that they ignore
+// deadlines (tests often run on a fake clock) and never fail unless told to
+// (SetUnavailable, SetFailure).
 
 #include <cstddef>
 #include <cstdint>

@@ -4,8 +4,6 @@
 #include <pqxx/pqxx>
 
 #include "absl/strings/numbers.h"
-#include "absl/strings/str_cat.h"
-#include "common/utf8.h"
 
 namespace tokend::store::postgres {
 
@@ -66,22 +64,6 @@ absl::StatusOr<std::vector<std::string>> TextArrayField(const pqxx::field& f) {
         return out;
     }
   }
-}
-
-absl::Status CheckText(absl::string_view name, absl::string_view value) {
-  if (value.find('\0') != absl::string_view::npos || !common::IsUtf8(value)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(name, " must be UTF-8 text without NUL characters"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckTime(absl::string_view name, absl::Time t) {
-  if (t == absl::InfiniteFuture() || t == absl::InfinitePast()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(name, " must be a finite time"));
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace tokend::store::postgres

@@ -12,52 +12,10 @@
 #include "store/postgres/codec.h"
 #include "store/postgres/connection_pool.h"
 #include "store/postgres/sql.h"
+#include "store/record_checks.h"
 
 namespace tokend::store::postgres {
 namespace {
-
-constexpr size_t kTokenHashSize = 32;  // SHA-256
-
-absl::Status CheckHash(absl::string_view name, absl::string_view hash) {
-  if (hash.size() != kTokenHashSize) {
-    return absl::InvalidArgumentError(std::string(name) + " must be 32 bytes");
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckTexts(absl::string_view name,
-                        const std::vector<std::string>& values) {
-  for (const std::string& v : values) {
-    if (absl::Status s = CheckText(name, v); !s.ok()) return s;
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckToken(absl::string_view what, const RefreshToken& token) {
-  absl::Status s =
-      CheckHash(std::string(what) + ".token_hash", token.token_hash);
-  if (s.ok()) s = CheckTexts(std::string(what) + ".scopes", token.scopes);
-  if (s.ok()) s = CheckTime(std::string(what) + ".issued_at", token.issued_at);
-  if (s.ok())
-    s = CheckTime(std::string(what) + ".expires_at", token.expires_at);
-  return s;
-}
-
-absl::Status CheckFamily(const RefreshFamily& family) {
-  absl::Status s = CheckText("family.family_id", family.family_id);
-  if (s.ok() && family.family_id.empty()) {
-    s = absl::InvalidArgumentError("family.family_id is empty");
-  }
-  if (s.ok()) s = CheckText("family.client_id", family.client_id);
-  if (s.ok()) s = CheckText("family.subject", family.subject);
-  if (s.ok()) s = CheckTexts("family.audience", family.audience);
-  if (s.ok())
-    s = CheckText("family.custom_claims_json", family.custom_claims_json);
-  if (s.ok()) s = CheckTime("family.created_at", family.created_at);
-  if (s.ok())
-    s = CheckTime("family.absolute_expires_at", family.absolute_expires_at);
-  return s;
-}
 
 pqxx::binarystring Bytes(absl::string_view s) {
   return pqxx::binarystring(s.data(), s.size());
@@ -280,8 +238,7 @@ PgRefreshTokenStore::~PgRefreshTokenStore() = default;
 absl::Status PgRefreshTokenStore::CreateFamily(const RefreshFamily& family,
                                                const RefreshToken& first,
                                                absl::Time deadline) {
-  if (absl::Status s = CheckFamily(family); !s.ok()) return s;
-  if (absl::Status s = CheckToken("first", first); !s.ok()) return s;
+  if (absl::Status s = CheckNewFamily(family, first); !s.ok()) return s;
   CreateFamilyOp op;
   op.key = family.family_id;
   op.deadline = deadline;
@@ -292,7 +249,7 @@ absl::Status PgRefreshTokenStore::CreateFamily(const RefreshFamily& family,
 
 absl::StatusOr<std::optional<RefreshTokenState>> PgRefreshTokenStore::Find(
     absl::string_view token_hash, absl::Time deadline) {
-  if (absl::Status s = CheckHash("token_hash", token_hash); !s.ok()) return s;
+  if (absl::Status s = CheckTokenHash("token_hash", token_hash); !s.ok()) return s;
   // Concurrent reads share one statement (see batcher.h); one read commits
   // nothing, so only its round trips are saved.
   FindOp op;
@@ -307,10 +264,7 @@ absl::StatusOr<std::optional<RefreshTokenState>> PgRefreshTokenStore::Find(
 absl::StatusOr<RefreshTokenStore::RotateOutcome> PgRefreshTokenStore::Rotate(
     absl::string_view presented_hash, absl::Time used_at,
     const RefreshToken& successor, absl::Time deadline) {
-  if (absl::Status s = CheckHash("presented_hash", presented_hash); !s.ok())
-    return s;
-  if (absl::Status s = CheckTime("used_at", used_at); !s.ok()) return s;
-  if (absl::Status s = CheckToken("successor", successor); !s.ok()) return s;
+  if (absl::Status s = CheckRotation(presented_hash, used_at, successor); !s.ok()) return s;
   RotateOp op;
   // Two redemptions of one token never share a batch (one statement cannot
   // update a row twice); in two concurrent batches the row lock orders them

@@ -10,30 +10,13 @@
 #include "store/postgres/codec.h"
 #include "store/postgres/connection_pool.h"
 #include "store/postgres/sql.h"
+#include "store/record_checks.h"
 
 namespace tokend::store::postgres {
 namespace {
 
 constexpr absl::Duration kMaintenanceTimeout = absl::Minutes(5);
 constexpr int kPurgeBatch = 1000;
-
-bool ValidKind(int kind) {
-  return kind == static_cast<int>(Revocation::Kind::kToken) ||
-         kind == static_cast<int>(Revocation::Kind::kFamily) ||
-         kind == static_cast<int>(Revocation::Kind::kSubject);
-}
-
-absl::Status CheckRevocation(const Revocation& r) {
-  if (!ValidKind(static_cast<int>(r.kind))) {
-    return absl::InvalidArgumentError("revocation.kind is unknown");
-  }
-  if (r.key.empty())
-    return absl::InvalidArgumentError("revocation.key is empty");
-  absl::Status s = CheckText("revocation.key", r.key);
-  if (s.ok()) s = CheckTime("revocation.revoked_at", r.revoked_at);
-  if (s.ok()) s = CheckTime("revocation.expires_at", r.expires_at);
-  return s;
-}
 
 // One caller's Revoke, waiting in a Batcher.
 struct RevokeOp final : Batcher::Op {
@@ -109,7 +92,7 @@ absl::StatusOr<absl::Time> PgRevocationStore::ForEachRecordedAfter(
             int kind = 0;
             if (!absl::SimpleAtoi(
                     absl::string_view(row[0].c_str(), row[0].size()), &kind) ||
-                !ValidKind(kind)) {
+                !IsRevocationKind(kind)) {
               return absl::InternalError(
                   "unexpected revocation kind in database");
             }
