@@ -8,38 +8,37 @@ namespace tokend::store::postgres::sql {
 // returns numeric (PostgreSQL 14+), so this is exact.
 #define TOKEND_MICROS(col) "(EXTRACT(EPOCH FROM " col ") * 1000000)::bigint"
 
-const Statement kSetStatementTimeout = {
-    "set_statement_timeout",
+const Statement kSetTransactionTimeoutAndDefaultPlans = {
+    "set_transaction_timeout_default_plans",
     // SET LOCAL: the timeout ends with the transaction. The planner settings
     // are PostgreSQL's defaults for the transaction, whatever a batch left on
-    // the session (see kSetSessionStatementTimeout).
+    // the session (see kSetSessionTimeoutAndIndexPlans).
     "SELECT set_config('statement_timeout', $1, true),"
     " set_config('plan_cache_mode', 'auto', true),"
     " set_config('enable_seqscan', 'on', true),"
     " set_config('enable_hashjoin', 'on', true),"
     " set_config('enable_mergejoin', 'on', true)"};
 
-const Statement kSetSessionStatementTimeout = {
-    "set_session_statement_timeout",
+const Statement kSetSessionTimeoutAndIndexPlans = {
+    "set_session_timeout_index_plans",
     // For the session, not the transaction: group commit runs one statement
-    // in autocommit mode (see batcher.cc). Every transaction of
-    // RunTransaction sets its own with kSetStatementTimeout, so a value left
-    // on a pooled connection never governs anything else.
+    // in autocommit mode (see RunAutocommit). Every transaction of
+    // RunTransaction sets its own with kSetTransactionTimeoutAndDefaultPlans,
+    // so a value left on a pooled connection never governs anything else.
     //
     // Generic plans for the batch statements: with custom plans PostgreSQL
-    // planned every execution again (an array parameter's size changes the
-    // estimates, so the generic plan never looked cheaper), about 80 us of
-    // its CPU per Refresh.
+    // plans every execution again (an array parameter's size changes the
+    // estimates, so the generic plan never looks cheaper), a large share of
+    // its CPU per call (BENCHMARKS.md).
     //
     // A generic plan is made once per connection, from the statistics of
-    // that moment, and kept: made on a new, empty database it joined
+    // that moment, and kept: made on a new, empty database it would join
     // refresh_families by a sequential scan (and the foreign key checks
-    // scanned it too), so every batch grew slower as the tables filled:
-    // Refresh fell from 9,800 to 2,300 calls/s within a minute of a fresh
-    // start. Every batch statement (and foreign key check) is a lookup by
+    // would scan it too), and every batch would grow slower as the tables
+    // fill. Every batch statement (and foreign key check) is a lookup by
     // key, so the index plan is right whatever the statistics say; these
     // settings make it the only one the planner picks. With hash and merge
-    // joins off, no batch statement joins two of its own row sets (that
+    // joins off, no batch statement may join two of its own row sets (that
     // nested loop would compare every row of a batch with every other).
     "SELECT set_config('statement_timeout', $1, false),"
     " set_config('plan_cache_mode', 'force_generic_plan', false),"
@@ -154,7 +153,7 @@ const Statement kCreateFamilies = {
     // kCreateFamily for many families: each family and its first token. The
     // tokens come straight from the input, not from a join with the inserted
     // families: the batch session allows only nested-loop joins (see
-    // kSetSessionStatementTimeout), and a join of two CTEs would compare
+    // kSetSessionTimeoutAndIndexPlans), and a join of two CTEs would compare
     // every row with every other. The foreign key checks run at the end of
     // the statement and see the families.
     "WITH input AS ("
@@ -281,8 +280,8 @@ const Statement kPurgeFamilies = {
 
 absl::Span<const Statement* const> AllStatements() {
   static const Statement* const kAll[] = {
-      &kSetStatementTimeout,
-      &kSetSessionStatementTimeout,
+      &kSetTransactionTimeoutAndDefaultPlans,
+      &kSetSessionTimeoutAndIndexPlans,
       &kPing,
       &kMigrationLock,
       &kMigrationsTableExists,

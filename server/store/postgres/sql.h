@@ -32,10 +32,14 @@ inline constexpr char kRevocationChannel[] = "tokend_revocations";
 // bytes "tokend" as an integer.
 inline constexpr long long kMigrationLockKey = 0x746F6B656E64LL;
 
-// Session settings.
-extern const Statement kSetStatementTimeout;  // $1 text milliseconds
-// The same for the session: for a single statement run in autocommit mode.
-extern const Statement kSetSessionStatementTimeout;  // $1 text milliseconds
+// Session settings ($1: statement_timeout, text milliseconds).
+// For RunTransaction: the statement timeout and PostgreSQL's default planner
+// settings, both for the transaction only.
+extern const Statement kSetTransactionTimeoutAndDefaultPlans;
+// For RunAutocommit, whose one statement is its own transaction: the
+// statement timeout, generic plans, and plans by index lookups and nested
+// loops only, all for the session.
+extern const Statement kSetSessionTimeoutAndIndexPlans;
 extern const Statement kPing;
 
 // Migrations.

@@ -567,8 +567,8 @@ TEST(PostgresPlans, ABatchStatementNeverComparesEveryRowOfItsBatchWithEveryOther
   absl::StatusOr<std::string> plans = Cluster().Psql(
       tdb->name,
       absl::StrCat(
-          prepare(sql::kSetSessionStatementTimeout),
-          "EXECUTE ", sql::kSetSessionStatementTimeout.name, "('60000');",
+          prepare(sql::kSetSessionTimeoutAndIndexPlans),
+          "EXECUTE ", sql::kSetSessionTimeoutAndIndexPlans.name, "('60000');",
           prepare(sql::kCreateFamilies), prepare(sql::kFindTokens), prepare(sql::kRotateTokens),
           prepare(sql::kRevokeMany),
           explain(sql::kCreateFamilies,
