@@ -10,7 +10,7 @@ namespace tokend::store::postgres {
 namespace {
 
 // Failures that may belong to one operation of the batch, and that nothing
-// was committed for: each operation is then retried on its own.
+// was committed for: each operation is then run again as a batch of one.
 //   ALREADY_EXISTS    a duplicate key (23505)
 //   ABORTED           a deadlock or serialization failure with another batch
 //   INVALID_ARGUMENT  a value the database refused
@@ -31,13 +31,8 @@ bool RetryAlone(const absl::Status& status) {
 
 }  // namespace
 
-Batcher::Batcher(ConnectionPool* pool, std::string operation, BatchFn batch, SingleFn single,
-                 Options options)
-    : pool_(pool),
-      operation_(std::move(operation)),
-      batch_(std::move(batch)),
-      single_(std::move(single)),
-      options_(options) {
+Batcher::Batcher(ConnectionPool* pool, std::string operation, BatchFn batch, Options options)
+    : pool_(pool), operation_(std::move(operation)), batch_(std::move(batch)), options_(options) {
   options_.leaders = std::max(1, options_.leaders);
 }
 
@@ -111,14 +106,19 @@ void Batcher::Execute(std::vector<Op*>& batch) {
   // locking the same rows take them in the same order (no deadlock).
   std::sort(live.begin(), live.end(), [](const Op* a, const Op* b) { return a->key < b->key; });
 
-  absl::Status status =
-      RunAutocommit(*pool_, operation_, deadline,
-                    [&](pqxx::transaction_base& txn) { batch_(txn, absl::MakeConstSpan(live)); });
+  const absl::Status status = RunBatch(live, deadline);
   if (!status.ok() && live.size() > 1 && RetryAlone(status)) {
-    for (Op* op : live) op->status = single_(*op);
+    // Each on its own, through the same statement: the outcome it would have
+    // had alone, whatever its neighbours hold.
+    for (Op* const& op : live) op->status = RunBatch(absl::MakeConstSpan(&op, 1), op->deadline);
     return;
   }
   for (Op* op : live) op->status = status;
+}
+
+absl::Status Batcher::RunBatch(absl::Span<Op* const> ops, absl::Time deadline) {
+  return RunAutocommit(*pool_, operation_, deadline,
+                       [&](pqxx::transaction_base& txn) { batch_(txn, ops); });
 }
 
 }  // namespace tokend::store::postgres

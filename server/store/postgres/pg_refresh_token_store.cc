@@ -17,11 +17,7 @@
 namespace tokend::store::postgres {
 namespace {
 
-pqxx::binarystring Bytes(absl::string_view s) {
-  return pqxx::binarystring(s.data(), s.size());
-}
-
-// Columns of sql::kFindToken, in order.
+// Columns of sql::kFindTokens, in order.
 absl::StatusOr<RefreshTokenState> ReadState(const pqxx::row& row,
                                             absl::string_view token_hash) {
   RefreshTokenState state;
@@ -86,19 +82,6 @@ std::string ByteaElement(absl::string_view bytes) {
   return absl::StrCat("\\x", absl::BytesToHexString(bytes));
 }
 
-absl::Status FindAlone(Database* db, FindOp& op) {
-  op.found.reset();
-  op.read = absl::OkStatus();
-  return RunTransaction(db->pool(), "find", op.deadline, [&](pqxx::work& txn) {
-    const pqxx::result r = txn.exec_prepared(sql::kFindToken.name, Bytes(op.token_hash));
-    if (r.empty()) return absl::OkStatus();
-    auto state = ReadState(r[0], op.token_hash);
-    if (!state.ok()) return state.status();
-    op.found = *std::move(state);
-    return absl::OkStatus();
-  });
-}
-
 void FindMany(pqxx::transaction_base& txn, absl::Span<Batcher::Op* const> ops) {
   std::vector<std::string> hashes;
   absl::flat_hash_map<absl::string_view, FindOp*> by_hash;
@@ -121,19 +104,6 @@ void FindMany(pqxx::transaction_base& txn, absl::Span<Batcher::Op* const> ops) {
       it->second->read = state.status();
     }
   }
-}
-
-absl::Status CreateFamilyAlone(Database* db, const RefreshFamily& family,
-                               const RefreshToken& first, absl::Time deadline) {
-  return RunTransaction(db->pool(), "create_family", deadline, [&](pqxx::work& txn) {
-    txn.exec_prepared(sql::kCreateFamily.name, family.family_id, family.client_id,
-                      family.subject, TextArrayLiteral(family.audience),
-                      family.custom_claims_json, FormatTimestamp(family.created_at),
-                      FormatTimestamp(family.absolute_expires_at), Bytes(first.token_hash),
-                      TextArrayLiteral(first.scopes), FormatTimestamp(first.issued_at),
-                      FormatTimestamp(first.expires_at));
-    return absl::OkStatus();
-  });
 }
 
 void CreateFamilies(pqxx::transaction_base& txn, absl::Span<Batcher::Op* const> ops) {
@@ -163,25 +133,6 @@ void CreateFamilies(pqxx::transaction_base& txn, absl::Span<Batcher::Op* const> 
                     TextArrayLiteral(expires));
 }
 
-absl::StatusOr<RefreshTokenStore::RotateOutcome> RotateAlone(Database* db,
-                                                             absl::string_view presented_hash,
-                                                             absl::Time used_at,
-                                                             const RefreshToken& successor,
-                                                             absl::Time deadline) {
-  RefreshTokenStore::RotateOutcome outcome = RefreshTokenStore::RotateOutcome::kAlreadyUsed;
-  absl::Status status = RunTransaction(db->pool(), "rotate", deadline, [&](pqxx::work& txn) {
-    const pqxx::result r = txn.exec_prepared(
-        sql::kRotateToken.name, Bytes(presented_hash), FormatTimestamp(used_at),
-        Bytes(successor.token_hash), TextArrayLiteral(successor.scopes),
-        FormatTimestamp(successor.issued_at), FormatTimestamp(successor.expires_at));
-    outcome = r.empty() ? RefreshTokenStore::RotateOutcome::kAlreadyUsed
-                        : RefreshTokenStore::RotateOutcome::kRotated;
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  return outcome;
-}
-
 void RotateMany(pqxx::transaction_base& txn, absl::Span<Batcher::Op* const> ops) {
   std::vector<std::string> presented, used, successors, scopes, issued, expires;
   for (Batcher::Op* op : ops) {
@@ -209,29 +160,11 @@ void RotateMany(pqxx::transaction_base& txn, absl::Span<Batcher::Op* const> ops)
 }  // namespace
 
 PgRefreshTokenStore::PgRefreshTokenStore(Database* db)
-    : db_(db),
-      find_(std::make_unique<Batcher>(
-          &db->pool(), "find_tokens", FindMany,
-          [db](Batcher::Op& op) { return FindAlone(db, static_cast<FindOp&>(op)); },
-          Batcher::Options{})),
-      create_family_(std::make_unique<Batcher>(
-          &db->pool(), "create_families", CreateFamilies,
-          [db](Batcher::Op& op) {
-            const auto& o = static_cast<const CreateFamilyOp&>(op);
-            return CreateFamilyAlone(db, *o.family, *o.first, o.deadline);
-          },
-          Batcher::Options{})),
-      rotate_(std::make_unique<Batcher>(
-          &db->pool(), "rotate_tokens", RotateMany,
-          [db](Batcher::Op& op) {
-            auto& o = static_cast<RotateOp&>(op);
-            absl::StatusOr<RotateOutcome> outcome =
-                RotateAlone(db, o.presented_hash, o.used_at, *o.successor, o.deadline);
-            if (!outcome.ok()) return outcome.status();
-            o.outcome = *outcome;
-            return absl::OkStatus();
-          },
-          Batcher::Options{})) {}
+    : find_(std::make_unique<Batcher>(&db->pool(), "find_tokens", FindMany, Batcher::Options{})),
+      create_family_(std::make_unique<Batcher>(&db->pool(), "create_families", CreateFamilies,
+                                               Batcher::Options{})),
+      rotate_(std::make_unique<Batcher>(&db->pool(), "rotate_tokens", RotateMany,
+                                        Batcher::Options{})) {}
 
 PgRefreshTokenStore::~PgRefreshTokenStore() = default;
 

@@ -16,7 +16,7 @@ namespace tokend::store::postgres {
 class Batcher;  // batcher.h, internal to this folder
 
 // RefreshTokenStore on PostgreSQL (tables refresh_families, refresh_tokens).
-// Thread-safe; each call runs in one transaction on a pooled connection,
+// Thread-safe; each call runs as one statement on a pooled connection,
 // shared with concurrent calls of the same kind (see below).
 // Errors beyond refresh_token_store.h's: INVALID_ARGUMENT for a token hash
 // that is not 32 bytes, text that is not UTF-8 or holds NUL, or an infinite
@@ -30,7 +30,7 @@ class Batcher;  // batcher.h, internal to this folder
 // Concurrent Finds are batched the same way, into one read.
 class PgRefreshTokenStore final : public RefreshTokenStore {
  public:
-  // `db` must outlive this store. Starts the writer threads.
+  // `db` must outlive this store.
   explicit PgRefreshTokenStore(Database* db);
   ~PgRefreshTokenStore() override;
 
@@ -40,7 +40,7 @@ class PgRefreshTokenStore final : public RefreshTokenStore {
   absl::StatusOr<std::optional<RefreshTokenState>> Find(
       absl::string_view token_hash, absl::Time deadline) override;
   // One statement marks the presented token used and inserts the successor
-  // (see sql.cc kRotateToken); the successor joins the presented token's
+  // (see sql.cc kRotateTokens); the successor joins the presented token's
   // family whatever successor.family_id says.
   absl::StatusOr<RotateOutcome> Rotate(absl::string_view presented_hash,
                                        absl::Time used_at,
@@ -48,7 +48,6 @@ class PgRefreshTokenStore final : public RefreshTokenStore {
                                        absl::Time deadline) override;
 
  private:
-  Database* const db_;
   std::unique_ptr<Batcher> find_;
   std::unique_ptr<Batcher> create_family_;
   std::unique_ptr<Batcher> rotate_;

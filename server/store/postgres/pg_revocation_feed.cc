@@ -30,7 +30,7 @@ constexpr absl::Duration kMaxBackoff = absl::Seconds(2);
 constexpr absl::Duration kLateCommitMargin = absl::Seconds(30);
 constexpr absl::Duration kReplayTimeout = absl::Minutes(5);
 
-// Parses "<kind> <revoked_at us> <expires_at us> <key>" (sql.cc kRevoke).
+// Parses "<kind> <revoked_at us> <expires_at us> <key>" (sql.cc kRevokeMany).
 std::optional<Revocation> ParsePayload(absl::string_view payload) {
   std::vector<absl::string_view> parts;
   size_t start = 0;

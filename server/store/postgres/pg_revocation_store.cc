@@ -23,15 +23,6 @@ struct RevokeOp final : Batcher::Op {
   const Revocation* revocation = nullptr;
 };
 
-absl::Status RevokeAlone(Database* db, const Revocation& revocation, absl::Time deadline) {
-  return RunTransaction(db->pool(), "revoke", deadline, [&](pqxx::work& txn) {
-    txn.exec_prepared(sql::kRevoke.name, static_cast<int>(revocation.kind),
-                      revocation.key, FormatTimestamp(revocation.revoked_at),
-                      FormatTimestamp(revocation.expires_at));
-    return absl::OkStatus();
-  });
-}
-
 void RevokeMany(pqxx::transaction_base& txn, absl::Span<Batcher::Op* const> ops) {
   std::vector<std::string> kinds, keys, revoked, expires;
   for (Batcher::Op* op : ops) {
@@ -49,13 +40,8 @@ void RevokeMany(pqxx::transaction_base& txn, absl::Span<Batcher::Op* const> ops)
 
 PgRevocationStore::PgRevocationStore(Database* db)
     : db_(db),
-      revoke_(std::make_unique<Batcher>(
-          &db->pool(), "revoke_many", RevokeMany,
-          [db](Batcher::Op& op) {
-            const auto& o = static_cast<const RevokeOp&>(op);
-            return RevokeAlone(db, *o.revocation, o.deadline);
-          },
-          Batcher::Options{})) {}
+      revoke_(std::make_unique<Batcher>(&db->pool(), "revoke_many", RevokeMany,
+                                        Batcher::Options{})) {}
 
 PgRevocationStore::~PgRevocationStore() = default;
 

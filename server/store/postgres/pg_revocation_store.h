@@ -22,7 +22,7 @@ class Batcher;  // batcher.h, internal to this folder
 // microsecond (truncated). Keys may be any such text, several KB long.
 class PgRevocationStore final : public RevocationStore {
  public:
-  // `db` must outlive this store. Starts the writer threads.
+  // `db` must outlive this store.
   explicit PgRevocationStore(Database* db);
   ~PgRevocationStore() override;
 

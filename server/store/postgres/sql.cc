@@ -70,23 +70,10 @@ const Statement kRecordMigration = {
     "record_migration",
     "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)"};
 
-const Statement kCreateFamily = {
-    "create_family",
-    // One statement: the family and its first token commit together. The
-    // foreign key check runs at the end of the statement and sees the family.
-    "WITH family AS ("
-    " INSERT INTO refresh_families"
-    "  (family_id, client_id, subject, audience, custom_claims, created_at,"
-    "   absolute_expires_at)"
-    " VALUES ($1, $2, $3, $4::text[], $5, $6::timestamptz, $7::timestamptz)"
-    " RETURNING family_id)"
-    " INSERT INTO refresh_tokens"
-    "  (token_hash, family_id, scopes, issued_at, expires_at)"
-    " SELECT $8::bytea, family.family_id, $9::text[], $10::timestamptz,"
-    "  $11::timestamptz FROM family"};
-
-const Statement kFindToken = {
-    "find_token",
+const Statement kFindTokens = {
+    "find_tokens",
+    // Each token found, with its family and revocation state, each row
+    // ending with its hash (hashes not found give no row).
     "SELECT t.family_id, t.scopes,"
     " " TOKEND_MICROS("t.issued_at") ","
     " " TOKEND_MICROS("t.expires_at") ","
@@ -103,55 +90,17 @@ const Statement kFindToken = {
     " (SELECT " TOKEND_MICROS("r.revoked_at") " FROM revocations r"
     "  WHERE r.kind = 3"
     "  AND r.key_hash = tokend_revocation_key_hash(f.subject)"
-    "  AND r.key = f.subject)"
-    " FROM refresh_tokens t"
-    " JOIN refresh_families f ON f.family_id = t.family_id"
-    " WHERE t.token_hash = $1::bytea"};
-
-const Statement kFindTokens = {
-    "find_tokens",
-    // kFindToken for many hashes at once, each row ending with its hash.
-    "SELECT t.family_id, t.scopes,"
-    " " TOKEND_MICROS("t.issued_at") ","
-    " " TOKEND_MICROS("t.expires_at") ","
-    " " TOKEND_MICROS("t.used_at") ","
-    " f.client_id, f.subject, f.audience, f.custom_claims,"
-    " " TOKEND_MICROS("f.created_at") ","
-    " " TOKEND_MICROS("f.absolute_expires_at") ","
-    " (SELECT true FROM revocations r WHERE r.kind = 2"
-    "  AND r.key_hash = tokend_revocation_key_hash(f.family_id)"
-    "  AND r.key = f.family_id) IS NOT NULL,"
-    " (SELECT " TOKEND_MICROS("r.revoked_at") " FROM revocations r"
-    "  WHERE r.kind = 3"
-    "  AND r.key_hash = tokend_revocation_key_hash(f.subject)"
     "  AND r.key = f.subject),"
     " t.token_hash"
     " FROM refresh_tokens t"
     " JOIN refresh_families f ON f.family_id = t.family_id"
     " WHERE t.token_hash = ANY($1::bytea[])"};
 
-const Statement kRotateToken = {
-    "rotate_token",
-    // Why one statement: the UPDATE is the linearization point. Concurrent
-    // callers queue on the row lock; after the winner commits, read committed
-    // re-checks `used_at IS NULL` for each waiter, which is now false, so
-    // their UPDATE matches no row and they insert nothing. The successor joins
-    // the presented token's family.
-    "WITH used AS ("
-    " UPDATE refresh_tokens SET used_at = $2::timestamptz"
-    " WHERE token_hash = $1::bytea AND used_at IS NULL"
-    " RETURNING family_id)"
-    " INSERT INTO refresh_tokens"
-    "  (token_hash, family_id, scopes, issued_at, expires_at)"
-    " SELECT $3::bytea, used.family_id, $4::text[], $5::timestamptz,"
-    "  $6::timestamptz"
-    " FROM used"
-    " RETURNING family_id"};
-
 const Statement kCreateFamilies = {
     "create_families",
-    // kCreateFamily for many families: each family and its first token. The
-    // tokens come straight from the input, not from a join with the inserted
+    // Each family and its first token, in one statement: all of them commit
+    // together, or (on any error, such as a duplicate key) none. The tokens
+    // come straight from the input, not from a join with the inserted
     // families: the batch session allows only nested-loop joins (see
     // kSetSessionTimeoutAndIndexPlans), and a join of two CTEs would compare
     // every row with every other. The foreign key checks run at the end of
@@ -174,7 +123,12 @@ const Statement kCreateFamilies = {
 
 const Statement kRotateTokens = {
     "rotate_tokens",
-    // kRotateToken for many presented tokens (distinct: see batcher.h).
+    // Redeems each presented token (distinct: see batcher.h) and stores its
+    // successor in the presented token's family. Why one statement: the
+    // UPDATE is the linearization point. Concurrent callers queue on the row
+    // lock; after the winner commits, read committed re-checks
+    // `used_at IS NULL` for each waiter, which is now false, so their UPDATE
+    // matches no row and they insert nothing.
     // Each input row finds its token through the primary key (the only
     // join the batch session's planner settings leave is that nested loop),
     // and the UPDATE returns the successor's columns along with the family,
@@ -198,37 +152,19 @@ const Statement kRotateTokens = {
 
 const Statement kRevokeMany = {
     "revoke_many",
-    // kRevoke for many revocations (distinct (kind, key): see batcher.h):
-    // one upsert, one notification per row, one commit.
+    // Upserts each revocation (distinct (kind, key): see batcher.h) keeping
+    // the later times, then notifies every replica of each merged row in the
+    // same transaction (PostgreSQL delivers at commit, never before): one
+    // statement, one commit. Payload: "<kind> <revoked_at us> <expires_at us>
+    // <key>", the key last because it may contain spaces. NOTIFY payloads
+    // must be shorter than 8000 bytes; a longer one is sent empty and the
+    // listener re-reads recent rows instead.
     "WITH input AS ("
     " SELECT * FROM unnest($1::smallint[], $2::text[], $3::timestamptz[],"
     "  $4::timestamptz[]) AS i(kind, key, revoked_at, expires_at)),"
     " up AS ("
     " INSERT INTO revocations AS r (kind, key, revoked_at, expires_at)"
     " SELECT kind, key, revoked_at, expires_at FROM input"
-    " ON CONFLICT (kind, key_hash) DO UPDATE SET"
-    "  revoked_at = GREATEST(r.revoked_at, EXCLUDED.revoked_at),"
-    "  expires_at = GREATEST(r.expires_at, EXCLUDED.expires_at),"
-    "  recorded_at = clock_timestamp()"
-    " RETURNING kind, key, revoked_at, expires_at),"
-    " payload AS ("
-    " SELECT kind::text"
-    "  || ' ' || " TOKEND_MICROS("revoked_at") "::text"
-    "  || ' ' || " TOKEND_MICROS("expires_at") "::text"
-    "  || ' ' || key AS p FROM up)"
-    " SELECT pg_notify('tokend_revocations',"
-    "  CASE WHEN octet_length(p) < 8000 THEN p ELSE '' END) FROM payload"};
-
-const Statement kRevoke = {
-    "revoke",
-    // Upsert keeping the later times, then notify every replica in the same
-    // transaction (PostgreSQL delivers it at commit, never before). Payload:
-    // "<kind> <revoked_at us> <expires_at us> <key>", the key last because it
-    // may contain spaces. NOTIFY payloads must be shorter than 8000 bytes; a
-    // longer one is sent empty and the listener re-reads recent rows instead.
-    "WITH up AS ("
-    " INSERT INTO revocations AS r (kind, key, revoked_at, expires_at)"
-    " VALUES ($1::smallint, $2, $3::timestamptz, $4::timestamptz)"
     " ON CONFLICT (kind, key_hash) DO UPDATE SET"
     "  revoked_at = GREATEST(r.revoked_at, EXCLUDED.revoked_at),"
     "  expires_at = GREATEST(r.expires_at, EXCLUDED.expires_at),"
@@ -288,14 +224,10 @@ absl::Span<const Statement* const> AllStatements() {
       &kCreateMigrationsTable,
       &kCurrentSchemaVersion,
       &kRecordMigration,
-      &kCreateFamily,
-      &kFindToken,
-      &kRotateToken,
       &kFindTokens,
       &kCreateFamilies,
       &kRotateTokens,
       &kRevokeMany,
-      &kRevoke,
       &kDeclareRevocations,
       &kFetchRevocations,
       &kTransactionTime,
