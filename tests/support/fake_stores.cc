@@ -260,14 +260,19 @@ FakeRevocationFeed::FakeRevocationFeed(FakeRevocationStore& store,
 
 FakeRevocationFeed::~FakeRevocationFeed() { Stop(); }
 
-void FakeRevocationFeed::Start(std::function<void(const Revocation&)> deliver) {
-  if (deliver_ != nullptr) return;
+absl::Status FakeRevocationFeed::Start(std::function<void(const Revocation&)> deliver) {
+  if (deliver_ != nullptr) return absl::FailedPreconditionError("revocation feed already started");
+  {
+    absl::MutexLock lock(&state_->mu);
+    if (!state_->failure.ok()) return state_->failure;
+  }
   deliver_ = std::make_shared<FakeStoreState::Deliver>(std::move(deliver));
   {
     absl::MutexLock lock(&state_->delivery_mu);
     state_->feeds.push_back(deliver_);
   }
   Resync();
+  return absl::OkStatus();
 }
 
 void FakeRevocationFeed::Stop() {

@@ -101,16 +101,17 @@ class FakeRefreshTokenStore final : public store::RefreshTokenStore {
 
 // Delivers every revocation recorded through a FakeRevocationStore. Unlike
 // PgRevocationFeed it has no thread: Start() replays every unexpired
-// revocation (by `clock`) on the calling thread, then each successful Revoke
-// delivers its merged revocation on the revoking thread, after the store's
-// lock is released (so `deliver` may read the store, but must not Revoke).
+// revocation (by `clock`) on the calling thread (or fails as the store is
+// told to, starting nothing), then each successful Revoke delivers its
+// merged revocation on the revoking thread, after the store's lock is
+// released (so `deliver` may read the store, but must not Revoke).
 class FakeRevocationFeed final : public store::RevocationFeed {
  public:
   // `store` and `clock` must outlive the feed.
   FakeRevocationFeed(FakeRevocationStore& store, const common::Clock* clock);
   ~FakeRevocationFeed() override;  // Stop()s.
 
-  void Start(std::function<void(const store::Revocation&)> deliver) override;
+  absl::Status Start(std::function<void(const store::Revocation&)> deliver) override;
   void Stop() override;
   // Replays every unexpired revocation now, as the real feed does after a
   // reconnect.

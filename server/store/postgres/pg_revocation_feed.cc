@@ -96,10 +96,16 @@ PgRevocationFeed::PgRevocationFeed(const DatabaseOptions& listen,
 
 PgRevocationFeed::~PgRevocationFeed() { Stop(); }
 
-void PgRevocationFeed::Start(std::function<void(const Revocation&)> deliver) {
-  if (thread_.joinable()) return;
+absl::Status PgRevocationFeed::Start(std::function<void(const Revocation&)> deliver) {
+  if (thread_.joinable()) return absl::FailedPreconditionError("revocation feed already started");
+  if (!dsn_.ok()) return dsn_.status();
+  absl::StatusOr<absl::Time> read = store_->ForEachRecordedAfter(
+      absl::InfinitePast(), clock_->Now(), deliver, absl::Now() + kReplayTimeout);
+  if (!read.ok()) return read.status();
+  first_replay_after_ = *read;
   deliver_ = std::move(deliver);
   thread_ = std::thread([this] { Run(); });
+  return absl::OkStatus();
 }
 
 void PgRevocationFeed::Stop() {
@@ -117,21 +123,15 @@ bool PgRevocationFeed::WaitForStop(absl::Duration d) {
 }
 
 void PgRevocationFeed::Run() {
-  if (!dsn_.ok()) {
-    Log(LogLevel::kError,
-        "revocation feed not started: invalid database options",
-        {{"error", dsn_.status().message()}});
-    return;
-  }
   std::unique_ptr<pqxx::connection> conn;
   std::unique_ptr<Receiver> receiver;
   absl::Duration backoff = kInitialBackoff;
-  bool need_full = true;
+  bool need_full = false;
   bool need_recent = false;
   bool first_connection = true;
   bool announce_listening = false;  // once the replay after a (re)connection is done
   bool failing = false;  // log one line per outage, not per attempt
-  absl::Time watermark = absl::InfinitePast();
+  absl::Time watermark = first_replay_after_;
   absl::Time next_resync = absl::InfinitePast();
 
   auto disconnect = [&] {
@@ -156,14 +156,10 @@ void PgRevocationFeed::Run() {
             });
         // libpqxx swallows a broken connection during LISTEN.
         if (!conn->is_open()) throw pqxx::broken_connection("LISTEN failed");
-        if (first_connection && first_replay_after_ != absl::InfinitePast()) {
-          // The caller read every row up to first_replay_after_ itself.
-          watermark = first_replay_after_;
-          need_full = false;
-          need_recent = true;
-        } else {
-          need_full = true;
-        }
+        // Start read every row up to watermark; after that, nothing tells
+        // what was missed while not listening.
+        need_full = !first_connection;
+        need_recent = first_connection;
         first_connection = false;
         announce_listening = true;
         backoff = kInitialBackoff;

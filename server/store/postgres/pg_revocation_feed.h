@@ -22,9 +22,10 @@ namespace tokend::store::postgres {
 // own connection (not a pooled one: LISTEN is per session) listening on
 // channel "tokend_revocations", and delivers the revocation in each
 // notification PgRevocationStore::Revoke sends. It replays from `store`:
-//   - every unexpired revocation after each (re)connection, the first one
-//     included, because notifications sent while it was not listening are
-//     lost;
+//   - on its first connection, the rows written since Start's own read
+//     began, minus 30 seconds for transactions that were still committing;
+//   - every unexpired revocation after each reconnection, because
+//     notifications sent while it was not listening are lost;
 //   - every resync_interval (by `clock`), and whenever a notification
 //     carries no payload (keys too long for NOTIFY), the rows written since
 //     the previous replay began, minus 30 seconds for transactions that were
@@ -34,8 +35,7 @@ namespace tokend::store::postgres {
 class PgRevocationFeed final : public RevocationFeed {
  public:
   // `listen` gives the DSN and connect_timeout of the dedicated connection
-  // (pool_size is ignored). `store` and `clock` must outlive the feed. An
-  // invalid DSN is logged by Start and the feed never delivers.
+  // (pool_size is ignored). `store` and `clock` must outlive the feed.
   PgRevocationFeed(const DatabaseOptions& listen, PgRevocationStore* store,
                    absl::Duration resync_interval, const common::Clock* clock);
   ~PgRevocationFeed() override;  // Stop()s.
@@ -43,22 +43,18 @@ class PgRevocationFeed final : public RevocationFeed {
   PgRevocationFeed(const PgRevocationFeed&) = delete;
   PgRevocationFeed& operator=(const PgRevocationFeed&) = delete;
 
-  // Call once. `deliver` runs on the feed's thread only.
-  void Start(std::function<void(const Revocation&)> deliver) override;
-
-  // For a caller that has just read every row itself (start-up, with
-  // ForEachRecordedAfter): call before Start, with the time that read
-  // returned. The first connection then replays only the rows written after
-  // it (minus the margin for late commits, as incremental replays do)
-  // instead of every row again; later reconnections replay everything.
-  void SetFirstReplayAfter(absl::Time recorded_after) { first_replay_after_ = recorded_after; }
+  // The first read goes through `store`'s pooled connections, bounded by 5
+  // minutes (DEADLINE_EXCEEDED). INVALID_ARGUMENT, before reading anything,
+  // when `listen` is invalid; FAILED_PRECONDITION when already started.
+  // After it `deliver` runs on the feed's thread only.
+  absl::Status Start(std::function<void(const Revocation&)> deliver) override;
 
   // Returns within about 200 ms, or the DSN's connect_timeout when a
   // connection attempt is under way.
   void Stop() override;
 
   // Whether the feed is listening and has replayed since it last connected:
-  // from then on it misses nothing. For readiness and tests.
+  // from then on it misses nothing.
   bool Listening() const { return listening_.load(); }
 
  private:
@@ -72,6 +68,8 @@ class PgRevocationFeed final : public RevocationFeed {
   const common::Clock* const clock_;
 
   std::function<void(const Revocation&)> deliver_;
+  // The database's clock when Start's read began: the first connection
+  // replays from there.
   absl::Time first_replay_after_ = absl::InfinitePast();
   std::thread thread_;
   std::atomic<bool> listening_{false};

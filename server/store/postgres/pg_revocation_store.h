@@ -47,16 +47,18 @@ class PgRevocationStore final : public RevocationStore {
   // revocations + families + tokens deleted. Bounded by 5 minutes in all.
   absl::StatusOr<int64_t> PurgeExpired(absl::Time now) override;
 
-  // For PgRevocationFeed: like ForEachUnexpired, but only rows written (by
-  // Revoke) after `recorded_after`, a time of the database's clock
-  // (InfinitePast: every row). Returns the database's clock at the start of
-  // the read, the `recorded_after` of the next incremental read (minus a
-  // margin for transactions that were still committing).
+ private:
+  friend class PgRevocationFeed;
+
+  // Like ForEachUnexpired, but only rows written (by Revoke) after
+  // `recorded_after`, a time of the database's clock (InfinitePast: every
+  // row). Returns the database's clock at the start of the read, the
+  // `recorded_after` of the next incremental read (minus a margin for
+  // transactions that were still committing).
   absl::StatusOr<absl::Time> ForEachRecordedAfter(
       absl::Time recorded_after, absl::Time now,
       const std::function<void(const Revocation&)>& visit, absl::Time deadline);
 
- private:
   Database* const db_;
   std::unique_ptr<Batcher> revoke_;
 };

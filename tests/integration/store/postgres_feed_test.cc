@@ -67,8 +67,8 @@ struct FeedFixture {
                                               resync_interval, clock);
     return absl::OkStatus();
   }
-  void Start() {
-    feed->Start([this](const Revocation& r) { delivered.Add(r); });
+  absl::Status Start() {
+    return feed->Start([this](const Revocation& r) { delivered.Add(r); });
   }
 };
 
@@ -76,7 +76,7 @@ TEST(PgRevocationFeed, DeliversARevocationFromAnotherReplicaWithinOneSecond) {
   common::RealClock clock;
   FeedFixture f;
   ASSERT_TRUE(f.SetUp("feed_basic", &clock, absl::Hours(1)).ok());
-  f.Start();
+  ASSERT_TRUE(f.Start().ok());
   ASSERT_TRUE(WaitUntil([&] { return f.feed->Listening(); }, absl::Seconds(5)));
 
   const std::string key = "subject with spaces and ünïcode";
@@ -119,7 +119,7 @@ TEST(PgRevocationFeed, DeliversKeysTooLongForANotificationPayload) {
   common::RealClock clock;
   FeedFixture f;
   ASSERT_TRUE(f.SetUp("feed_long", &clock, absl::Hours(1)).ok());
-  f.Start();
+  ASSERT_TRUE(f.Start().ok());
   ASSERT_TRUE(WaitUntil([&] { return f.feed->Listening(); }, absl::Seconds(5)));
   const std::string key =
       std::string(9000, 's');  // NOTIFY payloads stop at 8000 bytes
@@ -147,7 +147,7 @@ TEST(PgRevocationFeed, ReplaysEverythingAfterReconnecting) {
                             " user=tokend_feed dbname=", db.name);
                       })
                   .ok());
-  f.Start();
+  ASSERT_TRUE(f.Start().ok());
   ASSERT_TRUE(WaitUntil([&] { return f.feed->Listening(); }, absl::Seconds(5)));
 
   // Keep the feed out, and write a row no notification announces.
@@ -182,7 +182,7 @@ TEST(PgRevocationFeed, ReplaysRecentRowsEveryResyncInterval) {
   common::FakeClock clock(absl::Now());
   FeedFixture f;
   ASSERT_TRUE(f.SetUp("feed_resync", &clock, absl::Minutes(1)).ok());
-  f.Start();
+  ASSERT_TRUE(f.Start().ok());
   ASSERT_TRUE(WaitUntil([&] { return f.feed->Listening(); }, absl::Seconds(5)));
 
   // A row written without a notification (as by a transaction whose NOTIFY
@@ -208,7 +208,7 @@ TEST(PgRevocationFeed, SurvivesAServerRestart) {
   common::RealClock clock;
   FeedFixture f;
   ASSERT_TRUE(f.SetUp("feed_restart", &clock, absl::Hours(1)).ok());
-  f.Start();
+  ASSERT_TRUE(f.Start().ok());
   ASSERT_TRUE(WaitUntil([&] { return f.feed->Listening(); }, absl::Seconds(5)));
 
   struct RestartOnExit {
@@ -252,13 +252,66 @@ TEST(PgRevocationFeed, StopsPromptlyWhileItCannotConnect) {
       f.SetUp("feed_stop", &clock, absl::Hours(1), [](const TestDatabase&) {
          return std::string("host=127.0.0.1 port=1 user=postgres");
        }).ok());
-  f.Start();
+  ASSERT_TRUE(f.Start().ok());
   absl::SleepFor(absl::Milliseconds(500));
   EXPECT_FALSE(f.feed->Listening());
   const absl::Time start = absl::Now();
   f.feed->Stop();
   EXPECT_LT(absl::Now() - start, absl::Milliseconds(500));
   EXPECT_EQ(f.delivered.count(), 0u);
+}
+
+TEST(PgRevocationFeed, StartFailsAndStartsNothingWhenTheStoreCannotBeRead) {
+  // The store connects as its own role so the test can keep it out.
+  ASSERT_TRUE(Cluster().Psql("postgres", "CREATE ROLE tokend_feed_start LOGIN").ok());
+  auto tdb = NewMigratedDatabase("feed_start_fails", 1);
+  ASSERT_TRUE(tdb.ok()) << tdb.status();
+  auto store_db = Database::Open(DatabaseOptions{
+      .dsn = absl::StrCat("host=127.0.0.1 port=", Cluster().port(),
+                          " user=tokend_feed_start dbname=", tdb->name),
+      .pool_size = 1});
+  ASSERT_TRUE(store_db.ok()) << store_db.status();
+  PgRevocationStore store(store_db->get());
+  ASSERT_TRUE(Cluster()
+                  .Psql(tdb->name,
+                        "ALTER ROLE tokend_feed_start NOLOGIN; SELECT pg_terminate_backend(pid)"
+                        " FROM pg_stat_activity WHERE usename = 'tokend_feed_start'")
+                  .ok());
+  common::RealClock clock;
+  PgRevocationFeed feed(DatabaseOptions{.dsn = tdb->dsn}, &store, absl::Hours(1), &clock);
+  Collector delivered;
+  const absl::Status started = feed.Start([&](const Revocation& r) { delivered.Add(r); });
+  EXPECT_EQ(started.code(), absl::StatusCode::kUnavailable) << started;
+
+  // Nothing was started: a revocation committed now is never delivered.
+  PgRevocationStore writer(tdb->db.get());
+  ASSERT_TRUE(writer
+                  .Revoke(MakeRevocation(Kind::kToken, "jti-unseen", absl::Now(),
+                                         absl::Now() + absl::Hours(1)),
+                          Later())
+                  .ok());
+  absl::SleepFor(absl::Milliseconds(500));
+  EXPECT_FALSE(feed.Listening());
+  EXPECT_EQ(delivered.count(), 0u);
+  feed.Stop();
+}
+
+TEST(PgRevocationFeed, StartRefusesAnInvalidDsnBeforeReadingAnything) {
+  auto tdb = NewMigratedDatabase("feed_bad_dsn", 1);
+  ASSERT_TRUE(tdb.ok()) << tdb.status();
+  PgRevocationStore store(tdb->db.get());
+  ASSERT_TRUE(store
+                  .Revoke(MakeRevocation(Kind::kToken, "jti-1", absl::Now(),
+                                         absl::Now() + absl::Hours(1)),
+                          Later())
+                  .ok());
+  common::RealClock clock;
+  PgRevocationFeed feed(DatabaseOptions{.dsn = "not a dsn"}, &store, absl::Hours(1), &clock);
+  Collector delivered;
+  EXPECT_EQ(feed.Start([&](const Revocation& r) { delivered.Add(r); }).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(delivered.count(), 0u);
+  EXPECT_FALSE(feed.Listening());
 }
 
 }  // namespace

@@ -112,6 +112,21 @@ std::optional<store::Revocation> Collector::WaitFor(
   return found;
 }
 
+size_t Collector::WaitForCount(store::Revocation::Kind kind, absl::string_view key, size_t n,
+                               absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  size_t seen = 0;
+  auto arrived = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    seen = 0;
+    for (const store::Revocation& r : all_) {
+      if (r.kind == kind && r.key == key) ++seen;
+    }
+    return seen >= n;
+  };
+  mu_.AwaitWithTimeout(absl::Condition(&arrived), timeout);
+  return seen;
+}
+
 size_t Collector::count() const {
   absl::MutexLock lock(&mu_);
   return all_.size();

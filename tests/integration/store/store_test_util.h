@@ -53,6 +53,10 @@ class Collector {
   std::optional<store::Revocation> WaitFor(store::Revocation::Kind kind,
                                            absl::string_view key,
                                            absl::Duration timeout);
+  // How many revocations of `kind`/`key` arrived, once at least `n` did or
+  // `timeout` passed.
+  size_t WaitForCount(store::Revocation::Kind kind, absl::string_view key, size_t n,
+                      absl::Duration timeout);
   size_t count() const;
 
  private:

@@ -109,7 +109,7 @@ TEST(FakeRevocationFeed, ReplaysOnStartThenDeliversEachRevokeMerged) {
           .ok());
   std::vector<Revocation> got;
   FakeRevocationFeed feed(store, &clock);
-  feed.Start([&](const Revocation& r) { got.push_back(r); });
+  ASSERT_TRUE(feed.Start([&](const Revocation& r) { got.push_back(r); }).ok());
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].key, "live");
 
@@ -134,6 +134,21 @@ TEST(FakeRevocationFeed, ReplaysOnStartThenDeliversEachRevokeMerged) {
                   kStart)
           .ok());
   EXPECT_EQ(got.size(), 3u);
+}
+
+TEST(FakeRevocationFeed, StartFailsAndStartsNothingWhileTheStoreIsUnavailable) {
+  common::FakeClock clock(kStart);
+  FakeRevocationStore store;
+  ASSERT_TRUE(
+      store.Revoke(Rev(Kind::kToken, "live", kStart, kStart + absl::Hours(1)), kStart).ok());
+  std::vector<Revocation> got;
+  FakeRevocationFeed feed(store, &clock);
+  store.SetUnavailable(true);
+  EXPECT_TRUE(absl::IsUnavailable(feed.Start([&](const Revocation& r) { got.push_back(r); })));
+  store.SetUnavailable(false);
+  ASSERT_TRUE(
+      store.Revoke(Rev(Kind::kToken, "later", kStart, kStart + absl::Hours(1)), kStart).ok());
+  EXPECT_TRUE(got.empty());
 }
 
 }  // namespace
