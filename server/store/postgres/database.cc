@@ -76,8 +76,7 @@ absl::StatusOr<std::string> EffectiveDsn(const DatabaseOptions& options) {
   return dsn;
 }
 
-Database::Database(std::string dsn, std::unique_ptr<ConnectionPool> pool)
-    : dsn_(std::move(dsn)), pool_(std::move(pool)) {}
+Database::Database(std::unique_ptr<ConnectionPool> pool) : pool_(std::move(pool)) {}
 
 Database::~Database() = default;
 
@@ -89,10 +88,9 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
   }
   absl::StatusOr<std::string> dsn = EffectiveDsn(options);
   if (!dsn.ok()) return dsn.status();
-  auto pool = std::make_unique<ConnectionPool>(*dsn, options.pool_size);
+  auto pool = std::make_unique<ConnectionPool>(*std::move(dsn), options.pool_size);
   if (absl::Status warm = pool->Warm(); !warm.ok()) return warm;
-  return std::unique_ptr<Database>(
-      new Database(*std::move(dsn), std::move(pool)));
+  return std::unique_ptr<Database>(new Database(std::move(pool)));
 }
 
 absl::Status Database::Ping(absl::Time deadline) {

@@ -57,17 +57,12 @@ class Database {
   };
   PoolStats stats() const;
 
-  // The DSN connections use (connect_timeout added). Contains any password:
-  // never log it.
-  const std::string& dsn() const { return dsn_; }
-
   // For the stores in this folder.
   ConnectionPool& pool() { return *pool_; }
 
  private:
-  Database(std::string dsn, std::unique_ptr<ConnectionPool> pool);
+  explicit Database(std::unique_ptr<ConnectionPool> pool);
 
-  const std::string dsn_;
   std::unique_ptr<ConnectionPool> pool_;
 };
 

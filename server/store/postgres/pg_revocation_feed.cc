@@ -9,11 +9,12 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
-#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/log.h"
 #include "store/postgres/connection_pool.h"
 #include "store/postgres/sql.h"
+#include "store/record_checks.h"
 
 namespace tokend::store::postgres {
 namespace {
@@ -32,26 +33,20 @@ constexpr absl::Duration kReplayTimeout = absl::Minutes(5);
 
 // Parses "<kind> <revoked_at us> <expires_at us> <key>" (sql.cc kRevokeMany).
 std::optional<Revocation> ParsePayload(absl::string_view payload) {
-  std::vector<absl::string_view> parts;
-  size_t start = 0;
-  for (int i = 0; i < 3; ++i) {
-    const size_t space = payload.find(' ', start);
-    if (space == absl::string_view::npos) return std::nullopt;
-    parts.push_back(payload.substr(start, space - start));
-    start = space + 1;
-  }
-  const absl::string_view key = payload.substr(start);
+  // The key, last, keeps its own spaces.
+  const std::vector<absl::string_view> parts = absl::StrSplit(payload, absl::MaxSplits(' ', 3));
+  if (parts.size() != 4) return std::nullopt;
   int kind = 0;
   int64_t revoked = 0;
   int64_t expires = 0;
-  if (!absl::SimpleAtoi(parts[0], &kind) || kind < 1 || kind > 3 ||
-      !absl::SimpleAtoi(parts[1], &revoked) ||
-      !absl::SimpleAtoi(parts[2], &expires) || key.empty()) {
+  if (!absl::SimpleAtoi(parts[0], &kind) || !IsRevocationKind(kind) ||
+      !absl::SimpleAtoi(parts[1], &revoked) || !absl::SimpleAtoi(parts[2], &expires) ||
+      parts[3].empty()) {
     return std::nullopt;
   }
   Revocation r;
   r.kind = static_cast<Revocation::Kind>(kind);
-  r.key = std::string(key);
+  r.key = std::string(parts[3]);
   r.revoked_at = absl::FromUnixMicros(revoked);
   r.expires_at = absl::FromUnixMicros(expires);
   return r;
