@@ -164,8 +164,8 @@ int RunServe(const config::Config& config) {
       &revocations, config.revocation_resync_interval, &clock);
   const absl::Time load_start = absl::Now();
   // Every unexpired revocation is in the set when Start returns.
-  if (absl::Status s = feed.Start(
-          [&revocation_set](const store::Revocation& r) { revocation_set.Add(r); });
+  if (absl::Status s =
+          feed.Start([&revocation_set](const store::Revocation& r) { revocation_set.Add(r); });
       !s.ok()) {
     return Fail(s);
   }

@@ -24,8 +24,8 @@ class RevocationStore {
   // on the calling thread.
   // Used at start-up and to resynchronize; must stream, not buffer, so that a
   // million rows cost no more than the in-memory set they fill.
-  virtual absl::Status ForEachUnexpired(
-      absl::Time now, const std::function<void(const Revocation&)>& visit) = 0;
+  virtual absl::Status ForEachUnexpired(absl::Time now,
+                                        const std::function<void(const Revocation&)>& visit) = 0;
 
   // Deletes revocations with expires_at <= now, and refresh families with
   // absolute_expires_at <= now together with all their tokens. Returns how

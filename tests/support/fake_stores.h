@@ -37,12 +37,10 @@ class FakeRevocationStore final : public store::RevocationStore {
   FakeRevocationStore();
   ~FakeRevocationStore() override;
 
-  absl::Status Revoke(const store::Revocation& revocation,
-                      absl::Time deadline) override;
+  absl::Status Revoke(const store::Revocation& revocation, absl::Time deadline) override;
   // Visits a snapshot, outside the store's lock (`visit` may call the store).
   absl::Status ForEachUnexpired(
-      absl::Time now,
-      const std::function<void(const store::Revocation&)>& visit) override;
+      absl::Time now, const std::function<void(const store::Revocation&)>& visit) override;
   // Also purges the families (and their tokens) of every FakeRefreshTokenStore
   // sharing this store's state, as the PostgreSQL store does.
   absl::StatusOr<int64_t> PurgeExpired(absl::Time now) override;
@@ -56,8 +54,7 @@ class FakeRevocationStore final : public store::RevocationStore {
 
   // Inspection for tests (never fail).
   size_t size() const;
-  std::optional<store::Revocation> Get(store::Revocation::Kind kind,
-                                       absl::string_view key) const;
+  std::optional<store::Revocation> Get(store::Revocation::Kind kind, absl::string_view key) const;
 
  private:
   friend class FakeRefreshTokenStore;
@@ -77,15 +74,13 @@ class FakeRefreshTokenStore final : public store::RefreshTokenStore {
   explicit FakeRefreshTokenStore(FakeRevocationStore& revocations);
   ~FakeRefreshTokenStore() override;
 
-  absl::Status CreateFamily(const store::RefreshFamily& family,
-                            const store::RefreshToken& first,
+  absl::Status CreateFamily(const store::RefreshFamily& family, const store::RefreshToken& first,
                             absl::Time deadline) override;
-  absl::StatusOr<std::optional<store::RefreshTokenState>> Find(
-      absl::string_view token_hash, absl::Time deadline) override;
+  absl::StatusOr<std::optional<store::RefreshTokenState>> Find(absl::string_view token_hash,
+                                                               absl::Time deadline) override;
   // The successor joins the presented token's family whatever
   // successor.family_id says (as in PostgreSQL).
-  absl::StatusOr<RotateOutcome> Rotate(absl::string_view presented_hash,
-                                       absl::Time used_at,
+  absl::StatusOr<RotateOutcome> Rotate(absl::string_view presented_hash, absl::Time used_at,
                                        const store::RefreshToken& successor,
                                        absl::Time deadline) override;
 

@@ -43,8 +43,7 @@ bool LooksAlive(pqxx::connection& conn) {
 
 }  // namespace
 
-ConnectionPool::ConnectionPool(std::string dsn, int size)
-    : dsn_(std::move(dsn)), size_(size) {}
+ConnectionPool::ConnectionPool(std::string dsn, int size) : dsn_(std::move(dsn)), size_(size) {}
 
 ConnectionPool::~ConnectionPool() = default;
 
@@ -69,8 +68,8 @@ absl::StatusOr<std::unique_ptr<pqxx::connection>> ConnectionPool::Connect(
   }
 }
 
-absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire(
-    absl::Time deadline, absl::string_view operation) {
+absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire(absl::Time deadline,
+                                                              absl::string_view operation) {
   Lease::Pooled conn;
   {
     absl::MutexLock lock(&mu_);
@@ -79,12 +78,10 @@ absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire(
     };
     if (!can_take()) {
       ++waiting_;
-      const bool ready =
-          mu_.AwaitWithDeadline(absl::Condition(&can_take), deadline);
+      const bool ready = mu_.AwaitWithDeadline(absl::Condition(&can_take), deadline);
       --waiting_;
       if (!ready) {
-        return absl::DeadlineExceededError(
-            "deadline exceeded waiting for a database connection");
+        return absl::DeadlineExceededError("deadline exceeded waiting for a database connection");
       }
     }
     ++in_use_;
@@ -96,8 +93,7 @@ absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire(
     }
   }
   if (conn.conn != nullptr && !LooksAlive(*conn.conn)) {
-    common::Log(common::LogLevel::kInfo, "dropping dead database connection",
-                {{"op", operation}});
+    common::Log(common::LogLevel::kInfo, "dropping dead database connection", {{"op", operation}});
     conn = Lease::Pooled();  // keeps the slot, opens a fresh one below
   }
   if (conn.conn == nullptr) {
@@ -154,8 +150,9 @@ constexpr int64_t kSessionTimeoutSlackMs = 1000;
 // The loop both runners share (see connection_pool.h). `attempt` runs the SQL
 // on the leased connection and sets `sent` once it may have sent something
 // that could commit; until then a connection found dead is replaced once.
-absl::Status RunPooled(ConnectionPool& pool, absl::string_view operation, absl::Time deadline,
-                       absl::FunctionRef<absl::Status(ConnectionPool::Lease&, bool& sent)> attempt) {
+absl::Status RunPooled(
+    ConnectionPool& pool, absl::string_view operation, absl::Time deadline,
+    absl::FunctionRef<absl::Status(ConnectionPool::Lease&, bool& sent)> attempt) {
   for (int tries = 0;; ++tries) {
     if (absl::Now() >= deadline) return absl::DeadlineExceededError("database deadline exceeded");
     auto lease = pool.Acquire(deadline, operation);

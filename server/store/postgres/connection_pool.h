@@ -66,8 +66,7 @@ class ConnectionPool {
   // UNAVAILABLE when a new connection cannot be opened (bounded by the DSN's
   // connect_timeout, which may outlast `deadline`). `operation` names the
   // caller in logs.
-  absl::StatusOr<Lease> Acquire(absl::Time deadline,
-                                absl::string_view operation);
+  absl::StatusOr<Lease> Acquire(absl::Time deadline, absl::string_view operation);
 
   struct Stats {
     int size = 0;
@@ -81,8 +80,7 @@ class ConnectionPool {
   absl::Status Warm();
 
  private:
-  absl::StatusOr<std::unique_ptr<pqxx::connection>> Connect(
-      absl::string_view operation);
+  absl::StatusOr<std::unique_ptr<pqxx::connection>> Connect(absl::string_view operation);
   void Release(Lease::Pooled conn, bool broken);
 
   const std::string dsn_;
@@ -111,8 +109,7 @@ std::unique_ptr<pqxx::connection> OpenConnection(const std::string& dsn);
 // returns OK (a non-OK status rolls back and is returned). The transaction
 // plans with PostgreSQL's default settings, whatever RunAutocommit left on
 // the session.
-absl::Status RunTransaction(ConnectionPool& pool, absl::string_view operation,
-                            absl::Time deadline,
+absl::Status RunTransaction(ConnectionPool& pool, absl::string_view operation, absl::Time deadline,
                             absl::FunctionRef<absl::Status(pqxx::work&)> body);
 
 // Runs `statement`, which must send exactly one statement, in autocommit
@@ -123,8 +120,7 @@ absl::Status RunTransaction(ConnectionPool& pool, absl::string_view operation,
 // statement_timeout is set (a second round trip) only when the connection's
 // current one would end the statement before `deadline` or more than a
 // second after it.
-absl::Status RunAutocommit(ConnectionPool& pool, absl::string_view operation,
-                           absl::Time deadline,
+absl::Status RunAutocommit(ConnectionPool& pool, absl::string_view operation, absl::Time deadline,
                            absl::FunctionRef<void(pqxx::transaction_base&)> statement);
 
 }  // namespace tokend::store::postgres

@@ -38,8 +38,7 @@ class Database {
   // unparsable DSN included; the message never repeats the DSN, which may
   // hold a password). Opens one connection eagerly: UNAVAILABLE when it
   // cannot. Does not check the schema (see migrations.h).
-  static absl::StatusOr<std::unique_ptr<Database>> Open(
-      const DatabaseOptions& options);
+  static absl::StatusOr<std::unique_ptr<Database>> Open(const DatabaseOptions& options);
 
   ~Database();
   Database(const Database&) = delete;

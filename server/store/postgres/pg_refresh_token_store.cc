@@ -18,8 +18,7 @@ namespace tokend::store::postgres {
 namespace {
 
 // Columns of sql::kFindTokens, in order.
-absl::StatusOr<RefreshTokenState> ReadState(const pqxx::row& row,
-                                            absl::string_view token_hash) {
+absl::StatusOr<RefreshTokenState> ReadState(const pqxx::row& row, absl::string_view token_hash) {
   RefreshTokenState state;
   state.token.token_hash = std::string(token_hash);
   state.token.family_id = row[0].as<std::string>();
@@ -127,9 +126,8 @@ void CreateFamilies(pqxx::transaction_base& txn, absl::Span<Batcher::Op* const> 
   // such as a duplicate key) none of them.
   txn.exec_prepared(sql::kCreateFamilies.name, TextArrayLiteral(ids), TextArrayLiteral(clients),
                     TextArrayLiteral(subjects), TextArrayLiteral(audiences),
-                    TextArrayLiteral(claims), TextArrayLiteral(created),
-                    TextArrayLiteral(absolute), TextArrayLiteral(hashes),
-                    TextArrayLiteral(scopes), TextArrayLiteral(issued),
+                    TextArrayLiteral(claims), TextArrayLiteral(created), TextArrayLiteral(absolute),
+                    TextArrayLiteral(hashes), TextArrayLiteral(scopes), TextArrayLiteral(issued),
                     TextArrayLiteral(expires));
 }
 
@@ -144,10 +142,10 @@ void RotateMany(pqxx::transaction_base& txn, absl::Span<Batcher::Op* const> ops)
     issued.push_back(FormatTimestamp(o.successor->issued_at));
     expires.push_back(FormatTimestamp(o.successor->expires_at));
   }
-  const pqxx::result r = txn.exec_prepared(
-      sql::kRotateTokens.name, TextArrayLiteral(presented), TextArrayLiteral(used),
-      TextArrayLiteral(successors), TextArrayLiteral(scopes), TextArrayLiteral(issued),
-      TextArrayLiteral(expires));
+  const pqxx::result r = txn.exec_prepared(sql::kRotateTokens.name, TextArrayLiteral(presented),
+                                           TextArrayLiteral(used), TextArrayLiteral(successors),
+                                           TextArrayLiteral(scopes), TextArrayLiteral(issued),
+                                           TextArrayLiteral(expires));
   absl::flat_hash_set<std::string> rotated;
   for (const pqxx::row& row : r) rotated.insert(pqxx::binarystring(row[0]).str());
   for (Batcher::Op* op : ops) {
@@ -169,8 +167,7 @@ PgRefreshTokenStore::PgRefreshTokenStore(Database* db)
 PgRefreshTokenStore::~PgRefreshTokenStore() = default;
 
 absl::Status PgRefreshTokenStore::CreateFamily(const RefreshFamily& family,
-                                               const RefreshToken& first,
-                                               absl::Time deadline) {
+                                               const RefreshToken& first, absl::Time deadline) {
   if (absl::Status s = CheckNewFamily(family, first); !s.ok()) return s;
   CreateFamilyOp op;
   op.key = family.family_id;
@@ -195,8 +192,8 @@ absl::StatusOr<std::optional<RefreshTokenState>> PgRefreshTokenStore::Find(
 }
 
 absl::StatusOr<RefreshTokenStore::RotateOutcome> PgRefreshTokenStore::Rotate(
-    absl::string_view presented_hash, absl::Time used_at,
-    const RefreshToken& successor, absl::Time deadline) {
+    absl::string_view presented_hash, absl::Time used_at, const RefreshToken& successor,
+    absl::Time deadline) {
   if (absl::Status s = CheckRotation(presented_hash, used_at, successor); !s.ok()) return s;
   RotateOp op;
   // Two redemptions of one token never share a batch (one statement cannot

@@ -34,18 +34,15 @@ class PgRefreshTokenStore final : public RefreshTokenStore {
   explicit PgRefreshTokenStore(Database* db);
   ~PgRefreshTokenStore() override;
 
-  absl::Status CreateFamily(const RefreshFamily& family,
-                            const RefreshToken& first,
+  absl::Status CreateFamily(const RefreshFamily& family, const RefreshToken& first,
                             absl::Time deadline) override;
-  absl::StatusOr<std::optional<RefreshTokenState>> Find(
-      absl::string_view token_hash, absl::Time deadline) override;
+  absl::StatusOr<std::optional<RefreshTokenState>> Find(absl::string_view token_hash,
+                                                        absl::Time deadline) override;
   // One statement marks the presented token used and inserts the successor
   // (see sql.cc kRotateTokens); the successor joins the presented token's
   // family whatever successor.family_id says.
-  absl::StatusOr<RotateOutcome> Rotate(absl::string_view presented_hash,
-                                       absl::Time used_at,
-                                       const RefreshToken& successor,
-                                       absl::Time deadline) override;
+  absl::StatusOr<RotateOutcome> Rotate(absl::string_view presented_hash, absl::Time used_at,
+                                       const RefreshToken& successor, absl::Time deadline) override;
 
  private:
   std::unique_ptr<Batcher> find_;

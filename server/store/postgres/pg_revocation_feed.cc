@@ -66,8 +66,7 @@ std::string CurrentError() {
 
 class Receiver final : public pqxx::notification_receiver {
  public:
-  Receiver(pqxx::connection_base& conn,
-           std::function<void(const std::string&)> on_payload)
+  Receiver(pqxx::connection_base& conn, std::function<void(const std::string&)> on_payload)
       : pqxx::notification_receiver(conn, sql::kRevocationChannel),
         on_payload_(std::move(on_payload)) {}
   void operator()(const std::string& payload, int /*backend_pid*/) override {
@@ -80,14 +79,9 @@ class Receiver final : public pqxx::notification_receiver {
 
 }  // namespace
 
-PgRevocationFeed::PgRevocationFeed(const DatabaseOptions& listen,
-                                   PgRevocationStore* store,
-                                   absl::Duration resync_interval,
-                                   const common::Clock* clock)
-    : dsn_(EffectiveDsn(listen)),
-      store_(store),
-      resync_interval_(resync_interval),
-      clock_(clock) {}
+PgRevocationFeed::PgRevocationFeed(const DatabaseOptions& listen, PgRevocationStore* store,
+                                   absl::Duration resync_interval, const common::Clock* clock)
+    : dsn_(EffectiveDsn(listen)), store_(store), resync_interval_(resync_interval), clock_(clock) {}
 
 PgRevocationFeed::~PgRevocationFeed() { Stop(); }
 
@@ -125,7 +119,7 @@ void PgRevocationFeed::Run() {
   bool need_recent = false;
   bool first_connection = true;
   bool announce_listening = false;  // once the replay after a (re)connection is done
-  bool failing = false;  // log one line per outage, not per attempt
+  bool failing = false;             // log one line per outage, not per attempt
   absl::Time watermark = first_replay_after_;
   absl::Time next_resync = absl::InfinitePast();
 
@@ -139,16 +133,14 @@ void PgRevocationFeed::Run() {
     if (conn == nullptr) {
       try {
         conn = OpenConnection(*dsn_);
-        receiver =
-            std::make_unique<Receiver>(*conn, [&](const std::string& payload) {
-              std::optional<Revocation> r = ParsePayload(payload);
-              if (r.has_value()) {
-                deliver_(*r);
-              } else {
-                need_recent =
-                    true;  // too long for NOTIFY (or unparsable): re-read
-              }
-            });
+        receiver = std::make_unique<Receiver>(*conn, [&](const std::string& payload) {
+          std::optional<Revocation> r = ParsePayload(payload);
+          if (r.has_value()) {
+            deliver_(*r);
+          } else {
+            need_recent = true;  // too long for NOTIFY (or unparsable): re-read
+          }
+        });
         // libpqxx swallows a broken connection during LISTEN.
         if (!conn->is_open()) throw pqxx::broken_connection("LISTEN failed");
         // Start read every row up to watermark; after that, nothing tells
@@ -172,8 +164,7 @@ void PgRevocationFeed::Run() {
     }
 
     if (need_full || need_recent || clock_->Now() >= next_resync) {
-      const absl::Time after =
-          need_full ? absl::InfinitePast() : watermark - kLateCommitMargin;
+      const absl::Time after = need_full ? absl::InfinitePast() : watermark - kLateCommitMargin;
       absl::StatusOr<absl::Time> started = store_->ForEachRecordedAfter(
           after, clock_->Now(), deliver_, absl::Now() + kReplayTimeout);
       if (!started.ok()) {
@@ -202,8 +193,7 @@ void PgRevocationFeed::Run() {
       conn->await_notification(0, absl::ToInt64Microseconds(kPoll));
       if (!conn->is_open()) throw pqxx::broken_connection("connection closed");
     } catch (...) {
-      Log(LogLevel::kWarning,
-          "revocation feed lost its connection; reconnecting",
+      Log(LogLevel::kWarning, "revocation feed lost its connection; reconnecting",
           {{"error", CurrentError()}});
       failing = true;
       disconnect();

@@ -40,13 +40,12 @@ void RevokeMany(pqxx::transaction_base& txn, absl::Span<Batcher::Op* const> ops)
 
 PgRevocationStore::PgRevocationStore(Database* db)
     : db_(db),
-      revoke_(std::make_unique<Batcher>(&db->pool(), "revoke_many", RevokeMany,
-                                        Batcher::Options{})) {}
+      revoke_(
+          std::make_unique<Batcher>(&db->pool(), "revoke_many", RevokeMany, Batcher::Options{})) {}
 
 PgRevocationStore::~PgRevocationStore() = default;
 
-absl::Status PgRevocationStore::Revoke(const Revocation& revocation,
-                                       absl::Time deadline) {
+absl::Status PgRevocationStore::Revoke(const Revocation& revocation, absl::Time deadline) {
   if (absl::Status s = CheckRevocation(revocation); !s.ok()) return s;
   RevokeOp op;
   // One statement cannot upsert a row twice: equal keys go to separate batches.
@@ -57,30 +56,25 @@ absl::Status PgRevocationStore::Revoke(const Revocation& revocation,
 }
 
 absl::StatusOr<absl::Time> PgRevocationStore::ForEachRecordedAfter(
-    absl::Time recorded_after, absl::Time now,
-    const std::function<void(const Revocation&)>& visit, absl::Time deadline) {
+    absl::Time recorded_after, absl::Time now, const std::function<void(const Revocation&)>& visit,
+    absl::Time deadline) {
   absl::Time watermark;
-  absl::Status status = RunTransaction(
-      db_->pool(), "read_revocations", deadline, [&](pqxx::work& txn) {
-        auto start =
-            MicrosField(txn.exec_prepared1(sql::kTransactionTime.name)[0]);
+  absl::Status status =
+      RunTransaction(db_->pool(), "read_revocations", deadline, [&](pqxx::work& txn) {
+        auto start = MicrosField(txn.exec_prepared1(sql::kTransactionTime.name)[0]);
         if (!start.ok()) return start.status();
         watermark = *start;
-        txn.exec_prepared(sql::kDeclareRevocations.name,
-                          FormatTimestamp(recorded_after),
+        txn.exec_prepared(sql::kDeclareRevocations.name, FormatTimestamp(recorded_after),
                           FormatTimestamp(now));
         Revocation rev;
         for (;;) {
-          const pqxx::result batch =
-              txn.exec_prepared(sql::kFetchRevocations.name);
+          const pqxx::result batch = txn.exec_prepared(sql::kFetchRevocations.name);
           if (batch.empty()) break;
           for (const pqxx::row& row : batch) {
             int kind = 0;
-            if (!absl::SimpleAtoi(
-                    absl::string_view(row[0].c_str(), row[0].size()), &kind) ||
+            if (!absl::SimpleAtoi(absl::string_view(row[0].c_str(), row[0].size()), &kind) ||
                 !IsRevocationKind(kind)) {
-              return absl::InternalError(
-                  "unexpected revocation kind in database");
+              return absl::InternalError("unexpected revocation kind in database");
             }
             rev.kind = static_cast<Revocation::Kind>(kind);
             rev.key.assign(row[1].c_str(), row[1].size());
@@ -102,8 +96,7 @@ absl::StatusOr<absl::Time> PgRevocationStore::ForEachRecordedAfter(
 absl::Status PgRevocationStore::ForEachUnexpired(
     absl::Time now, const std::function<void(const Revocation&)>& visit) {
   if (absl::Status s = CheckTime("now", now); !s.ok()) return s;
-  return ForEachRecordedAfter(absl::InfinitePast(), now, visit,
-                              absl::Now() + kMaintenanceTimeout)
+  return ForEachRecordedAfter(absl::InfinitePast(), now, visit, absl::Now() + kMaintenanceTimeout)
       .status();
 }
 
@@ -114,12 +107,10 @@ absl::StatusOr<int64_t> PgRevocationStore::PurgeExpired(absl::Time now) {
   int64_t total = 0;
   for (;;) {
     int64_t deleted = 0;
-    absl::Status status = RunTransaction(
-        db_->pool(), "purge_revocations", deadline, [&](pqxx::work& txn) {
+    absl::Status status =
+        RunTransaction(db_->pool(), "purge_revocations", deadline, [&](pqxx::work& txn) {
           deleted = static_cast<int64_t>(
-              txn.exec_prepared(sql::kPurgeRevocations.name, cutoff,
-                                kPurgeBatch)
-                  .affected_rows());
+              txn.exec_prepared(sql::kPurgeRevocations.name, cutoff, kPurgeBatch).affected_rows());
           return absl::OkStatus();
         });
     if (!status.ok()) return status;
@@ -129,10 +120,9 @@ absl::StatusOr<int64_t> PgRevocationStore::PurgeExpired(absl::Time now) {
   for (;;) {
     int64_t families = 0;
     int64_t tokens = 0;
-    absl::Status status = RunTransaction(
-        db_->pool(), "purge_families", deadline, [&](pqxx::work& txn) {
-          const pqxx::row row =
-              txn.exec_prepared1(sql::kPurgeFamilies.name, cutoff, kPurgeBatch);
+    absl::Status status =
+        RunTransaction(db_->pool(), "purge_families", deadline, [&](pqxx::work& txn) {
+          const pqxx::row row = txn.exec_prepared1(sql::kPurgeFamilies.name, cutoff, kPurgeBatch);
           families = row[0].as<int64_t>();
           tokens = row[1].as<int64_t>();
           return absl::OkStatus();

@@ -30,16 +30,14 @@ class PgRevocationStore final : public RevocationStore {
   // same transaction, NOTIFYs channel "tokend_revocations" with the merged
   // row, which PgRevocationFeed parses. OK means committed. Group-committed
   // (see batcher.h): concurrent calls share one transaction and one commit.
-  absl::Status Revoke(const Revocation& revocation,
-                      absl::Time deadline) override;
+  absl::Status Revoke(const Revocation& revocation, absl::Time deadline) override;
 
   // Streams through a server-side cursor, 10,000 rows per round trip, so
   // memory stays bounded whatever the row count. `visit` runs on the calling
   // thread, inside the read transaction: keep it fast. Bounded by 5 minutes
   // in all (DEADLINE_EXCEEDED).
-  absl::Status ForEachUnexpired(
-      absl::Time now,
-      const std::function<void(const Revocation&)>& visit) override;
+  absl::Status ForEachUnexpired(absl::Time now,
+                                const std::function<void(const Revocation&)>& visit) override;
 
   // Deletes revocations with expires_at <= now, and families with
   // absolute_expires_at <= now together with their tokens, 1,000 rows per

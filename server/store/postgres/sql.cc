@@ -48,27 +48,22 @@ const Statement kSetSessionTimeoutAndIndexPlans = {
 
 const Statement kPing = {"ping", "SELECT 1"};
 
-const Statement kMigrationLock = {"migration_lock",
-                                  "SELECT pg_advisory_xact_lock($1::bigint)"};
+const Statement kMigrationLock = {"migration_lock", "SELECT pg_advisory_xact_lock($1::bigint)"};
 
-const Statement kMigrationsTableExists = {
-    "migrations_table_exists",
-    "SELECT to_regclass('schema_migrations') IS NOT NULL"};
+const Statement kMigrationsTableExists = {"migrations_table_exists",
+                                          "SELECT to_regclass('schema_migrations') IS NOT NULL"};
 
-const Statement kCreateMigrationsTable = {
-    "create_migrations_table",
-    "CREATE TABLE IF NOT EXISTS schema_migrations ("
-    " version integer PRIMARY KEY,"
-    " name text NOT NULL,"
-    " applied_at timestamptz NOT NULL DEFAULT now())"};
+const Statement kCreateMigrationsTable = {"create_migrations_table",
+                                          "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                          " version integer PRIMARY KEY,"
+                                          " name text NOT NULL,"
+                                          " applied_at timestamptz NOT NULL DEFAULT now())"};
 
-const Statement kCurrentSchemaVersion = {
-    "current_schema_version",
-    "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"};
+const Statement kCurrentSchemaVersion = {"current_schema_version",
+                                         "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"};
 
 const Statement kRecordMigration = {
-    "record_migration",
-    "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)"};
+    "record_migration", "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)"};
 
 const Statement kFindTokens = {
     "find_tokens",
@@ -185,18 +180,16 @@ const Statement kDeclareRevocations = {
     " " TOKEND_MICROS("expires_at") " FROM revocations"
     " WHERE recorded_at > $1::timestamptz AND expires_at > $2::timestamptz"};
 
-const Statement kFetchRevocations = {
-    "fetch_revocations", "FETCH FORWARD 10000 FROM tokend_revocations_cursor"};
+const Statement kFetchRevocations = {"fetch_revocations",
+                                     "FETCH FORWARD 10000 FROM tokend_revocations_cursor"};
 
-const Statement kTransactionTime = {"transaction_time",
-                                    "SELECT " TOKEND_MICROS("now()")};
+const Statement kTransactionTime = {"transaction_time", "SELECT " TOKEND_MICROS("now()")};
 
-const Statement kPurgeRevocations = {
-    "purge_revocations",
-    "DELETE FROM revocations WHERE (kind, key_hash) IN ("
-    " SELECT kind, key_hash FROM revocations"
-    " WHERE expires_at <= $1::timestamptz"
-    " LIMIT $2::integer FOR UPDATE SKIP LOCKED)"};
+const Statement kPurgeRevocations = {"purge_revocations",
+                                     "DELETE FROM revocations WHERE (kind, key_hash) IN ("
+                                     " SELECT kind, key_hash FROM revocations"
+                                     " WHERE expires_at <= $1::timestamptz"
+                                     " LIMIT $2::integer FOR UPDATE SKIP LOCKED)"};
 
 const Statement kPurgeFamilies = {
     "purge_families",

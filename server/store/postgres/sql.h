@@ -72,7 +72,7 @@ extern const Statement kDeclareRevocations;  // $1 recorded after, $2 now
 extern const Statement kFetchRevocations;
 extern const Statement kTransactionTime;   // -> now() in microseconds
 extern const Statement kPurgeRevocations;  // $1 now, $2 batch -> deleted
-extern const Statement kPurgeFamilies;  // $1 now, $2 batch -> families, tokens
+extern const Statement kPurgeFamilies;     // $1 now, $2 batch -> families, tokens
 
 // All of the above.
 absl::Span<const Statement* const> AllStatements();

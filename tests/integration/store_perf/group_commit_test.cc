@@ -145,6 +145,36 @@ TEST(GroupCommit, ConcurrentRotationsEachGetTheirOwnOutcome) {
   EXPECT_EQ(Query(tdb->name, "SELECT count(*) FROM refresh_tokens WHERE used_at IS NOT NULL"), 32);
 }
 
+TEST(GroupCommit, ARotationWhoseSuccessorExistsFailsAloneAndItsBatchNeighboursRotate) {
+  auto tdb = NewMigratedDatabase("gc_rotate_duplicate");
+  ASSERT_TRUE(tdb.ok()) << tdb.status();
+  PgRefreshTokenStore tokens(tdb->db.get());
+  constexpr int kCallers = 24;
+  for (int i = 0; i < kCallers; ++i) {
+    const std::string id = absl::StrCat("fam-", i);
+    ASSERT_TRUE(
+        tokens.CreateFamily(MakeFamily(id, "alice"), MakeToken(TokenHash(i), id, At(0)), Later())
+            .ok());
+  }
+  std::vector<absl::StatusOr<Outcome>> outcomes(kCallers, absl::UnknownError("not run"));
+  Together(kCallers, [&](int i) {
+    // Caller 0's successor reuses a stored hash (family 1's first token).
+    const std::string successor = i == 0 ? TokenHash(1) : TokenHash(i, 1);
+    outcomes[i] = tokens.Rotate(TokenHash(i), At(60),
+                                MakeToken(successor, absl::StrCat("fam-", i), At(60)), Later());
+  });
+  EXPECT_EQ(outcomes[0].status().code(), absl::StatusCode::kAlreadyExists) << outcomes[0].status();
+  for (int i = 1; i < kCallers; ++i) {
+    ASSERT_TRUE(outcomes[i].ok()) << i << ": " << outcomes[i].status();
+    EXPECT_EQ(*outcomes[i], Outcome::kRotated) << i;
+  }
+  // Nothing of the refused call was written: its token is still unused.
+  auto refused = tokens.Find(TokenHash(0), Later());
+  ASSERT_TRUE(refused.ok() && refused->has_value());
+  EXPECT_FALSE((*refused)->used_at.has_value());
+  EXPECT_EQ(Query(tdb->name, "SELECT count(*) FROM refresh_tokens"), kCallers + kCallers - 1);
+}
+
 TEST(GroupCommit, ConcurrentFindsEachGetTheirOwnToken) {
   auto tdb = NewMigratedDatabase("gc_find");
   ASSERT_TRUE(tdb.ok()) << tdb.status();
