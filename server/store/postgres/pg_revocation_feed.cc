@@ -143,8 +143,9 @@ void PgRevocationFeed::Run() {
         });
         // libpqxx swallows a broken connection during LISTEN.
         if (!conn->is_open()) throw pqxx::broken_connection("LISTEN failed");
-        // Start read every row up to watermark; after that, nothing tells
-        // what was missed while not listening.
+        // The first connection follows Start's read of every row, so only
+        // what that read could not see is replayed; after a reconnection
+        // nothing tells what was missed while not listening.
         need_full = !first_connection;
         need_recent = first_connection;
         first_connection = false;
