@@ -36,7 +36,9 @@ int64_t Query(absl::string_view db, absl::string_view sql) {
   absl::StatusOr<std::string> out = Cluster().Psql(db, sql);
   EXPECT_TRUE(out.ok()) << out.status();
   int64_t n = -1;
-  if (out.ok()) EXPECT_TRUE(absl::SimpleAtoi(*out, &n)) << *out;
+  if (out.ok()) {
+    EXPECT_TRUE(absl::SimpleAtoi(*out, &n)) << *out;
+  }
   return n;
 }
 
