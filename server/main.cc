@@ -37,8 +37,9 @@
 #include "service/token_service.h"
 #include "store/postgres/database.h"
 #include "store/postgres/migrations.h"
-#include "store/postgres/refresh_token_store.h"
-#include "store/postgres/revocation_store.h"
+#include "store/postgres/pg_refresh_token_store.h"
+#include "store/postgres/pg_revocation_feed.h"
+#include "store/postgres/pg_revocation_store.h"
 
 #ifndef TOKEND_VERSION
 #define TOKEND_VERSION "dev"
@@ -156,24 +157,21 @@ int RunServe(const config::Config& config) {
   store::postgres::PgRefreshTokenStore refresh_tokens(db->get());
   store::postgres::PgRevocationStore revocations(db->get());
   service::RevocationSet revocation_set;
-  const absl::Time load_start = absl::Now();
-  // Every unexpired row, once; the feed below then replays only what was
-  // written after this read (not the whole table a second time).
-  absl::StatusOr<absl::Time> loaded_up_to = revocations.ForEachRecordedAfter(
-      absl::InfinitePast(), clock.Now(),
-      [&](const store::Revocation& r) { revocation_set.Add(r); },
-      absl::Now() + absl::Minutes(5));
-  if (!loaded_up_to.ok()) return Fail(loaded_up_to.status());
-  Log(LogLevel::kInfo, "revocations loaded",
-      {{"count", absl::StrCat(revocation_set.size())},
-       {"seconds", absl::StrCat(absl::ToDoubleSeconds(absl::Now() - load_start))}});
   store::postgres::PgRevocationFeed feed(
       store::postgres::DatabaseOptions{.dsn = config.database.dsn,
                                        .pool_size = 1,
                                        .connect_timeout = config.database.connect_timeout},
       &revocations, config.revocation_resync_interval, &clock);
-  feed.SetFirstReplayAfter(*loaded_up_to);
-  feed.Start([&revocation_set](const store::Revocation& r) { revocation_set.Add(r); });
+  const absl::Time load_start = absl::Now();
+  // Every unexpired revocation is in the set when Start returns.
+  if (absl::Status s =
+          feed.Start([&revocation_set](const store::Revocation& r) { revocation_set.Add(r); });
+      !s.ok()) {
+    return Fail(s);
+  }
+  Log(LogLevel::kInfo, "revocations loaded",
+      {{"count", absl::StrCat(revocation_set.size())},
+       {"seconds", absl::StrCat(absl::ToDoubleSeconds(absl::Now() - load_start))}});
 
   absl::StatusOr<std::unique_ptr<service::TokenService>> token_service =
       service::TokenService::New(

@@ -24,8 +24,8 @@ class RevocationStore {
   // on the calling thread.
   // Used at start-up and to resynchronize; must stream, not buffer, so that a
   // million rows cost no more than the in-memory set they fill.
-  virtual absl::Status ForEachUnexpired(
-      absl::Time now, const std::function<void(const Revocation&)>& visit) = 0;
+  virtual absl::Status ForEachUnexpired(absl::Time now,
+                                        const std::function<void(const Revocation&)>& visit) = 0;
 
   // Deletes revocations with expires_at <= now, and refresh families with
   // absolute_expires_at <= now together with all their tokens. Returns how
@@ -40,11 +40,17 @@ class RevocationFeed {
  public:
   virtual ~RevocationFeed() = default;
 
-  // Starts delivering to `deliver` from a background thread, until Stop().
-  // `deliver` must be thread-safe and fast. Whenever the feed may have missed
-  // notifications it replays from the store: every unexpired revocation
-  // after a reconnect, and the recent ones periodically as a safety net.
-  virtual void Start(std::function<void(const Revocation&)> deliver) = 0;
+  // Delivers every unexpired revocation to `deliver` on the calling thread
+  // (start-up: when Start returns OK, the caller has seen every revocation
+  // committed before the call), then delivers from a background thread
+  // until Stop(): what that first read could not see, then every new
+  // revocation. When the read fails, returns its error (UNAVAILABLE,
+  // DEADLINE_EXCEEDED, INTERNAL as in refresh_token_store.h) and starts
+  // nothing. Call once. `deliver` must be thread-safe and fast. Whenever
+  // the feed may have missed notifications it replays from the store: every
+  // unexpired revocation after a reconnect, and the recent ones
+  // periodically as a safety net.
+  virtual absl::Status Start(std::function<void(const Revocation&)> deliver) = 0;
 
   // Stops delivering and joins the thread. Idempotent.
   virtual void Stop() = 0;

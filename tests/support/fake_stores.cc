@@ -7,9 +7,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "common/utf8.h"
+#include "store/record_checks.h"
 
 namespace tokend::testing {
 namespace internal {
@@ -24,11 +23,10 @@ struct FakeStoreState {
 
   absl::Mutex mu;
   absl::Status failure ABSL_GUARDED_BY(mu);
-  absl::flat_hash_map<std::string, store::RefreshFamily> families
-      ABSL_GUARDED_BY(mu);
+  absl::flat_hash_map<std::string, store::RefreshFamily> families ABSL_GUARDED_BY(mu);
   absl::flat_hash_map<std::string, TokenRow> tokens ABSL_GUARDED_BY(mu);
-  absl::flat_hash_map<std::pair<int, std::string>, store::Revocation>
-      revocations ABSL_GUARDED_BY(mu);
+  absl::flat_hash_map<std::pair<int, std::string>, store::Revocation> revocations
+      ABSL_GUARDED_BY(mu);
 
   // Held while delivering to feeds, never together with `mu`.
   absl::Mutex delivery_mu;
@@ -46,79 +44,7 @@ using store::Revocation;
 
 // PostgreSQL keeps microseconds; so do the fakes, so tests cannot tell them
 // apart.
-absl::Time Micros(absl::Time t) {
-  return absl::FromUnixMicros(absl::ToUnixMicros(t));
-}
-
-// The same input checks as store/postgres (codec.cc and the stores).
-
-absl::Status CheckText(absl::string_view name, absl::string_view value) {
-  if (value.find('\0') != absl::string_view::npos || !common::IsUtf8(value)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(name, " must be UTF-8 text without NUL characters"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckTexts(absl::string_view name,
-                        const std::vector<std::string>& values) {
-  for (const std::string& v : values) {
-    if (absl::Status s = CheckText(name, v); !s.ok()) return s;
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckTime(absl::string_view name, absl::Time t) {
-  if (t == absl::InfiniteFuture() || t == absl::InfinitePast()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(name, " must be a finite time"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckHash(absl::string_view name, absl::string_view hash) {
-  if (hash.size() != 32)
-    return absl::InvalidArgumentError(absl::StrCat(name, " must be 32 bytes"));
-  return absl::OkStatus();
-}
-
-absl::Status CheckToken(absl::string_view what, const RefreshToken& token) {
-  absl::Status s =
-      CheckHash(absl::StrCat(what, ".token_hash"), token.token_hash);
-  if (s.ok()) s = CheckTexts(absl::StrCat(what, ".scopes"), token.scopes);
-  if (s.ok()) s = CheckTime(absl::StrCat(what, ".issued_at"), token.issued_at);
-  if (s.ok())
-    s = CheckTime(absl::StrCat(what, ".expires_at"), token.expires_at);
-  return s;
-}
-
-absl::Status CheckFamily(const RefreshFamily& family) {
-  absl::Status s = CheckText("family.family_id", family.family_id);
-  if (s.ok() && family.family_id.empty()) {
-    s = absl::InvalidArgumentError("family.family_id is empty");
-  }
-  if (s.ok()) s = CheckText("family.client_id", family.client_id);
-  if (s.ok()) s = CheckText("family.subject", family.subject);
-  if (s.ok()) s = CheckTexts("family.audience", family.audience);
-  if (s.ok())
-    s = CheckText("family.custom_claims_json", family.custom_claims_json);
-  if (s.ok()) s = CheckTime("family.created_at", family.created_at);
-  if (s.ok())
-    s = CheckTime("family.absolute_expires_at", family.absolute_expires_at);
-  return s;
-}
-
-absl::Status CheckRevocation(const Revocation& r) {
-  const int kind = static_cast<int>(r.kind);
-  if (kind < 1 || kind > 3)
-    return absl::InvalidArgumentError("revocation.kind is unknown");
-  if (r.key.empty())
-    return absl::InvalidArgumentError("revocation.key is empty");
-  absl::Status s = CheckText("revocation.key", r.key);
-  if (s.ok()) s = CheckTime("revocation.revoked_at", r.revoked_at);
-  if (s.ok()) s = CheckTime("revocation.expires_at", r.expires_at);
-  return s;
-}
+absl::Time Micros(absl::Time t) { return absl::FromUnixMicros(absl::ToUnixMicros(t)); }
 
 RefreshToken Truncated(RefreshToken t) {
   t.issued_at = Micros(t.issued_at);
@@ -139,19 +65,16 @@ std::vector<Revocation> Unexpired(FakeStoreState& st, absl::Time now) {
 
 // ---------------------------------------------------------------- revocations
 
-FakeRevocationStore::FakeRevocationStore()
-    : state_(std::make_shared<FakeStoreState>()) {}
+FakeRevocationStore::FakeRevocationStore() : state_(std::make_shared<FakeStoreState>()) {}
 FakeRevocationStore::~FakeRevocationStore() = default;
 
-absl::Status FakeRevocationStore::Revoke(const Revocation& revocation,
-                                         absl::Time deadline) {
-  if (absl::Status s = CheckRevocation(revocation); !s.ok()) return s;
+absl::Status FakeRevocationStore::Revoke(const Revocation& revocation, absl::Time deadline) {
+  if (absl::Status s = store::CheckRevocation(revocation); !s.ok()) return s;
   Revocation merged;
   {
     absl::MutexLock lock(&state_->mu);
     if (!state_->failure.ok()) return state_->failure;
-    const std::pair<int, std::string> key(static_cast<int>(revocation.kind),
-                                          revocation.key);
+    const std::pair<int, std::string> key(static_cast<int>(revocation.kind), revocation.key);
     auto [it, inserted] = state_->revocations.try_emplace(key, revocation);
     Revocation& row = it->second;
     if (inserted) {
@@ -170,7 +93,7 @@ absl::Status FakeRevocationStore::Revoke(const Revocation& revocation,
 
 absl::Status FakeRevocationStore::ForEachUnexpired(
     absl::Time now, const std::function<void(const Revocation&)>& visit) {
-  if (absl::Status s = CheckTime("now", now); !s.ok()) return s;
+  if (absl::Status s = store::CheckTime("now", now); !s.ok()) return s;
   {
     absl::MutexLock lock(&state_->mu);
     if (!state_->failure.ok()) return state_->failure;
@@ -180,29 +103,26 @@ absl::Status FakeRevocationStore::ForEachUnexpired(
 }
 
 absl::StatusOr<int64_t> FakeRevocationStore::PurgeExpired(absl::Time now) {
-  if (absl::Status s = CheckTime("now", now); !s.ok()) return s;
+  if (absl::Status s = store::CheckTime("now", now); !s.ok()) return s;
   absl::MutexLock lock(&state_->mu);
   if (!state_->failure.ok()) return state_->failure;
   int64_t deleted = 0;
   deleted += static_cast<int64_t>(absl::erase_if(
-      state_->revocations,
-      [now](const auto& kv) { return kv.second.expires_at <= now; }));
+      state_->revocations, [now](const auto& kv) { return kv.second.expires_at <= now; }));
   std::vector<std::string> gone;
   for (const auto& [id, family] : state_->families) {
     if (family.absolute_expires_at <= now) gone.push_back(id);
   }
   for (const std::string& id : gone) state_->families.erase(id);
   deleted += static_cast<int64_t>(gone.size());
-  deleted +=
-      static_cast<int64_t>(absl::erase_if(state_->tokens, [&](const auto& kv) {
-        return !state_->families.contains(kv.second.token.family_id);
-      }));
+  deleted += static_cast<int64_t>(absl::erase_if(state_->tokens, [&](const auto& kv) {
+    return !state_->families.contains(kv.second.token.family_id);
+  }));
   return deleted;
 }
 
 void FakeRevocationStore::SetUnavailable(bool unavailable) {
-  SetFailure(unavailable ? absl::UnavailableError("database unavailable")
-                         : absl::OkStatus());
+  SetFailure(unavailable ? absl::UnavailableError("database unavailable") : absl::OkStatus());
 }
 
 void FakeRevocationStore::SetFailure(absl::Status failure) {
@@ -215,32 +135,27 @@ size_t FakeRevocationStore::size() const {
   return state_->revocations.size();
 }
 
-std::optional<Revocation> FakeRevocationStore::Get(
-    Revocation::Kind kind, absl::string_view key) const {
+std::optional<Revocation> FakeRevocationStore::Get(Revocation::Kind kind,
+                                                   absl::string_view key) const {
   absl::MutexLock lock(&state_->mu);
-  auto it = state_->revocations.find(
-      std::make_pair(static_cast<int>(kind), std::string(key)));
+  auto it = state_->revocations.find(std::make_pair(static_cast<int>(kind), std::string(key)));
   if (it == state_->revocations.end()) return std::nullopt;
   return it->second;
 }
 
 // -------------------------------------------------------------- refresh tokens
 
-FakeRefreshTokenStore::FakeRefreshTokenStore()
-    : state_(std::make_shared<FakeStoreState>()) {}
+FakeRefreshTokenStore::FakeRefreshTokenStore() : state_(std::make_shared<FakeStoreState>()) {}
 FakeRefreshTokenStore::FakeRefreshTokenStore(FakeRevocationStore& revocations)
     : state_(revocations.state_) {}
 FakeRefreshTokenStore::~FakeRefreshTokenStore() = default;
 
 absl::Status FakeRefreshTokenStore::CreateFamily(const RefreshFamily& family,
-                                                 const RefreshToken& first,
-                                                 absl::Time deadline) {
-  if (absl::Status s = CheckFamily(family); !s.ok()) return s;
-  if (absl::Status s = CheckToken("first", first); !s.ok()) return s;
+                                                 const RefreshToken& first, absl::Time deadline) {
+  if (absl::Status s = store::CheckNewFamily(family, first); !s.ok()) return s;
   absl::MutexLock lock(&state_->mu);
   if (!state_->failure.ok()) return state_->failure;
-  if (state_->families.contains(family.family_id) ||
-      state_->tokens.contains(first.token_hash)) {
+  if (state_->families.contains(family.family_id) || state_->tokens.contains(first.token_hash)) {
     return absl::AlreadyExistsError("record already exists");
   }
   RefreshFamily f = family;
@@ -251,42 +166,37 @@ absl::Status FakeRefreshTokenStore::CreateFamily(const RefreshFamily& family,
   RefreshToken t = Truncated(first);
   t.family_id = family.family_id;
   const std::string hash = t.token_hash;
-  state_->tokens.emplace(hash,
-                         FakeStoreState::TokenRow{std::move(t), std::nullopt});
+  state_->tokens.emplace(hash, FakeStoreState::TokenRow{std::move(t), std::nullopt});
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::optional<RefreshTokenState>> FakeRefreshTokenStore::Find(
     absl::string_view token_hash, absl::Time deadline) {
-  if (absl::Status s = CheckHash("token_hash", token_hash); !s.ok()) return s;
+  if (absl::Status s = store::CheckTokenHash("token_hash", token_hash); !s.ok()) return s;
   absl::MutexLock lock(&state_->mu);
   if (!state_->failure.ok()) return state_->failure;
   auto it = state_->tokens.find(token_hash);
   if (it == state_->tokens.end()) return std::optional<RefreshTokenState>();
   auto family = state_->families.find(it->second.token.family_id);
-  if (family == state_->families.end())
-    return std::optional<RefreshTokenState>();
+  if (family == state_->families.end()) return std::optional<RefreshTokenState>();
   RefreshTokenState out;
   out.token = it->second.token;
   out.used_at = it->second.used_at;
   out.family = family->second;
-  out.family_revoked = state_->revocations.contains(std::make_pair(
-      static_cast<int>(Revocation::Kind::kFamily), family->second.family_id));
-  auto subject = state_->revocations.find(std::make_pair(
-      static_cast<int>(Revocation::Kind::kSubject), family->second.subject));
-  if (subject != state_->revocations.end())
-    out.subject_revoked_at = subject->second.revoked_at;
+  out.family_revoked = state_->revocations.contains(
+      std::make_pair(static_cast<int>(Revocation::Kind::kFamily), family->second.family_id));
+  auto subject = state_->revocations.find(
+      std::make_pair(static_cast<int>(Revocation::Kind::kSubject), family->second.subject));
+  if (subject != state_->revocations.end()) out.subject_revoked_at = subject->second.revoked_at;
   return std::optional<RefreshTokenState>(std::move(out));
 }
 
-absl::StatusOr<store::RefreshTokenStore::RotateOutcome>
-FakeRefreshTokenStore::Rotate(absl::string_view presented_hash,
-                              absl::Time used_at, const RefreshToken& successor,
-                              absl::Time deadline) {
-  if (absl::Status s = CheckHash("presented_hash", presented_hash); !s.ok())
+absl::StatusOr<store::RefreshTokenStore::RotateOutcome> FakeRefreshTokenStore::Rotate(
+    absl::string_view presented_hash, absl::Time used_at, const RefreshToken& successor,
+    absl::Time deadline) {
+  if (absl::Status s = store::CheckRotation(presented_hash, used_at, successor); !s.ok()) {
     return s;
-  if (absl::Status s = CheckTime("used_at", used_at); !s.ok()) return s;
-  if (absl::Status s = CheckToken("successor", successor); !s.ok()) return s;
+  }
   absl::MutexLock lock(&state_->mu);
   if (!state_->failure.ok()) return state_->failure;
   auto it = state_->tokens.find(presented_hash);
@@ -300,14 +210,12 @@ FakeRefreshTokenStore::Rotate(absl::string_view presented_hash,
   RefreshToken t = Truncated(successor);
   t.family_id = it->second.token.family_id;
   const std::string hash = t.token_hash;
-  state_->tokens.emplace(hash,
-                         FakeStoreState::TokenRow{std::move(t), std::nullopt});
+  state_->tokens.emplace(hash, FakeStoreState::TokenRow{std::move(t), std::nullopt});
   return RotateOutcome::kRotated;
 }
 
 void FakeRefreshTokenStore::SetUnavailable(bool unavailable) {
-  SetFailure(unavailable ? absl::UnavailableError("database unavailable")
-                         : absl::OkStatus());
+  SetFailure(unavailable ? absl::UnavailableError("database unavailable") : absl::OkStatus());
 }
 
 void FakeRefreshTokenStore::SetFailure(absl::Status failure) {
@@ -327,28 +235,31 @@ size_t FakeRefreshTokenStore::token_count() const {
 
 // ------------------------------------------------------------------------ feed
 
-FakeRevocationFeed::FakeRevocationFeed(FakeRevocationStore& store,
-                                       const common::Clock* clock)
+FakeRevocationFeed::FakeRevocationFeed(FakeRevocationStore& store, const common::Clock* clock)
     : state_(store.state_), clock_(clock) {}
 
 FakeRevocationFeed::~FakeRevocationFeed() { Stop(); }
 
-void FakeRevocationFeed::Start(std::function<void(const Revocation&)> deliver) {
-  if (deliver_ != nullptr) return;
+absl::Status FakeRevocationFeed::Start(std::function<void(const Revocation&)> deliver) {
+  if (deliver_ != nullptr) return absl::FailedPreconditionError("revocation feed already started");
+  {
+    absl::MutexLock lock(&state_->mu);
+    if (!state_->failure.ok()) return state_->failure;
+  }
   deliver_ = std::make_shared<FakeStoreState::Deliver>(std::move(deliver));
   {
     absl::MutexLock lock(&state_->delivery_mu);
     state_->feeds.push_back(deliver_);
   }
   Resync();
+  return absl::OkStatus();
 }
 
 void FakeRevocationFeed::Stop() {
   if (deliver_ == nullptr) return;
   absl::MutexLock lock(&state_->delivery_mu);
-  state_->feeds.erase(
-      std::remove(state_->feeds.begin(), state_->feeds.end(), deliver_),
-      state_->feeds.end());
+  state_->feeds.erase(std::remove(state_->feeds.begin(), state_->feeds.end(), deliver_),
+                      state_->feeds.end());
   deliver_.reset();
 }
 
@@ -356,8 +267,7 @@ void FakeRevocationFeed::Resync() {
   if (deliver_ == nullptr) return;
   {
     absl::MutexLock lock(&state_->mu);
-    if (!state_->failure.ok())
-      return;  // as a feed that cannot reach the database
+    if (!state_->failure.ok()) return;  // as a feed that cannot reach the database
   }
   absl::MutexLock lock(&state_->delivery_mu);
   for (const Revocation& r : Unexpired(*state_, clock_->Now())) (*deliver_)(r);

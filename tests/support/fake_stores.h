@@ -5,9 +5,10 @@
 // PostgreSQL. They honour the same contracts as the PostgreSQL stores, which
 // tests/integration/store/store_contract_test.cc checks against both:
 // Rotate is exactly-once, Revoke keeps the later times, times are kept to the
-// microsecond, the same inputs are INVALID_ARGUMENT / ALREADY_EXISTS. They
-// differ in that they ignore deadlines (tests often run on a fake clock) and
-// never fail unless told to (SetUnavailable, SetFailure).
+// microsecond, the same inputs are ALREADY_EXISTS, and INVALID_ARGUMENT (both
+// check them with store/record_checks.h). They differ in that they ignore
+// deadlines (tests often run on a fake clock) and never fail unless told to
+// (SetUnavailable, SetFailure).
 
 #include <cstddef>
 #include <cstdint>
@@ -36,12 +37,10 @@ class FakeRevocationStore final : public store::RevocationStore {
   FakeRevocationStore();
   ~FakeRevocationStore() override;
 
-  absl::Status Revoke(const store::Revocation& revocation,
-                      absl::Time deadline) override;
+  absl::Status Revoke(const store::Revocation& revocation, absl::Time deadline) override;
   // Visits a snapshot, outside the store's lock (`visit` may call the store).
   absl::Status ForEachUnexpired(
-      absl::Time now,
-      const std::function<void(const store::Revocation&)>& visit) override;
+      absl::Time now, const std::function<void(const store::Revocation&)>& visit) override;
   // Also purges the families (and their tokens) of every FakeRefreshTokenStore
   // sharing this store's state, as the PostgreSQL store does.
   absl::StatusOr<int64_t> PurgeExpired(absl::Time now) override;
@@ -55,8 +54,7 @@ class FakeRevocationStore final : public store::RevocationStore {
 
   // Inspection for tests (never fail).
   size_t size() const;
-  std::optional<store::Revocation> Get(store::Revocation::Kind kind,
-                                       absl::string_view key) const;
+  std::optional<store::Revocation> Get(store::Revocation::Kind kind, absl::string_view key) const;
 
  private:
   friend class FakeRefreshTokenStore;
@@ -76,15 +74,13 @@ class FakeRefreshTokenStore final : public store::RefreshTokenStore {
   explicit FakeRefreshTokenStore(FakeRevocationStore& revocations);
   ~FakeRefreshTokenStore() override;
 
-  absl::Status CreateFamily(const store::RefreshFamily& family,
-                            const store::RefreshToken& first,
+  absl::Status CreateFamily(const store::RefreshFamily& family, const store::RefreshToken& first,
                             absl::Time deadline) override;
-  absl::StatusOr<std::optional<store::RefreshTokenState>> Find(
-      absl::string_view token_hash, absl::Time deadline) override;
+  absl::StatusOr<std::optional<store::RefreshTokenState>> Find(absl::string_view token_hash,
+                                                               absl::Time deadline) override;
   // The successor joins the presented token's family whatever
   // successor.family_id says (as in PostgreSQL).
-  absl::StatusOr<RotateOutcome> Rotate(absl::string_view presented_hash,
-                                       absl::Time used_at,
+  absl::StatusOr<RotateOutcome> Rotate(absl::string_view presented_hash, absl::Time used_at,
                                        const store::RefreshToken& successor,
                                        absl::Time deadline) override;
 
@@ -100,16 +96,17 @@ class FakeRefreshTokenStore final : public store::RefreshTokenStore {
 
 // Delivers every revocation recorded through a FakeRevocationStore. Unlike
 // PgRevocationFeed it has no thread: Start() replays every unexpired
-// revocation (by `clock`) on the calling thread, then each successful Revoke
-// delivers its merged revocation on the revoking thread, after the store's
-// lock is released (so `deliver` may read the store, but must not Revoke).
+// revocation (by `clock`) on the calling thread (or fails as the store is
+// told to, starting nothing), then each successful Revoke delivers its
+// merged revocation on the revoking thread, after the store's lock is
+// released (so `deliver` may read the store, but must not Revoke).
 class FakeRevocationFeed final : public store::RevocationFeed {
  public:
   // `store` and `clock` must outlive the feed.
   FakeRevocationFeed(FakeRevocationStore& store, const common::Clock* clock);
   ~FakeRevocationFeed() override;  // Stop()s.
 
-  void Start(std::function<void(const store::Revocation&)> deliver) override;
+  absl::Status Start(std::function<void(const store::Revocation&)> deliver) override;
   void Stop() override;
   // Replays every unexpired revocation now, as the real feed does after a
   // reconnect.

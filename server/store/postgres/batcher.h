@@ -1,7 +1,8 @@
 #ifndef TOKEND_SERVER_STORE_POSTGRES_BATCHER_H_
 #define TOKEND_SERVER_STORE_POSTGRES_BATCHER_H_
 
-// Group commit for the stores' durable writes. Internal to store/postgres.
+// Group commit for the stores' durable writes (and batched reads). Internal
+// to store/postgres.
 //
 // Callers that want to write at the same moment are served by one
 // transaction: one of the waiting callers' own threads (the leader) takes
@@ -11,14 +12,16 @@
 // with its own outcome. There is no thread of its own: a caller that finds
 // fewer than `leaders` batches in flight leads the next one, so no hand-off
 // to another thread is added to a call. So one WAL flush serves many
-// callers, and every answer still follows its own commit. When the batch
-// fails for a reason that may belong to one operation only (a duplicate key,
-// a conflict with another transaction, an unexpected error), each operation
-// is retried alone in its own transaction, exactly as without batching, so
-// one bad operation never fails its neighbours. When it fails because the
-// database is unreachable or the deadline passed, every operation of the
-// batch gets that status (nothing was committed; an in-doubt COMMIT is
-// reported as UNAVAILABLE to all, as a single-row commit would be).
+// callers, and every answer still follows its own commit. A caller alone is
+// a batch of one, through the same statement. When a batch of several fails
+// for a reason that may belong to one operation only (a duplicate key, a
+// conflict with another transaction, an unexpected error), each operation
+// is run again as a batch of one, so one bad operation never fails its
+// neighbours and each gets the outcome it would have had alone. When it
+// fails because the database is unreachable or the deadline passed, every
+// operation of the batch gets that status (nothing was committed; an
+// in-doubt commit is reported as UNAVAILABLE to all, as it would be to a
+// caller alone).
 
 #include <deque>
 #include <functional>
@@ -52,14 +55,12 @@ class Batcher {
   };
 
   // Runs `ops` (1 or more, distinct keys, sorted by key) as exactly one
-  // statement on `txn`, an autocommit session: when it returns, that
-  // statement has committed. It fills in the per-operation results. An
-  // exception (classified as RunTransaction does) means nothing committed,
+  // statement on `txn`, an autocommit session (see RunAutocommit): when it
+  // returns, that statement has committed. It fills in the per-operation
+  // results (and resets them first: a failed batch's operations run again).
+  // An exception (classified by ClassifyException) means nothing committed,
   // unless the connection broke (UNAVAILABLE: in doubt).
   using BatchFn = std::function<void(pqxx::transaction_base& txn, absl::Span<Op* const> ops)>;
-  // Runs one operation in a transaction of its own (the path without
-  // batching) and returns its status, having filled in its results.
-  using SingleFn = std::function<absl::Status(Op& op)>;
 
   struct Options {
     size_t max_batch = 256;
@@ -67,16 +68,16 @@ class Batcher {
     // connection). One is classic group commit: while a batch executes and
     // waits for its WAL flush, the next one gathers every caller that
     // arrives. More overlap the flushes but split the callers into smaller
-    // batches; on two cores, where the database's CPU per statement is the
-    // bound, 1 gave 15-20% more Refresh and Revoke calls/s than 4
-    // (BENCHMARKS.md). The cost: a batch stuck on a row lock holds up the
-    // next batch of its kind, for at most that lock's holder's commit.
+    // batches, and every statement costs the database CPU of its own; where
+    // that CPU is the bound, as on a small machine, one does more calls per
+    // second (measured in BENCHMARKS.md). The cost: a batch stuck on a row
+    // lock holds up the next batch of its kind, for at most that lock's
+    // holder's commit.
     int leaders = 1;
   };
 
   // `pool` must outlive the batcher.
-  Batcher(ConnectionPool* pool, std::string operation, BatchFn batch, SingleFn single,
-          Options options);
+  Batcher(ConnectionPool* pool, std::string operation, BatchFn batch, Options options);
   // No call may be running.
   ~Batcher();
 
@@ -94,11 +95,12 @@ class Batcher {
   bool TakeBatch(std::vector<Op*>* batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Runs the batch and sets every operation's status (not `finished`).
   void Execute(std::vector<Op*>& batch);
+  // `ops` as one statement of batch_, bounded by `deadline`.
+  absl::Status RunBatch(absl::Span<Op* const> ops, absl::Time deadline);
 
   ConnectionPool* const pool_;
   const std::string operation_;
   const BatchFn batch_;
-  const SingleFn single_;
   Options options_;
 
   absl::Mutex mu_;

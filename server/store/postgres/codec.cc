@@ -4,8 +4,6 @@
 #include <pqxx/pqxx>
 
 #include "absl/strings/numbers.h"
-#include "absl/strings/str_cat.h"
-#include "common/utf8.h"
 
 namespace tokend::store::postgres {
 
@@ -14,8 +12,7 @@ std::string FormatTimestamp(absl::Time t) {
   if (t == absl::InfinitePast()) return "-infinity";
   // ToUnixMicros rounds towards the past, as PostgreSQL keeps microseconds.
   const absl::Time micros = absl::FromUnixMicros(absl::ToUnixMicros(t));
-  return absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", micros,
-                          absl::UTCTimeZone());
+  return absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", micros, absl::UTCTimeZone());
 }
 
 std::string TextArrayLiteral(const std::vector<std::string>& values) {
@@ -35,8 +32,7 @@ std::string TextArrayLiteral(const std::vector<std::string>& values) {
 
 absl::StatusOr<absl::Time> MicrosField(const pqxx::field& f) {
   int64_t micros = 0;
-  if (f.is_null() ||
-      !absl::SimpleAtoi(absl::string_view(f.c_str(), f.size()), &micros)) {
+  if (f.is_null() || !absl::SimpleAtoi(absl::string_view(f.c_str(), f.size()), &micros)) {
     return absl::InternalError("unexpected timestamp from database");
   }
   return absl::FromUnixMicros(micros);
@@ -51,8 +47,7 @@ absl::StatusOr<std::vector<std::string>> TextArrayField(const pqxx::field& f) {
     auto [juncture, value] = parser.get_next();
     switch (juncture) {
       case pqxx::array_parser::row_start:
-        if (++depth > 1)
-          return absl::InternalError("unexpected array from database");
+        if (++depth > 1) return absl::InternalError("unexpected array from database");
         break;
       case pqxx::array_parser::row_end:
         --depth;
@@ -66,22 +61,6 @@ absl::StatusOr<std::vector<std::string>> TextArrayField(const pqxx::field& f) {
         return out;
     }
   }
-}
-
-absl::Status CheckText(absl::string_view name, absl::string_view value) {
-  if (value.find('\0') != absl::string_view::npos || !common::IsUtf8(value)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(name, " must be UTF-8 text without NUL characters"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckTime(absl::string_view name, absl::Time t) {
-  if (t == absl::InfiniteFuture() || t == absl::InfinitePast()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(name, " must be a finite time"));
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace tokend::store::postgres

@@ -1,14 +1,13 @@
 #ifndef TOKEND_SERVER_STORE_POSTGRES_CODEC_H_
 #define TOKEND_SERVER_STORE_POSTGRES_CODEC_H_
 
-// Conversions between tokend's records and the text PostgreSQL exchanges,
-// and the checks that keep values PostgreSQL cannot store from reaching it.
-// Internal to store/postgres.
+// Conversions between tokend's records and the text PostgreSQL exchanges.
+// Internal to store/postgres. (The checks that keep values PostgreSQL cannot
+// store from reaching it are store/record_checks.h.)
 
 #include <string>
 #include <vector>
 
-#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -33,14 +32,6 @@ absl::StatusOr<absl::Time> MicrosField(const pqxx::field& f);
 
 // A text[] column. INTERNAL when it is NULL or contains NULL.
 absl::StatusOr<std::vector<std::string>> TextArrayField(const pqxx::field& f);
-
-// INVALID_ARGUMENT naming `name` when `value` contains a NUL byte or is not
-// UTF-8: PostgreSQL text can hold neither, and libpq would cut a parameter
-// at the first NUL.
-absl::Status CheckText(absl::string_view name, absl::string_view value);
-
-// INVALID_ARGUMENT naming `name` when `t` is infinite.
-absl::Status CheckTime(absl::string_view name, absl::Time t);
 
 }  // namespace tokend::store::postgres
 

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/log.h"
 #include "store/postgres/errors.h"
 #include "store/postgres/sql.h"
@@ -42,13 +43,11 @@ bool LooksAlive(pqxx::connection& conn) {
 
 }  // namespace
 
-ConnectionPool::ConnectionPool(std::string dsn, int size)
-    : dsn_(std::move(dsn)), size_(size) {}
+ConnectionPool::ConnectionPool(std::string dsn, int size) : dsn_(std::move(dsn)), size_(size) {}
 
 ConnectionPool::~ConnectionPool() = default;
 
-ConnectionPool::Lease::Lease(ConnectionPool* pool,
-                             std::unique_ptr<pqxx::connection> conn)
+ConnectionPool::Lease::Lease(ConnectionPool* pool, Pooled conn)
     : pool_(pool), conn_(std::move(conn)) {}
 
 ConnectionPool::Lease::Lease(Lease&& other) noexcept
@@ -69,9 +68,9 @@ absl::StatusOr<std::unique_ptr<pqxx::connection>> ConnectionPool::Connect(
   }
 }
 
-absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire(
-    absl::Time deadline, absl::string_view operation) {
-  std::unique_ptr<pqxx::connection> conn;
+absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire(absl::Time deadline,
+                                                              absl::string_view operation) {
+  Lease::Pooled conn;
   {
     absl::MutexLock lock(&mu_);
     auto can_take = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -79,12 +78,10 @@ absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire(
     };
     if (!can_take()) {
       ++waiting_;
-      const bool ready =
-          mu_.AwaitWithDeadline(absl::Condition(&can_take), deadline);
+      const bool ready = mu_.AwaitWithDeadline(absl::Condition(&can_take), deadline);
       --waiting_;
       if (!ready) {
-        return absl::DeadlineExceededError(
-            "deadline exceeded waiting for a database connection");
+        return absl::DeadlineExceededError("deadline exceeded waiting for a database connection");
       }
     }
     ++in_use_;
@@ -95,12 +92,11 @@ absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire(
       ++open_;  // reserve the slot; connect outside the lock
     }
   }
-  if (conn != nullptr && !LooksAlive(*conn)) {
-    common::Log(common::LogLevel::kInfo, "dropping dead database connection",
-                {{"op", operation}});
-    conn.reset();  // keeps the slot, opens a fresh one below
+  if (conn.conn != nullptr && !LooksAlive(*conn.conn)) {
+    common::Log(common::LogLevel::kInfo, "dropping dead database connection", {{"op", operation}});
+    conn = Lease::Pooled();  // keeps the slot, opens a fresh one below
   }
-  if (conn == nullptr) {
+  if (conn.conn == nullptr) {
     auto opened = Connect(operation);
     if (!opened.ok()) {
       absl::MutexLock lock(&mu_);
@@ -108,15 +104,14 @@ absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire(
       --in_use_;
       return opened.status();
     }
-    conn = std::move(*opened);
+    conn.conn = std::move(*opened);
   }
   return Lease(this, std::move(conn));
 }
 
-void ConnectionPool::Release(std::unique_ptr<pqxx::connection> conn,
-                             bool broken) {
-  if (broken || conn == nullptr || !conn->is_open()) {
-    conn.reset();  // closes the socket outside the lock
+void ConnectionPool::Release(Lease::Pooled conn, bool broken) {
+  if (broken || conn.conn == nullptr || !conn.conn->is_open()) {
+    conn.conn.reset();  // closes the socket outside the lock
     absl::MutexLock lock(&mu_);
     --open_;
     --in_use_;
@@ -137,45 +132,79 @@ absl::Status ConnectionPool::Warm() {
   return lease.status();  // the lease returns the connection to the pool
 }
 
-absl::Status RunTransaction(ConnectionPool& pool, absl::string_view operation,
-                            absl::Time deadline,
-                            absl::FunctionRef<absl::Status(pqxx::work&)> body) {
-  for (int attempt = 0;; ++attempt) {
-    const absl::Time now = absl::Now();
-    if (now >= deadline)
-      return absl::DeadlineExceededError("database deadline exceeded");
+namespace {
+
+// statement_timeout for SQL that must end by `deadline`, in milliseconds: at
+// least 1 (0 would mean none), at most what PostgreSQL accepts (INT_MAX ms,
+// about 24 days, which an infinite deadline gets).
+int64_t TimeoutMs(absl::Time deadline) {
+  return std::clamp<int64_t>(
+      absl::ToInt64Milliseconds(absl::Ceil(deadline - absl::Now(), absl::Milliseconds(1))), 1,
+      INT32_MAX);
+}
+
+// How far past a statement's deadline the session's statement_timeout may
+// reach before RunAutocommit sets it again.
+constexpr int64_t kSessionTimeoutSlackMs = 1000;
+
+// The loop both runners share (see connection_pool.h). `attempt` runs the SQL
+// on the leased connection and sets `sent` once it may have sent something
+// that could commit; until then a connection found dead is replaced once.
+absl::Status RunPooled(
+    ConnectionPool& pool, absl::string_view operation, absl::Time deadline,
+    absl::FunctionRef<absl::Status(ConnectionPool::Lease&, bool& sent)> attempt) {
+  for (int tries = 0;; ++tries) {
+    if (absl::Now() >= deadline) return absl::DeadlineExceededError("database deadline exceeded");
     auto lease = pool.Acquire(deadline, operation);
     if (!lease.ok()) return lease.status();
-    bool body_started = false;
+    bool sent = false;
     try {
-      pqxx::work txn(lease->conn());
-      // statement_timeout 0 would mean "none": at least 1 ms; at most what
-      // PostgreSQL accepts (INT_MAX ms, about 24 days).
-      std::string timeout_ms = "0";
-      if (deadline != absl::InfiniteFuture()) {
-        const int64_t ms = absl::ToInt64Milliseconds(
-            absl::Ceil(deadline - absl::Now(), absl::Milliseconds(1)));
-        timeout_ms = absl::StrCat(std::clamp<int64_t>(ms, 1, INT32_MAX));
-      }
-      txn.exec_prepared(sql::kSetStatementTimeout.name, timeout_ms);
-      body_started = true;
-      absl::Status status = body(txn);
-      if (!status.ok()) return status;  // ~work rolls back
-      txn.commit();
-      return absl::OkStatus();
+      return attempt(*lease, sent);
     } catch (...) {
-      DatabaseError error =
-          ClassifyException(std::current_exception(), operation);
+      DatabaseError error = ClassifyException(std::current_exception(), operation);
       if (error.connection_lost) lease->MarkBroken();
-      // A connection that died while idle fails on BEGIN, before anything
-      // was sent that could commit: safe to retry once on a fresh one.
-      if (error.connection_lost && error.before_commit && !body_started &&
-          attempt == 0) {
-        continue;
-      }
+      // A connection that died while idle fails on its first use, before
+      // anything was sent that could commit: safe to retry once on a fresh one.
+      if (error.connection_lost && error.before_commit && !sent && tries == 0) continue;
       return error.status;
     }
   }
+}
+
+}  // namespace
+
+absl::Status RunTransaction(ConnectionPool& pool, absl::string_view operation, absl::Time deadline,
+                            absl::FunctionRef<absl::Status(pqxx::work&)> body) {
+  return RunPooled(pool, operation, deadline, [&](ConnectionPool::Lease& lease, bool& sent) {
+    pqxx::work txn(lease.conn());
+    txn.exec_prepared(sql::kSetTransactionTimeoutAndDefaultPlans.name,
+                      absl::StrCat(TimeoutMs(deadline)));
+    sent = true;
+    absl::Status status = body(txn);
+    if (!status.ok()) return status;  // ~work rolls back
+    txn.commit();
+    return absl::OkStatus();
+  });
+}
+
+absl::Status RunAutocommit(ConnectionPool& pool, absl::string_view operation, absl::Time deadline,
+                           absl::FunctionRef<void(pqxx::transaction_base&)> statement) {
+  return RunPooled(pool, operation, deadline, [&](ConnectionPool::Lease& lease, bool& sent) {
+    pqxx::nontransaction txn(lease.conn());
+    const int64_t ms = TimeoutMs(deadline);
+    int64_t& session_ms = lease.session_timeout_ms();
+    if (session_ms == 0 || session_ms < ms || session_ms > ms + kSessionTimeoutSlackMs) {
+      // Half the slack on top, so that the next statements' slightly later
+      // deadlines (most are "now + the RPC layer's cap") need no new SET.
+      const int64_t set_ms = std::min<int64_t>(ms + kSessionTimeoutSlackMs / 2, INT32_MAX);
+      session_ms = 0;  // unknown until the SET is known to be done
+      txn.exec_prepared(sql::kSetSessionTimeoutAndIndexPlans.name, absl::StrCat(set_ms));
+      session_ms = set_ms;
+    }
+    sent = true;
+    statement(txn);
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace tokend::store::postgres

@@ -1,10 +1,11 @@
 #ifndef TOKEND_SERVER_STORE_POSTGRES_CONNECTION_POOL_H_
 #define TOKEND_SERVER_STORE_POSTGRES_CONNECTION_POOL_H_
 
-// The bounded pool of libpq connections behind Database, and the transaction
-// runner every store method goes through. Internal to store/postgres: only
-// this folder includes libpqxx.
+// The bounded pool of libpq connections behind Database, and the two ways
+// every store method runs SQL on one (RunTransaction, RunAutocommit).
+// Internal to store/postgres: only this folder includes libpqxx.
 
+#include <cstdint>
 #include <memory>
 #include <pqxx/pqxx>
 #include <string>
@@ -40,15 +41,23 @@ class ConnectionPool {
     Lease& operator=(Lease&&) = delete;
     ~Lease();
 
-    pqxx::connection& conn() { return *conn_; }
+    pqxx::connection& conn() { return *conn_.conn; }
+    // The statement_timeout RunAutocommit last gave this connection's
+    // session, in milliseconds; 0 when unknown. It stays with the connection
+    // while it is pooled and goes when it is closed.
+    int64_t& session_timeout_ms() { return conn_.session_timeout_ms; }
     // The connection is closed instead of returned to the pool.
     void MarkBroken() { broken_ = true; }
 
    private:
     friend class ConnectionPool;
-    Lease(ConnectionPool* pool, std::unique_ptr<pqxx::connection> conn);
+    struct Pooled {
+      std::unique_ptr<pqxx::connection> conn;
+      int64_t session_timeout_ms = 0;
+    };
+    Lease(ConnectionPool* pool, Pooled conn);
     ConnectionPool* pool_;
-    std::unique_ptr<pqxx::connection> conn_;
+    Pooled conn_;
     bool broken_ = false;
   };
 
@@ -57,8 +66,7 @@ class ConnectionPool {
   // UNAVAILABLE when a new connection cannot be opened (bounded by the DSN's
   // connect_timeout, which may outlast `deadline`). `operation` names the
   // caller in logs.
-  absl::StatusOr<Lease> Acquire(absl::Time deadline,
-                                absl::string_view operation);
+  absl::StatusOr<Lease> Acquire(absl::Time deadline, absl::string_view operation);
 
   struct Stats {
     int size = 0;
@@ -72,14 +80,13 @@ class ConnectionPool {
   absl::Status Warm();
 
  private:
-  absl::StatusOr<std::unique_ptr<pqxx::connection>> Connect(
-      absl::string_view operation);
-  void Release(std::unique_ptr<pqxx::connection> conn, bool broken);
+  absl::StatusOr<std::unique_ptr<pqxx::connection>> Connect(absl::string_view operation);
+  void Release(Lease::Pooled conn, bool broken);
 
   const std::string dsn_;
   const int size_;
   mutable absl::Mutex mu_;
-  std::vector<std::unique_ptr<pqxx::connection>> idle_ ABSL_GUARDED_BY(mu_);
+  std::vector<Lease::Pooled> idle_ ABSL_GUARDED_BY(mu_);
   int open_ ABSL_GUARDED_BY(mu_) = 0;  // idle, in use, or being opened
   int in_use_ ABSL_GUARDED_BY(mu_) = 0;
   int waiting_ ABSL_GUARDED_BY(mu_) = 0;
@@ -90,16 +97,31 @@ class ConnectionPool {
 // retry never hides from the caller). Throws what libpqxx throws.
 std::unique_ptr<pqxx::connection> OpenConnection(const std::string& dsn);
 
-// Runs `body` in one READ COMMITTED transaction on a pooled connection and
-// commits it when `body` returns OK (a non-OK status rolls back and is
-// returned). statement_timeout is set from `deadline` for the transaction, so
-// a statement still running at the deadline is cancelled and the transaction
-// rolls back: nothing half-written. Exceptions from `body` or libpqxx are
-// classified by ClassifyException. A connection that proves dead before
-// `body` ran (for example idle across a server restart) is replaced once.
-absl::Status RunTransaction(ConnectionPool& pool, absl::string_view operation,
-                            absl::Time deadline,
+// Both runners below: wait for a pooled connection until `deadline`
+// (DEADLINE_EXCEEDED, or UNAVAILABLE when none can be opened), bound the SQL
+// by `deadline` with statement_timeout (a statement still running then is
+// cancelled and rolled back: nothing half-written), and turn exceptions into
+// a Status with ClassifyException. A connection that proves dead before
+// anything that could commit was sent (for example idle across a server
+// restart) is replaced once.
+
+// Runs `body` in one READ COMMITTED transaction and commits it when `body`
+// returns OK (a non-OK status rolls back and is returned). The transaction
+// plans with PostgreSQL's default settings, whatever RunAutocommit left on
+// the session.
+absl::Status RunTransaction(ConnectionPool& pool, absl::string_view operation, absl::Time deadline,
                             absl::FunctionRef<absl::Status(pqxx::work&)> body);
+
+// Runs `statement`, which must send exactly one statement, in autocommit
+// mode: that statement is its own transaction, committed when it returns.
+// One round trip, where RunTransaction needs four (BEGIN, settings,
+// statement, COMMIT). The session plans with generic plans limited to index
+// lookups and nested loops (see sql.h kSetSessionTimeoutAndIndexPlans); its
+// statement_timeout is set (a second round trip) only when the connection's
+// current one would end the statement before `deadline` or more than a
+// second after it.
+absl::Status RunAutocommit(ConnectionPool& pool, absl::string_view operation, absl::Time deadline,
+                           absl::FunctionRef<void(pqxx::transaction_base&)> statement);
 
 }  // namespace tokend::store::postgres
 

@@ -19,27 +19,23 @@ namespace {
 constexpr int64_t kMinConnectTimeoutSeconds = 2;
 
 bool IsUri(absl::string_view dsn) {
-  return absl::StartsWith(dsn, "postgresql://") ||
-         absl::StartsWith(dsn, "postgres://");
+  return absl::StartsWith(dsn, "postgresql://") || absl::StartsWith(dsn, "postgres://");
 }
 
 }  // namespace
 
 absl::StatusOr<std::string> EffectiveDsn(const DatabaseOptions& options) {
-  if (options.dsn.empty())
-    return absl::InvalidArgumentError("database.dsn is empty");
+  if (options.dsn.empty()) return absl::InvalidArgumentError("database.dsn is empty");
   if (options.connect_timeout <= absl::ZeroDuration() ||
       options.connect_timeout == absl::InfiniteDuration()) {
-    return absl::InvalidArgumentError(
-        "database connect_timeout must be positive");
+    return absl::InvalidArgumentError("database connect_timeout must be positive");
   }
   // Parse with libpq itself so that both DSN forms are understood exactly as
   // it will. Its error text may quote the DSN (and a password): dropped.
   char* error = nullptr;
   PQconninfoOption* parsed = PQconninfoParse(options.dsn.c_str(), &error);
   if (error != nullptr) PQfreemem(error);
-  if (parsed == nullptr)
-    return absl::InvalidArgumentError("database.dsn is malformed");
+  if (parsed == nullptr) return absl::InvalidArgumentError("database.dsn is malformed");
   absl::flat_hash_set<std::string> given;
   for (PQconninfoOption* o = parsed; o->keyword != nullptr; ++o) {
     if (o->val != nullptr && o->val[0] != '\0') given.insert(o->keyword);
@@ -48,8 +44,7 @@ absl::StatusOr<std::string> EffectiveDsn(const DatabaseOptions& options) {
 
   const int64_t seconds =
       std::max(kMinConnectTimeoutSeconds,
-               absl::ToInt64Seconds(
-                   absl::Ceil(options.connect_timeout, absl::Seconds(1))));
+               absl::ToInt64Seconds(absl::Ceil(options.connect_timeout, absl::Seconds(1))));
   // Defaults for what the DSN leaves unset. Keepalives and tcp_user_timeout
   // make a vanished database host (not just a stopped server) fail calls in
   // seconds rather than after the kernel's retransmission timeout of ~15
@@ -76,23 +71,19 @@ absl::StatusOr<std::string> EffectiveDsn(const DatabaseOptions& options) {
   return dsn;
 }
 
-Database::Database(std::string dsn, std::unique_ptr<ConnectionPool> pool)
-    : dsn_(std::move(dsn)), pool_(std::move(pool)) {}
+Database::Database(std::unique_ptr<ConnectionPool> pool) : pool_(std::move(pool)) {}
 
 Database::~Database() = default;
 
-absl::StatusOr<std::unique_ptr<Database>> Database::Open(
-    const DatabaseOptions& options) {
+absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options) {
   if (options.pool_size < 1 || options.pool_size > 1000) {
-    return absl::InvalidArgumentError(
-        "database.pool_size must be between 1 and 1000");
+    return absl::InvalidArgumentError("database.pool_size must be between 1 and 1000");
   }
   absl::StatusOr<std::string> dsn = EffectiveDsn(options);
   if (!dsn.ok()) return dsn.status();
-  auto pool = std::make_unique<ConnectionPool>(*dsn, options.pool_size);
+  auto pool = std::make_unique<ConnectionPool>(*std::move(dsn), options.pool_size);
   if (absl::Status warm = pool->Warm(); !warm.ok()) return warm;
-  return std::unique_ptr<Database>(
-      new Database(*std::move(dsn), std::move(pool)));
+  return std::unique_ptr<Database>(new Database(std::move(pool)));
 }
 
 absl::Status Database::Ping(absl::Time deadline) {

@@ -38,8 +38,7 @@ class Database {
   // unparsable DSN included; the message never repeats the DSN, which may
   // hold a password). Opens one connection eagerly: UNAVAILABLE when it
   // cannot. Does not check the schema (see migrations.h).
-  static absl::StatusOr<std::unique_ptr<Database>> Open(
-      const DatabaseOptions& options);
+  static absl::StatusOr<std::unique_ptr<Database>> Open(const DatabaseOptions& options);
 
   ~Database();
   Database(const Database&) = delete;
@@ -57,17 +56,12 @@ class Database {
   };
   PoolStats stats() const;
 
-  // The DSN connections use (connect_timeout added). Contains any password:
-  // never log it.
-  const std::string& dsn() const { return dsn_; }
-
   // For the stores in this folder.
   ConnectionPool& pool() { return *pool_; }
 
  private:
-  Database(std::string dsn, std::unique_ptr<ConnectionPool> pool);
+  explicit Database(std::unique_ptr<ConnectionPool> pool);
 
-  const std::string dsn_;
   std::unique_ptr<ConnectionPool> pool_;
 };
 

@@ -8,38 +8,37 @@ namespace tokend::store::postgres::sql {
 // returns numeric (PostgreSQL 14+), so this is exact.
 #define TOKEND_MICROS(col) "(EXTRACT(EPOCH FROM " col ") * 1000000)::bigint"
 
-const Statement kSetStatementTimeout = {
-    "set_statement_timeout",
+const Statement kSetTransactionTimeoutAndDefaultPlans = {
+    "set_transaction_timeout_default_plans",
     // SET LOCAL: the timeout ends with the transaction. The planner settings
     // are PostgreSQL's defaults for the transaction, whatever a batch left on
-    // the session (see kSetSessionStatementTimeout).
+    // the session (see kSetSessionTimeoutAndIndexPlans).
     "SELECT set_config('statement_timeout', $1, true),"
     " set_config('plan_cache_mode', 'auto', true),"
     " set_config('enable_seqscan', 'on', true),"
     " set_config('enable_hashjoin', 'on', true),"
     " set_config('enable_mergejoin', 'on', true)"};
 
-const Statement kSetSessionStatementTimeout = {
-    "set_session_statement_timeout",
+const Statement kSetSessionTimeoutAndIndexPlans = {
+    "set_session_timeout_index_plans",
     // For the session, not the transaction: group commit runs one statement
-    // in autocommit mode (see batcher.cc). Every transaction of
-    // RunTransaction sets its own with kSetStatementTimeout, so a value left
-    // on a pooled connection never governs anything else.
+    // in autocommit mode (see RunAutocommit). Every transaction of
+    // RunTransaction sets its own with kSetTransactionTimeoutAndDefaultPlans,
+    // so a value left on a pooled connection never governs anything else.
     //
     // Generic plans for the batch statements: with custom plans PostgreSQL
-    // planned every execution again (an array parameter's size changes the
-    // estimates, so the generic plan never looked cheaper), about 80 us of
-    // its CPU per Refresh.
+    // plans every execution again (an array parameter's size changes the
+    // estimates, so the generic plan never looks cheaper), a large share of
+    // its CPU per call (BENCHMARKS.md).
     //
     // A generic plan is made once per connection, from the statistics of
-    // that moment, and kept: made on a new, empty database it joined
+    // that moment, and kept: made on a new, empty database it would join
     // refresh_families by a sequential scan (and the foreign key checks
-    // scanned it too), so every batch grew slower as the tables filled:
-    // Refresh fell from 9,800 to 2,300 calls/s within a minute of a fresh
-    // start. Every batch statement (and foreign key check) is a lookup by
+    // would scan it too), and every batch would grow slower as the tables
+    // fill. Every batch statement (and foreign key check) is a lookup by
     // key, so the index plan is right whatever the statistics say; these
     // settings make it the only one the planner picks. With hash and merge
-    // joins off, no batch statement joins two of its own row sets (that
+    // joins off, no batch statement may join two of its own row sets (that
     // nested loop would compare every row of a batch with every other).
     "SELECT set_config('statement_timeout', $1, false),"
     " set_config('plan_cache_mode', 'force_generic_plan', false),"
@@ -49,45 +48,27 @@ const Statement kSetSessionStatementTimeout = {
 
 const Statement kPing = {"ping", "SELECT 1"};
 
-const Statement kMigrationLock = {"migration_lock",
-                                  "SELECT pg_advisory_xact_lock($1::bigint)"};
+const Statement kMigrationLock = {"migration_lock", "SELECT pg_advisory_xact_lock($1::bigint)"};
 
-const Statement kMigrationsTableExists = {
-    "migrations_table_exists",
-    "SELECT to_regclass('schema_migrations') IS NOT NULL"};
+const Statement kMigrationsTableExists = {"migrations_table_exists",
+                                          "SELECT to_regclass('schema_migrations') IS NOT NULL"};
 
-const Statement kCreateMigrationsTable = {
-    "create_migrations_table",
-    "CREATE TABLE IF NOT EXISTS schema_migrations ("
-    " version integer PRIMARY KEY,"
-    " name text NOT NULL,"
-    " applied_at timestamptz NOT NULL DEFAULT now())"};
+const Statement kCreateMigrationsTable = {"create_migrations_table",
+                                          "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                          " version integer PRIMARY KEY,"
+                                          " name text NOT NULL,"
+                                          " applied_at timestamptz NOT NULL DEFAULT now())"};
 
-const Statement kCurrentSchemaVersion = {
-    "current_schema_version",
-    "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"};
+const Statement kCurrentSchemaVersion = {"current_schema_version",
+                                         "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"};
 
 const Statement kRecordMigration = {
-    "record_migration",
-    "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)"};
+    "record_migration", "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)"};
 
-const Statement kCreateFamily = {
-    "create_family",
-    // One statement: the family and its first token commit together. The
-    // foreign key check runs at the end of the statement and sees the family.
-    "WITH family AS ("
-    " INSERT INTO refresh_families"
-    "  (family_id, client_id, subject, audience, custom_claims, created_at,"
-    "   absolute_expires_at)"
-    " VALUES ($1, $2, $3, $4::text[], $5, $6::timestamptz, $7::timestamptz)"
-    " RETURNING family_id)"
-    " INSERT INTO refresh_tokens"
-    "  (token_hash, family_id, scopes, issued_at, expires_at)"
-    " SELECT $8::bytea, family.family_id, $9::text[], $10::timestamptz,"
-    "  $11::timestamptz FROM family"};
-
-const Statement kFindToken = {
-    "find_token",
+const Statement kFindTokens = {
+    "find_tokens",
+    // Each token found, with its family and revocation state, each row
+    // ending with its hash (hashes not found give no row).
     "SELECT t.family_id, t.scopes,"
     " " TOKEND_MICROS("t.issued_at") ","
     " " TOKEND_MICROS("t.expires_at") ","
@@ -104,57 +85,19 @@ const Statement kFindToken = {
     " (SELECT " TOKEND_MICROS("r.revoked_at") " FROM revocations r"
     "  WHERE r.kind = 3"
     "  AND r.key_hash = tokend_revocation_key_hash(f.subject)"
-    "  AND r.key = f.subject)"
-    " FROM refresh_tokens t"
-    " JOIN refresh_families f ON f.family_id = t.family_id"
-    " WHERE t.token_hash = $1::bytea"};
-
-const Statement kFindTokens = {
-    "find_tokens",
-    // kFindToken for many hashes at once, each row ending with its hash.
-    "SELECT t.family_id, t.scopes,"
-    " " TOKEND_MICROS("t.issued_at") ","
-    " " TOKEND_MICROS("t.expires_at") ","
-    " " TOKEND_MICROS("t.used_at") ","
-    " f.client_id, f.subject, f.audience, f.custom_claims,"
-    " " TOKEND_MICROS("f.created_at") ","
-    " " TOKEND_MICROS("f.absolute_expires_at") ","
-    " (SELECT true FROM revocations r WHERE r.kind = 2"
-    "  AND r.key_hash = tokend_revocation_key_hash(f.family_id)"
-    "  AND r.key = f.family_id) IS NOT NULL,"
-    " (SELECT " TOKEND_MICROS("r.revoked_at") " FROM revocations r"
-    "  WHERE r.kind = 3"
-    "  AND r.key_hash = tokend_revocation_key_hash(f.subject)"
     "  AND r.key = f.subject),"
     " t.token_hash"
     " FROM refresh_tokens t"
     " JOIN refresh_families f ON f.family_id = t.family_id"
     " WHERE t.token_hash = ANY($1::bytea[])"};
 
-const Statement kRotateToken = {
-    "rotate_token",
-    // Why one statement: the UPDATE is the linearization point. Concurrent
-    // callers queue on the row lock; after the winner commits, read committed
-    // re-checks `used_at IS NULL` for each waiter, which is now false, so
-    // their UPDATE matches no row and they insert nothing. The successor joins
-    // the presented token's family.
-    "WITH used AS ("
-    " UPDATE refresh_tokens SET used_at = $2::timestamptz"
-    " WHERE token_hash = $1::bytea AND used_at IS NULL"
-    " RETURNING family_id)"
-    " INSERT INTO refresh_tokens"
-    "  (token_hash, family_id, scopes, issued_at, expires_at)"
-    " SELECT $3::bytea, used.family_id, $4::text[], $5::timestamptz,"
-    "  $6::timestamptz"
-    " FROM used"
-    " RETURNING family_id"};
-
 const Statement kCreateFamilies = {
     "create_families",
-    // kCreateFamily for many families: each family and its first token. The
-    // tokens come straight from the input, not from a join with the inserted
+    // Each family and its first token, in one statement: all of them commit
+    // together, or (on any error, such as a duplicate key) none. The tokens
+    // come straight from the input, not from a join with the inserted
     // families: the batch session allows only nested-loop joins (see
-    // kSetSessionStatementTimeout), and a join of two CTEs would compare
+    // kSetSessionTimeoutAndIndexPlans), and a join of two CTEs would compare
     // every row with every other. The foreign key checks run at the end of
     // the statement and see the families.
     "WITH input AS ("
@@ -175,7 +118,12 @@ const Statement kCreateFamilies = {
 
 const Statement kRotateTokens = {
     "rotate_tokens",
-    // kRotateToken for many presented tokens (distinct: see batcher.h).
+    // Redeems each presented token (distinct: see batcher.h) and stores its
+    // successor in the presented token's family. Why one statement: the
+    // UPDATE is the linearization point. Concurrent callers queue on the row
+    // lock; after the winner commits, read committed re-checks
+    // `used_at IS NULL` for each waiter, which is now false, so their UPDATE
+    // matches no row and they insert nothing.
     // Each input row finds its token through the primary key (the only
     // join the batch session's planner settings leave is that nested loop),
     // and the UPDATE returns the successor's columns along with the family,
@@ -199,37 +147,19 @@ const Statement kRotateTokens = {
 
 const Statement kRevokeMany = {
     "revoke_many",
-    // kRevoke for many revocations (distinct (kind, key): see batcher.h):
-    // one upsert, one notification per row, one commit.
+    // Upserts each revocation (distinct (kind, key): see batcher.h) keeping
+    // the later times, then notifies every replica of each merged row in the
+    // same transaction (PostgreSQL delivers at commit, never before): one
+    // statement, one commit. Payload: "<kind> <revoked_at us> <expires_at us>
+    // <key>", the key last because it may contain spaces. NOTIFY payloads
+    // must be shorter than 8000 bytes; a longer one is sent empty and the
+    // listener re-reads recent rows instead.
     "WITH input AS ("
     " SELECT * FROM unnest($1::smallint[], $2::text[], $3::timestamptz[],"
     "  $4::timestamptz[]) AS i(kind, key, revoked_at, expires_at)),"
     " up AS ("
     " INSERT INTO revocations AS r (kind, key, revoked_at, expires_at)"
     " SELECT kind, key, revoked_at, expires_at FROM input"
-    " ON CONFLICT (kind, key_hash) DO UPDATE SET"
-    "  revoked_at = GREATEST(r.revoked_at, EXCLUDED.revoked_at),"
-    "  expires_at = GREATEST(r.expires_at, EXCLUDED.expires_at),"
-    "  recorded_at = clock_timestamp()"
-    " RETURNING kind, key, revoked_at, expires_at),"
-    " payload AS ("
-    " SELECT kind::text"
-    "  || ' ' || " TOKEND_MICROS("revoked_at") "::text"
-    "  || ' ' || " TOKEND_MICROS("expires_at") "::text"
-    "  || ' ' || key AS p FROM up)"
-    " SELECT pg_notify('tokend_revocations',"
-    "  CASE WHEN octet_length(p) < 8000 THEN p ELSE '' END) FROM payload"};
-
-const Statement kRevoke = {
-    "revoke",
-    // Upsert keeping the later times, then notify every replica in the same
-    // transaction (PostgreSQL delivers it at commit, never before). Payload:
-    // "<kind> <revoked_at us> <expires_at us> <key>", the key last because it
-    // may contain spaces. NOTIFY payloads must be shorter than 8000 bytes; a
-    // longer one is sent empty and the listener re-reads recent rows instead.
-    "WITH up AS ("
-    " INSERT INTO revocations AS r (kind, key, revoked_at, expires_at)"
-    " VALUES ($1::smallint, $2, $3::timestamptz, $4::timestamptz)"
     " ON CONFLICT (kind, key_hash) DO UPDATE SET"
     "  revoked_at = GREATEST(r.revoked_at, EXCLUDED.revoked_at),"
     "  expires_at = GREATEST(r.expires_at, EXCLUDED.expires_at),"
@@ -250,18 +180,16 @@ const Statement kDeclareRevocations = {
     " " TOKEND_MICROS("expires_at") " FROM revocations"
     " WHERE recorded_at > $1::timestamptz AND expires_at > $2::timestamptz"};
 
-const Statement kFetchRevocations = {
-    "fetch_revocations", "FETCH FORWARD 10000 FROM tokend_revocations_cursor"};
+const Statement kFetchRevocations = {"fetch_revocations",
+                                     "FETCH FORWARD 10000 FROM tokend_revocations_cursor"};
 
-const Statement kTransactionTime = {"transaction_time",
-                                    "SELECT " TOKEND_MICROS("now()")};
+const Statement kTransactionTime = {"transaction_time", "SELECT " TOKEND_MICROS("now()")};
 
-const Statement kPurgeRevocations = {
-    "purge_revocations",
-    "DELETE FROM revocations WHERE (kind, key_hash) IN ("
-    " SELECT kind, key_hash FROM revocations"
-    " WHERE expires_at <= $1::timestamptz"
-    " LIMIT $2::integer FOR UPDATE SKIP LOCKED)"};
+const Statement kPurgeRevocations = {"purge_revocations",
+                                     "DELETE FROM revocations WHERE (kind, key_hash) IN ("
+                                     " SELECT kind, key_hash FROM revocations"
+                                     " WHERE expires_at <= $1::timestamptz"
+                                     " LIMIT $2::integer FOR UPDATE SKIP LOCKED)"};
 
 const Statement kPurgeFamilies = {
     "purge_families",
@@ -281,22 +209,18 @@ const Statement kPurgeFamilies = {
 
 absl::Span<const Statement* const> AllStatements() {
   static const Statement* const kAll[] = {
-      &kSetStatementTimeout,
-      &kSetSessionStatementTimeout,
+      &kSetTransactionTimeoutAndDefaultPlans,
+      &kSetSessionTimeoutAndIndexPlans,
       &kPing,
       &kMigrationLock,
       &kMigrationsTableExists,
       &kCreateMigrationsTable,
       &kCurrentSchemaVersion,
       &kRecordMigration,
-      &kCreateFamily,
-      &kFindToken,
-      &kRotateToken,
       &kFindTokens,
       &kCreateFamilies,
       &kRotateTokens,
       &kRevokeMany,
-      &kRevoke,
       &kDeclareRevocations,
       &kFetchRevocations,
       &kTransactionTime,

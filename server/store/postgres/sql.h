@@ -24,18 +24,22 @@ struct Statement {
   const char* text;
 };
 
-// The notification channel of revocations (see PgRevocationFeed); kRevoke
-// names it literally.
+// The notification channel of revocations (see PgRevocationFeed);
+// kRevokeMany names it literally.
 inline constexpr char kRevocationChannel[] = "tokend_revocations";
 
 // The advisory lock key that serializes Migrate() across processes: the
 // bytes "tokend" as an integer.
 inline constexpr long long kMigrationLockKey = 0x746F6B656E64LL;
 
-// Session settings.
-extern const Statement kSetStatementTimeout;  // $1 text milliseconds
-// The same for the session: for a single statement run in autocommit mode.
-extern const Statement kSetSessionStatementTimeout;  // $1 text milliseconds
+// Session settings ($1: statement_timeout, text milliseconds).
+// For RunTransaction: the statement timeout and PostgreSQL's default planner
+// settings, both for the transaction only.
+extern const Statement kSetTransactionTimeoutAndDefaultPlans;
+// For RunAutocommit, whose one statement is its own transaction: the
+// statement timeout, generic plans, and plans by index lookups and nested
+// loops only, all for the session.
+extern const Statement kSetSessionTimeoutAndIndexPlans;
 extern const Statement kPing;
 
 // Migrations.
@@ -45,29 +49,30 @@ extern const Statement kCreateMigrationsTable;
 extern const Statement kCurrentSchemaVersion;  // -> int
 extern const Statement kRecordMigration;       // $1 version, $2 name
 
-// Refresh tokens.
-extern const Statement kCreateFamily;  // family $1..$7, first token $8..$11
-extern const Statement kFindToken;     // $1 token hash
-extern const Statement
-    kRotateToken;  // $1 presented, $2 used_at, successor $3..$6
+// Refresh tokens and revocations, group-committed (see batcher.h): each
+// statement serves any number of calls, one row per call (a call alone is a
+// row alone). Every parameter is an array with one element per row; text[]
+// and bytea[] columns of a row travel as the text of an array literal.
+//   kFindTokens      $1 token hashes -> per token found: its columns, then
+//                    its hash
+//   kCreateFamilies  family $1 id, $2 client, $3 subject, $4 audience,
+//                    $5 custom claims, $6 created_at, $7 absolute_expires_at;
+//                    first token $8 hash, $9 scopes, $10 issued_at,
+//                    $11 expires_at
+//   kRotateTokens    $1 presented hash, $2 used_at; successor $3 hash,
+//                    $4 scopes, $5 issued_at, $6 expires_at -> rotated hashes
+//   kRevokeMany      $1 kind, $2 key, $3 revoked_at, $4 expires_at
+extern const Statement kFindTokens;
+extern const Statement kCreateFamilies;
+extern const Statement kRotateTokens;
+extern const Statement kRevokeMany;
 
-// Group commit (see batcher.h): the statements above for many rows at once
-// (and reads batched the same way).
-// Every parameter is an array with one element per row; text[] and bytea[]
-// columns of a row travel as the text of an array literal.
-extern const Statement kFindTokens;      // $1 token hashes -> kFindToken's columns + hash
-extern const Statement kCreateFamilies;  // arrays of kCreateFamily's $1..$11
-extern const Statement kRotateTokens;    // arrays of kRotateToken's $1..$6 -> rotated hashes
-extern const Statement kRevokeMany;      // arrays of kRevoke's $1..$4
-
-// Revocations.
-extern const Statement
-    kRevoke;  // $1 kind, $2 key, $3 revoked_at, $4 expires_at
+// Revocations, read and purged.
 extern const Statement kDeclareRevocations;  // $1 recorded after, $2 now
 extern const Statement kFetchRevocations;
 extern const Statement kTransactionTime;   // -> now() in microseconds
 extern const Statement kPurgeRevocations;  // $1 now, $2 batch -> deleted
-extern const Statement kPurgeFamilies;  // $1 now, $2 batch -> families, tokens
+extern const Statement kPurgeFamilies;     // $1 now, $2 batch -> families, tokens
 
 // All of the above.
 absl::Span<const Statement* const> AllStatements();

@@ -8,18 +8,18 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/match.h"
 #include "absl/synchronization/barrier.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "store/postgres/database.h"
 #include "store/postgres/migrations.h"
-#include "store/postgres/refresh_token_store.h"
-#include "store/postgres/revocation_store.h"
+#include "store/postgres/pg_refresh_token_store.h"
+#include "store/postgres/pg_revocation_store.h"
 #include "store/postgres/sql.h"
 #include "tests/integration/store/store_test_util.h"
 
@@ -69,8 +69,7 @@ class RestartOnExit {
   }
 };
 
-TEST(PostgresMigrations,
-     MigrateTakesAnEmptyDatabaseToTheNewestVersionAndIsIdempotent) {
+TEST(PostgresMigrations, MigrateTakesAnEmptyDatabaseToTheNewestVersionAndIsIdempotent) {
   const std::string name = UniqueName("migrate");
   auto dsn = Cluster().CreateDatabase(name);
   ASSERT_TRUE(dsn.ok()) << dsn.status();
@@ -89,8 +88,7 @@ TEST(PostgresMigrations,
   absl::Status again = Migrate(*db);
   EXPECT_TRUE(again.ok()) << again;
   EXPECT_EQ(*CurrentSchemaVersion(*db), kSchemaVersion);
-  EXPECT_EQ(Count(name, "SELECT count(*) FROM schema_migrations"),
-            kSchemaVersion);
+  EXPECT_EQ(Count(name, "SELECT count(*) FROM schema_migrations"), kSchemaVersion);
   EXPECT_EQ(Count(name,
                   "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' "
                   "AND tablename IN "
@@ -116,20 +114,17 @@ TEST(PostgresMigrations, ConcurrentMigratorsApplyEachMigrationOnce) {
   }
   for (auto& t : threads) t.join();
   for (const absl::Status& s : results) EXPECT_TRUE(s.ok()) << s;
-  EXPECT_EQ(Count(name, "SELECT count(*) FROM schema_migrations"),
-            kSchemaVersion);
+  EXPECT_EQ(Count(name, "SELECT count(*) FROM schema_migrations"), kSchemaVersion);
   EXPECT_EQ(*CurrentSchemaVersion(*dbs[0]), kSchemaVersion);
 }
 
-TEST(PostgresRefreshTokens,
-     ThirtyTwoConcurrentRedemptionsHaveExactlyOneWinner) {
+TEST(PostgresRefreshTokens, ThirtyTwoConcurrentRedemptionsHaveExactlyOneWinner) {
   auto tdb = NewMigratedDatabase("rotate_race", 32);
   ASSERT_TRUE(tdb.ok()) << tdb.status();
   PgRefreshTokenStore tokens(tdb->db.get());
   ASSERT_TRUE(tokens
                   .CreateFamily(MakeFamily("fam-race", "alice"),
-                                MakeToken(TokenHash(1), "fam-race", At(0)),
-                                Later())
+                                MakeToken(TokenHash(1), "fam-race", At(0)), Later())
                   .ok());
   // Every connection open before the race, so the threads meet at the row.
   {
@@ -146,15 +141,13 @@ TEST(PostgresRefreshTokens,
 
   constexpr int kThreads = 32;
   absl::Barrier barrier(kThreads);
-  std::vector<absl::StatusOr<Outcome>> outcomes(kThreads,
-                                                absl::UnknownError("not run"));
+  std::vector<absl::StatusOr<Outcome>> outcomes(kThreads, absl::UnknownError("not run"));
   std::vector<std::thread> threads;
   for (int i = 0; i < kThreads; ++i) {
     threads.emplace_back([&, i] {
       barrier.Block();
-      outcomes[i] = tokens.Rotate(
-          TokenHash(1), At(60),
-          MakeToken(TokenHash(1000 + i), "fam-race", At(60)), Later());
+      outcomes[i] = tokens.Rotate(TokenHash(1), At(60),
+                                  MakeToken(TokenHash(1000 + i), "fam-race", At(60)), Later());
     });
   }
   for (auto& t : threads) t.join();
@@ -168,10 +161,7 @@ TEST(PostgresRefreshTokens,
   EXPECT_EQ(already_used, kThreads - 1);
   // The presented token and exactly one successor.
   EXPECT_EQ(Count(tdb->name, "SELECT count(*) FROM refresh_tokens"), 2);
-  EXPECT_EQ(
-      Count(tdb->name,
-            "SELECT count(*) FROM refresh_tokens WHERE used_at IS NOT NULL"),
-      1);
+  EXPECT_EQ(Count(tdb->name, "SELECT count(*) FROM refresh_tokens WHERE used_at IS NOT NULL"), 1);
 }
 
 TEST(PostgresOutage, CallsFailFastWhileDownAndSucceedAgainWithTheSameDatabase) {
@@ -181,18 +171,15 @@ TEST(PostgresOutage, CallsFailFastWhileDownAndSucceedAgainWithTheSameDatabase) {
   PgRevocationStore revocations(tdb->db.get());
   ASSERT_TRUE(tokens
                   .CreateFamily(MakeFamily("fam-1", "alice"),
-                                MakeToken(TokenHash(1), "fam-1", At(0)),
-                                Later())
+                                MakeToken(TokenHash(1), "fam-1", At(0)), Later())
                   .ok());
   ASSERT_TRUE(tdb->db->Ping(Later()).ok());
 
   RestartOnExit restart;
   ASSERT_TRUE(Cluster().Stop().ok());
 
-  auto expect_down = [](absl::string_view what, const absl::Status& s,
-                        absl::Duration took) {
-    EXPECT_TRUE(absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s))
-        << what << ": " << s;
+  auto expect_down = [](absl::string_view what, const absl::Status& s, absl::Duration took) {
+    EXPECT_TRUE(absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s)) << what << ": " << s;
     EXPECT_LT(took, absl::Seconds(1)) << what;
     std::fprintf(stderr, "[outage] %s -> %s in %s\n", std::string(what).c_str(),
                  std::string(absl::StatusCodeToString(s.code())).c_str(),
@@ -205,8 +192,7 @@ TEST(PostgresOutage, CallsFailFastWhileDownAndSucceedAgainWithTheSameDatabase) {
   expect_down("ping", s, absl::Now() - start);
 
   start = absl::Now();
-  s = tokens.CreateFamily(MakeFamily("fam-2", "bob"),
-                          MakeToken(TokenHash(2), "fam-2", At(0)),
+  s = tokens.CreateFamily(MakeFamily("fam-2", "bob"), MakeToken(TokenHash(2), "fam-2", At(0)),
                           absl::Now() + kDeadline);
   expect_down("create_family", s, absl::Now() - start);
 
@@ -216,8 +202,7 @@ TEST(PostgresOutage, CallsFailFastWhileDownAndSucceedAgainWithTheSameDatabase) {
 
   start = absl::Now();
   s = tokens
-          .Rotate(TokenHash(1), At(60),
-                  MakeToken(TokenHash(3), "fam-1", At(60)),
+          .Rotate(TokenHash(1), At(60), MakeToken(TokenHash(3), "fam-1", At(60)),
                   absl::Now() + kDeadline)
           .status();
   expect_down("rotate", s, absl::Now() - start);
@@ -246,8 +231,8 @@ TEST(PostgresOutage, CallsFailFastWhileDownAndSucceedAgainWithTheSameDatabase) {
   EXPECT_FALSE((*found)->family_revoked);
   EXPECT_FALSE(tokens.Find(TokenHash(2), Later())->has_value());
   EXPECT_FALSE(tokens.Find(TokenHash(3), Later())->has_value());
-  auto rotated = tokens.Rotate(
-      TokenHash(1), At(60), MakeToken(TokenHash(3), "fam-1", At(60)), Later());
+  auto rotated =
+      tokens.Rotate(TokenHash(1), At(60), MakeToken(TokenHash(3), "fam-1", At(60)), Later());
   ASSERT_TRUE(rotated.ok()) << rotated.status();
   EXPECT_EQ(*rotated, Outcome::kRotated);
 }
@@ -259,13 +244,10 @@ TEST(PostgresDurability, CommittedWritesSurviveAServerRestart) {
   PgRevocationStore revocations(tdb->db.get());
   ASSERT_TRUE(tokens
                   .CreateFamily(MakeFamily("fam-1", "alice"),
-                                MakeToken(TokenHash(1), "fam-1", At(0)),
-                                Later())
+                                MakeToken(TokenHash(1), "fam-1", At(0)), Later())
                   .ok());
   ASSERT_TRUE(
-      revocations
-          .Revoke(MakeRevocation(Kind::kToken, "jti-durable", At(1), At(100)),
-                  Later())
+      revocations.Revoke(MakeRevocation(Kind::kToken, "jti-durable", At(1), At(100)), Later())
           .ok());
 
   RestartOnExit restart;
@@ -273,8 +255,8 @@ TEST(PostgresDurability, CommittedWritesSurviveAServerRestart) {
 
   // The pool's connections died with the server; the first call replaces them.
   std::vector<Revocation> all;
-  absl::Status s = revocations.ForEachUnexpired(
-      At(0), [&](const Revocation& r) { all.push_back(r); });
+  absl::Status s =
+      revocations.ForEachUnexpired(At(0), [&](const Revocation& r) { all.push_back(r); });
   ASSERT_TRUE(s.ok()) << s;
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(all[0].key, "jti-durable");
@@ -288,18 +270,16 @@ TEST(PostgresDurability, CommittedWritesSurviveAServerRestart) {
 class Locker {
  public:
   Locker(std::string db, std::string sql) : db_(std::move(db)) {
-    thread_ = std::thread([this, sql] {
-      (void)Cluster().Psql(db_, sql, absl::Seconds(30), "tokend_locker");
-    });
+    thread_ = std::thread(
+        [this, sql] { (void)Cluster().Psql(db_, sql, absl::Seconds(30), "tokend_locker"); });
   }
   // Waits until the session sleeps, i.e. holds its locks.
   bool WaitUntilHolding(absl::Duration timeout) {
     const absl::Time deadline = absl::Now() + timeout;
     while (absl::Now() < deadline) {
-      if (Count(
-              db_,
-              "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
-              "'tokend_locker' AND wait_event = 'PgSleep'") == 1) {
+      if (Count(db_,
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                "'tokend_locker' AND wait_event = 'PgSleep'") == 1) {
         return true;
       }
       absl::SleepFor(absl::Milliseconds(20));
@@ -307,10 +287,9 @@ class Locker {
     return false;
   }
   ~Locker() {
-    (void)Cluster().Psql(
-        db_,
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-        "WHERE application_name = 'tokend_locker'");
+    (void)Cluster().Psql(db_,
+                         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                         "WHERE application_name = 'tokend_locker'");
     thread_.join();
   }
 
@@ -319,15 +298,13 @@ class Locker {
   std::thread thread_;
 };
 
-TEST(PostgresDeadlines,
-     AStatementStillWaitingAtTheDeadlineIsCancelledAndWritesNothing) {
+TEST(PostgresDeadlines, AStatementStillWaitingAtTheDeadlineIsCancelledAndWritesNothing) {
   auto tdb = NewMigratedDatabase("deadline", 2);
   ASSERT_TRUE(tdb.ok()) << tdb.status();
   PgRefreshTokenStore tokens(tdb->db.get());
   ASSERT_TRUE(tokens
                   .CreateFamily(MakeFamily("fam-1", "alice"),
-                                MakeToken(TokenHash(1), "fam-1", At(0)),
-                                Later())
+                                MakeToken(TokenHash(1), "fam-1", At(0)), Later())
                   .ok());
   {
     Locker locker(tdb->name,
@@ -336,12 +313,10 @@ TEST(PostgresDeadlines,
     ASSERT_TRUE(locker.WaitUntilHolding(absl::Seconds(10)));
 
     const absl::Time start = absl::Now();
-    auto outcome = tokens.Rotate(TokenHash(1), At(60),
-                                 MakeToken(TokenHash(2), "fam-1", At(60)),
+    auto outcome = tokens.Rotate(TokenHash(1), At(60), MakeToken(TokenHash(2), "fam-1", At(60)),
                                  start + absl::Milliseconds(300));
     const absl::Duration took = absl::Now() - start;
-    std::fprintf(stderr, "[deadline] rotate -> %s in %s\n",
-                 outcome.status().ToString().c_str(),
+    std::fprintf(stderr, "[deadline] rotate -> %s in %s\n", outcome.status().ToString().c_str(),
                  absl::FormatDuration(took).c_str());
     EXPECT_TRUE(absl::IsDeadlineExceeded(outcome.status())) << outcome.status();
     EXPECT_GE(took, absl::Milliseconds(250));
@@ -355,15 +330,13 @@ TEST(PostgresDeadlines,
   EXPECT_EQ(Count(tdb->name, "SELECT count(*) FROM refresh_tokens"), 1);
 }
 
-TEST(PostgresOutage,
-     AConnectionLostMidTransactionIsUnavailableAndWritesNothing) {
+TEST(PostgresOutage, AConnectionLostMidTransactionIsUnavailableAndWritesNothing) {
   auto tdb = NewMigratedDatabase("midway", 2);
   ASSERT_TRUE(tdb.ok()) << tdb.status();
   PgRefreshTokenStore tokens(tdb->db.get());
   ASSERT_TRUE(tokens
                   .CreateFamily(MakeFamily("fam-1", "alice"),
-                                MakeToken(TokenHash(1), "fam-1", At(0)),
-                                Later())
+                                MakeToken(TokenHash(1), "fam-1", At(0)), Later())
                   .ok());
   absl::Status rotate_status;
   absl::Duration took;
@@ -376,8 +349,7 @@ TEST(PostgresOutage,
     std::thread rotate([&] {
       const absl::Time start = absl::Now();
       rotate_status = tokens
-                          .Rotate(TokenHash(1), At(60),
-                                  MakeToken(TokenHash(2), "fam-1", At(60)),
+                          .Rotate(TokenHash(1), At(60), MakeToken(TokenHash(2), "fam-1", At(60)),
                                   absl::Now() + absl::Seconds(20))
                           .status();
       took = absl::Now() - start;
@@ -391,17 +363,14 @@ TEST(PostgresOutage,
     while (Count(tdb->name, kWaiting) != 1 && absl::Now() < deadline) {
       absl::SleepFor(absl::Milliseconds(20));
     }
-    ASSERT_TRUE(
-        Cluster()
-            .Psql(
-                tdb->name,
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
-                "datname = current_database() AND wait_event_type = 'Lock'")
-            .ok());
+    ASSERT_TRUE(Cluster()
+                    .Psql(tdb->name,
+                          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                          "datname = current_database() AND wait_event_type = 'Lock'")
+                    .ok());
     rotate.join();
   }
-  std::fprintf(stderr, "[midway] rotate -> %s in %s\n",
-               rotate_status.ToString().c_str(),
+  std::fprintf(stderr, "[midway] rotate -> %s in %s\n", rotate_status.ToString().c_str(),
                absl::FormatDuration(took).c_str());
   EXPECT_TRUE(absl::IsUnavailable(rotate_status)) << rotate_status;
   EXPECT_LT(took, absl::Seconds(5));
@@ -418,8 +387,7 @@ TEST(PostgresDeadlines, WaitingForAConnectionEndsAtTheDeadline) {
   PgRefreshTokenStore tokens(tdb->db.get());
   ASSERT_TRUE(tokens
                   .CreateFamily(MakeFamily("fam-1", "alice"),
-                                MakeToken(TokenHash(1), "fam-1", At(0)),
-                                Later())
+                                MakeToken(TokenHash(1), "fam-1", At(0)), Later())
                   .ok());
   Locker locker(tdb->name,
                 "BEGIN; SELECT 1 FROM refresh_tokens FOR UPDATE; SELECT "
@@ -427,8 +395,7 @@ TEST(PostgresDeadlines, WaitingForAConnectionEndsAtTheDeadline) {
   ASSERT_TRUE(locker.WaitUntilHolding(absl::Seconds(10)));
   // The pool's only connection is stuck behind the lock for 2 s...
   std::thread holder([&] {
-    (void)tokens.Rotate(TokenHash(1), At(60),
-                        MakeToken(TokenHash(2), "fam-1", At(60)),
+    (void)tokens.Rotate(TokenHash(1), At(60), MakeToken(TokenHash(2), "fam-1", At(60)),
                         absl::Now() + absl::Seconds(2));
   });
   while (tdb->db->stats().in_use == 0) absl::SleepFor(absl::Milliseconds(5));
@@ -488,9 +455,9 @@ TEST(PostgresPlans, BatchedCallsKeepUsingIndexesAfterAnEmptyDatabaseFills) {
       auto rotated = tokens.Rotate(TokenHash(n, 7), At(60),
                                    MakeToken(TokenHash(n, 8), family, At(60)), Later());
       ASSERT_TRUE(rotated.ok() && *rotated == Outcome::kRotated) << rotated.status();
-      ASSERT_TRUE(revocations
-                      .Revoke(MakeRevocation(Kind::kFamily, family, At(70), At(86400)), Later())
-                      .ok());
+      ASSERT_TRUE(
+          revocations.Revoke(MakeRevocation(Kind::kFamily, family, At(70), At(86400)), Later())
+              .ok());
     };
     exercise_every_batch_statement(1);  // plans made on empty tables
     // The tables fill (without the statistics knowing: autovacuum is off).
@@ -553,9 +520,8 @@ TEST(PostgresPlans, ABatchStatementNeverComparesEveryRowOfItsBatchWithEveryOther
     text_arrays.push_back("{a}");
   }
   const std::string f = ArrayLiteral(families), h = ArrayLiteral(hashes),
-                    n = ArrayLiteral(successors), c = ArrayLiteral(texts),
-                    e = ArrayLiteral(empty), t = ArrayLiteral(times), l = ArrayLiteral(later),
-                    a = ArrayLiteral(text_arrays);
+                    n = ArrayLiteral(successors), c = ArrayLiteral(texts), e = ArrayLiteral(empty),
+                    t = ArrayLiteral(times), l = ArrayLiteral(later), a = ArrayLiteral(text_arrays);
   auto prepare = [](const store::postgres::sql::Statement& s) {
     return absl::StrCat("PREPARE ", s.name, " AS ", s.text, ";");
   };
@@ -567,17 +533,15 @@ TEST(PostgresPlans, ABatchStatementNeverComparesEveryRowOfItsBatchWithEveryOther
   absl::StatusOr<std::string> plans = Cluster().Psql(
       tdb->name,
       absl::StrCat(
-          prepare(sql::kSetSessionStatementTimeout),
-          "EXECUTE ", sql::kSetSessionStatementTimeout.name, "('60000');",
-          prepare(sql::kCreateFamilies), prepare(sql::kFindTokens), prepare(sql::kRotateTokens),
-          prepare(sql::kRevokeMany),
-          explain(sql::kCreateFamilies,
-                  absl::StrJoin({f, c, c, a, e, t, l, h, a, t, l}, ",")),
+          prepare(sql::kSetSessionTimeoutAndIndexPlans), "EXECUTE ",
+          sql::kSetSessionTimeoutAndIndexPlans.name, "('60000');", prepare(sql::kCreateFamilies),
+          prepare(sql::kFindTokens), prepare(sql::kRotateTokens), prepare(sql::kRevokeMany),
+          explain(sql::kCreateFamilies, absl::StrJoin({f, c, c, a, e, t, l, h, a, t, l}, ",")),
           explain(sql::kFindTokens, h),
           explain(sql::kRotateTokens, absl::StrJoin({h, t, n, a, t, l}, ",")),
-          explain(sql::kRevokeMany,
-                  absl::StrJoin({ArrayLiteral(std::vector<std::string>(kRows, "2")), f, t, l},
-                                ","))),
+          explain(
+              sql::kRevokeMany,
+              absl::StrJoin({ArrayLiteral(std::vector<std::string>(kRows, "2")), f, t, l}, ","))),
       absl::Seconds(60));
   ASSERT_TRUE(plans.ok()) << plans.status();
   EXPECT_FALSE(absl::StrContains(*plans, "Join Filter")) << *plans;
@@ -593,40 +557,35 @@ TEST(PostgresVolume, AMillionRevocationsStreamInFull) {
   ASSERT_TRUE(tdb.ok()) << tdb.status();
   constexpr int64_t kRows = 1000000;
   absl::Time start = absl::Now();
-  auto inserted = Cluster().Psql(
-      tdb->name,
-      absl::StrCat(
-          "INSERT INTO revocations (kind, key, revoked_at, expires_at) "
-          "SELECT 1, 'jti-' || g, now(), now() + interval '1 day' "
-          "FROM generate_series(1, ",
-          kRows, ") g"),
-      absl::Seconds(120));
+  auto inserted =
+      Cluster().Psql(tdb->name,
+                     absl::StrCat("INSERT INTO revocations (kind, key, revoked_at, expires_at) "
+                                  "SELECT 1, 'jti-' || g, now(), now() + interval '1 day' "
+                                  "FROM generate_series(1, ",
+                                  kRows, ") g"),
+                     absl::Seconds(120));
   ASSERT_TRUE(inserted.ok()) << inserted.status();
   // And some expired rows, which must be skipped.
-  ASSERT_TRUE(
-      Cluster()
-          .Psql(tdb->name,
-                "INSERT INTO revocations (kind, key, revoked_at, expires_at) "
-                "SELECT 2, 'fam-' || g, now() - interval '2 days', "
-                "now() - interval '1 day' FROM generate_series(1, 1000) g")
-          .ok());
-  std::fprintf(stderr, "[volume] inserted %lld rows in %s\n",
-               static_cast<long long>(kRows),
+  ASSERT_TRUE(Cluster()
+                  .Psql(tdb->name,
+                        "INSERT INTO revocations (kind, key, revoked_at, expires_at) "
+                        "SELECT 2, 'fam-' || g, now() - interval '2 days', "
+                        "now() - interval '1 day' FROM generate_series(1, 1000) g")
+                  .ok());
+  std::fprintf(stderr, "[volume] inserted %lld rows in %s\n", static_cast<long long>(kRows),
                absl::FormatDuration(absl::Now() - start).c_str());
 
   PgRevocationStore revocations(tdb->db.get());
   int64_t seen = 0;
   size_t key_bytes = 0;
   start = absl::Now();
-  absl::Status s =
-      revocations.ForEachUnexpired(absl::Now(), [&](const Revocation& r) {
-        ++seen;
-        key_bytes += r.key.size();
-      });
+  absl::Status s = revocations.ForEachUnexpired(absl::Now(), [&](const Revocation& r) {
+    ++seen;
+    key_bytes += r.key.size();
+  });
   const absl::Duration took = absl::Now() - start;
   std::fprintf(stderr, "[volume] ForEachUnexpired visited %lld rows in %s\n",
-               static_cast<long long>(seen),
-               absl::FormatDuration(took).c_str());
+               static_cast<long long>(seen), absl::FormatDuration(took).c_str());
   ASSERT_TRUE(s.ok()) << s;
   EXPECT_EQ(seen, kRows);
   EXPECT_GT(key_bytes, 0u);

@@ -10,8 +10,7 @@
 namespace tokend::testing {
 
 // One PostgreSQL cluster for the whole binary.
-const auto* const kPostgres =
-    ::testing::AddGlobalTestEnvironment(new PostgresEnvironment);
+const auto* const kPostgres = ::testing::AddGlobalTestEnvironment(new PostgresEnvironment);
 
 PostgresCluster& Cluster() { return PostgresEnvironment::cluster(); }
 
@@ -20,8 +19,7 @@ std::string UniqueName(absl::string_view prefix) {
   return absl::StrCat(prefix, "_", ++counter);
 }
 
-absl::StatusOr<TestDatabase> NewMigratedDatabase(absl::string_view prefix,
-                                                 int pool_size) {
+absl::StatusOr<TestDatabase> NewMigratedDatabase(absl::string_view prefix, int pool_size) {
   TestDatabase out;
   out.name = UniqueName(prefix);
   absl::StatusOr<std::string> dsn = Cluster().CreateDatabase(out.name);
@@ -39,8 +37,7 @@ absl::StatusOr<TestDatabase> NewMigratedDatabase(absl::string_view prefix,
 
 std::string TokenHash(int n, int salt) {
   std::string h(32, '\0');
-  for (int i = 0; i < 32; ++i)
-    h[i] = static_cast<char>((n * 131 + salt * 31 + i * 7) & 0xff);
+  for (int i = 0; i < 32; ++i) h[i] = static_cast<char>((n * 131 + salt * 31 + i * 7) & 0xff);
   h[0] = '\0';
   h[1] = static_cast<char>(0xff);
   h[2] = static_cast<char>(n & 0xff);
@@ -49,12 +46,9 @@ std::string TokenHash(int n, int salt) {
   return h;
 }
 
-absl::Time At(double seconds) {
-  return absl::FromUnixSeconds(1800000000) + absl::Seconds(seconds);
-}
+absl::Time At(double seconds) { return absl::FromUnixSeconds(1800000000) + absl::Seconds(seconds); }
 
-store::RefreshFamily MakeFamily(absl::string_view family_id,
-                                absl::string_view subject) {
+store::RefreshFamily MakeFamily(absl::string_view family_id, absl::string_view subject) {
   store::RefreshFamily f;
   f.family_id = std::string(family_id);
   f.client_id = "spiffe://example.org/login";
@@ -66,8 +60,7 @@ store::RefreshFamily MakeFamily(absl::string_view family_id,
   return f;
 }
 
-store::RefreshToken MakeToken(absl::string_view hash,
-                              absl::string_view family_id,
+store::RefreshToken MakeToken(absl::string_view hash, absl::string_view family_id,
                               absl::Time issued_at) {
   store::RefreshToken t;
   t.token_hash = std::string(hash);
@@ -78,9 +71,8 @@ store::RefreshToken MakeToken(absl::string_view hash,
   return t;
 }
 
-store::Revocation MakeRevocation(store::Revocation::Kind kind,
-                                 absl::string_view key, absl::Time revoked_at,
-                                 absl::Time expires_at) {
+store::Revocation MakeRevocation(store::Revocation::Kind kind, absl::string_view key,
+                                 absl::Time revoked_at, absl::Time expires_at) {
   store::Revocation r;
   r.kind = kind;
   r.key = std::string(key);
@@ -94,9 +86,8 @@ void Collector::Add(const store::Revocation& r) {
   all_.push_back(r);
 }
 
-std::optional<store::Revocation> Collector::WaitFor(
-    store::Revocation::Kind kind, absl::string_view key,
-    absl::Duration timeout) {
+std::optional<store::Revocation> Collector::WaitFor(store::Revocation::Kind kind,
+                                                    absl::string_view key, absl::Duration timeout) {
   absl::MutexLock lock(&mu_);
   std::optional<store::Revocation> found;
   auto arrived = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -110,6 +101,21 @@ std::optional<store::Revocation> Collector::WaitFor(
   };
   mu_.AwaitWithTimeout(absl::Condition(&arrived), timeout);
   return found;
+}
+
+size_t Collector::WaitForCount(store::Revocation::Kind kind, absl::string_view key, size_t n,
+                               absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  size_t seen = 0;
+  auto arrived = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    seen = 0;
+    for (const store::Revocation& r : all_) {
+      if (r.kind == kind && r.key == key) ++seen;
+    }
+    return seen >= n;
+  };
+  mu_.AwaitWithTimeout(absl::Condition(&arrived), timeout);
+  return seen;
 }
 
 size_t Collector::count() const {

@@ -24,8 +24,7 @@ struct TestDatabase {
   std::string dsn;
   std::unique_ptr<store::postgres::Database> db;
 };
-absl::StatusOr<TestDatabase> NewMigratedDatabase(absl::string_view prefix,
-                                                 int pool_size = 8);
+absl::StatusOr<TestDatabase> NewMigratedDatabase(absl::string_view prefix, int pool_size = 8);
 // A unique database name starting with `prefix`.
 std::string UniqueName(absl::string_view prefix);
 
@@ -36,23 +35,23 @@ std::string TokenHash(int n, int salt = 0);
 // A fixed point in time (2027-01-15T08:00:00Z) plus `seconds`.
 absl::Time At(double seconds);
 
-store::RefreshFamily MakeFamily(absl::string_view family_id,
-                                absl::string_view subject);
-store::RefreshToken MakeToken(absl::string_view hash,
-                              absl::string_view family_id,
+store::RefreshFamily MakeFamily(absl::string_view family_id, absl::string_view subject);
+store::RefreshToken MakeToken(absl::string_view hash, absl::string_view family_id,
                               absl::Time issued_at);
-store::Revocation MakeRevocation(store::Revocation::Kind kind,
-                                 absl::string_view key, absl::Time revoked_at,
-                                 absl::Time expires_at);
+store::Revocation MakeRevocation(store::Revocation::Kind kind, absl::string_view key,
+                                 absl::Time revoked_at, absl::Time expires_at);
 
 // Collects delivered revocations across threads.
 class Collector {
  public:
   void Add(const store::Revocation& r);
   // Waits until a revocation of `kind`/`key` arrived; the latest one.
-  std::optional<store::Revocation> WaitFor(store::Revocation::Kind kind,
-                                           absl::string_view key,
+  std::optional<store::Revocation> WaitFor(store::Revocation::Kind kind, absl::string_view key,
                                            absl::Duration timeout);
+  // How many revocations of `kind`/`key` arrived, once at least `n` did or
+  // `timeout` passed.
+  size_t WaitForCount(store::Revocation::Kind kind, absl::string_view key, size_t n,
+                      absl::Duration timeout);
   size_t count() const;
 
  private:

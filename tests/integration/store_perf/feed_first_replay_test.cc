@@ -1,14 +1,17 @@
-// PgRevocationFeed::SetFirstReplayAfter: after a caller has read every row
-// itself (as tokend does at start-up), the feed's first replay covers only
-// what was written since (minus the late-commit margin), and from then on it
+// PgRevocationFeed::Start reads every row itself, on the calling thread (as
+// tokend does at start-up); the feed's first replay then covers only what
+// was written since (minus the late-commit margin), and from then on it
 // delivers every new revocation as before.
 
+#include <atomic>
 #include <string>
+#include <thread>
 
 #include "absl/time/clock.h"
 #include "common/clock.h"
 #include "gtest/gtest.h"
-#include "store/postgres/revocation_store.h"
+#include "store/postgres/pg_revocation_feed.h"
+#include "store/postgres/pg_revocation_store.h"
 #include "tests/integration/store/store_test_util.h"
 
 namespace tokend::testing {
@@ -35,29 +38,31 @@ TEST(FeedFirstReplay, ReplaysOnlyWhatTheStartUpReadCannotHaveSeen) {
                         "UPDATE revocations SET recorded_at = now() - interval '1 hour'"
                         " WHERE key = 'old'")
                   .ok());
-  int read_at_start_up = 0;
-  absl::StatusOr<absl::Time> read_up_to = revocations.ForEachRecordedAfter(
-      absl::InfinitePast(), absl::Now(), [&](const store::Revocation&) { ++read_at_start_up; },
-      deadline);
-  ASSERT_TRUE(read_up_to.ok()) << read_up_to.status();
-  EXPECT_EQ(read_at_start_up, 2);
 
   common::RealClock clock;
   PgRevocationFeed feed(DatabaseOptions{.dsn = tdb->dsn, .pool_size = 1}, &revocations,
                         absl::Hours(1), &clock);
-  feed.SetFirstReplayAfter(*read_up_to);
   Collector collected;
-  feed.Start([&](const store::Revocation& r) { collected.Add(r); });
+  const std::thread::id caller = std::this_thread::get_id();
+  std::atomic<int> read_at_start_up{0};
+  absl::Status started = feed.Start([&](const store::Revocation& r) {
+    if (std::this_thread::get_id() == caller) ++read_at_start_up;
+    collected.Add(r);
+  });
+  ASSERT_TRUE(started.ok()) << started;
+  // Start read every row before returning, on this thread.
+  EXPECT_EQ(read_at_start_up.load(), 2);
   const absl::Time give_up = absl::Now() + absl::Seconds(10);
   while (!feed.Listening() && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(20));
   ASSERT_TRUE(feed.Listening());
   // Within the late-commit margin: replayed (a duplicate is harmless).
-  EXPECT_TRUE(collected.WaitFor(Kind::kToken, "recent", absl::Seconds(5)).has_value());
+  EXPECT_GE(collected.WaitForCount(Kind::kToken, "recent", 2, absl::Seconds(5)), 2u);
   // Read at start-up and long settled: not replayed.
-  EXPECT_FALSE(collected.WaitFor(Kind::kToken, "old", absl::Milliseconds(300)).has_value());
-  // New revocations arrive as ever.
+  EXPECT_EQ(collected.WaitForCount(Kind::kToken, "old", 2, absl::Milliseconds(300)), 1u);
+  // New revocations arrive as ever, from the feed's thread.
   ASSERT_TRUE(revocations.Revoke(MakeRevocation(Kind::kToken, "new", now, later), deadline).ok());
   EXPECT_TRUE(collected.WaitFor(Kind::kToken, "new", absl::Seconds(5)).has_value());
+  EXPECT_EQ(read_at_start_up.load(), 2);
   feed.Stop();
 }
 

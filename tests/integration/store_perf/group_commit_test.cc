@@ -15,8 +15,9 @@
 #include "absl/time/clock.h"
 #include "common/clock.h"
 #include "gtest/gtest.h"
-#include "store/postgres/refresh_token_store.h"
-#include "store/postgres/revocation_store.h"
+#include "store/postgres/pg_refresh_token_store.h"
+#include "store/postgres/pg_revocation_feed.h"
+#include "store/postgres/pg_revocation_store.h"
 #include "tests/integration/store/store_test_util.h"
 
 namespace tokend::testing {
@@ -35,7 +36,9 @@ int64_t Query(absl::string_view db, absl::string_view sql) {
   absl::StatusOr<std::string> out = Cluster().Psql(db, sql);
   EXPECT_TRUE(out.ok()) << out.status();
   int64_t n = -1;
-  if (out.ok()) EXPECT_TRUE(absl::SimpleAtoi(*out, &n)) << *out;
+  if (out.ok()) {
+    EXPECT_TRUE(absl::SimpleAtoi(*out, &n)) << *out;
+  }
   return n;
 }
 
@@ -144,6 +147,36 @@ TEST(GroupCommit, ConcurrentRotationsEachGetTheirOwnOutcome) {
   EXPECT_EQ(Query(tdb->name, "SELECT count(*) FROM refresh_tokens WHERE used_at IS NOT NULL"), 32);
 }
 
+TEST(GroupCommit, ARotationWhoseSuccessorExistsFailsAloneAndItsBatchNeighboursRotate) {
+  auto tdb = NewMigratedDatabase("gc_rotate_duplicate");
+  ASSERT_TRUE(tdb.ok()) << tdb.status();
+  PgRefreshTokenStore tokens(tdb->db.get());
+  constexpr int kCallers = 24;
+  for (int i = 0; i < kCallers; ++i) {
+    const std::string id = absl::StrCat("fam-", i);
+    ASSERT_TRUE(
+        tokens.CreateFamily(MakeFamily(id, "alice"), MakeToken(TokenHash(i), id, At(0)), Later())
+            .ok());
+  }
+  std::vector<absl::StatusOr<Outcome>> outcomes(kCallers, absl::UnknownError("not run"));
+  Together(kCallers, [&](int i) {
+    // Caller 0's successor reuses a stored hash (family 1's first token).
+    const std::string successor = i == 0 ? TokenHash(1) : TokenHash(i, 1);
+    outcomes[i] = tokens.Rotate(TokenHash(i), At(60),
+                                MakeToken(successor, absl::StrCat("fam-", i), At(60)), Later());
+  });
+  EXPECT_EQ(outcomes[0].status().code(), absl::StatusCode::kAlreadyExists) << outcomes[0].status();
+  for (int i = 1; i < kCallers; ++i) {
+    ASSERT_TRUE(outcomes[i].ok()) << i << ": " << outcomes[i].status();
+    EXPECT_EQ(*outcomes[i], Outcome::kRotated) << i;
+  }
+  // Nothing of the refused call was written: its token is still unused.
+  auto refused = tokens.Find(TokenHash(0), Later());
+  ASSERT_TRUE(refused.ok() && refused->has_value());
+  EXPECT_FALSE((*refused)->used_at.has_value());
+  EXPECT_EQ(Query(tdb->name, "SELECT count(*) FROM refresh_tokens"), kCallers + kCallers - 1);
+}
+
 TEST(GroupCommit, ConcurrentFindsEachGetTheirOwnToken) {
   auto tdb = NewMigratedDatabase("gc_find");
   ASSERT_TRUE(tdb.ok()) << tdb.status();
@@ -216,7 +249,7 @@ TEST(GroupCommit, EveryRevocationOfABatchReachesTheFeed) {
   PgRevocationFeed feed(DatabaseOptions{.dsn = tdb->dsn, .pool_size = 1}, &revocations,
                         absl::Hours(1), &clock);
   Collector collected;
-  feed.Start([&](const store::Revocation& r) { collected.Add(r); });
+  ASSERT_TRUE(feed.Start([&](const store::Revocation& r) { collected.Add(r); }).ok());
   const absl::Time give_up = absl::Now() + absl::Seconds(10);
   while (!feed.Listening() && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(20));
   ASSERT_TRUE(feed.Listening());

@@ -35,8 +35,7 @@ RefreshToken Token(char fill, const std::string& family_id) {
   return t;
 }
 
-Revocation Rev(Kind kind, const std::string& key, absl::Time revoked,
-               absl::Time expires) {
+Revocation Rev(Kind kind, const std::string& key, absl::Time revoked, absl::Time expires) {
   Revocation r;
   r.kind = kind;
   r.key = key;
@@ -51,17 +50,13 @@ TEST(FakeStores, UnavailableFailsEveryCallOfBothStoresAndWritesNothing) {
   ASSERT_TRUE(tokens.CreateFamily(Family("f1"), Token('a', "f1"), kStart).ok());
 
   revocations.SetUnavailable(true);  // shared: the token store is down too
+  EXPECT_TRUE(absl::IsUnavailable(tokens.CreateFamily(Family("f2"), Token('b', "f2"), kStart)));
+  EXPECT_TRUE(absl::IsUnavailable(tokens.Find(std::string(32, 'a'), kStart).status()));
   EXPECT_TRUE(absl::IsUnavailable(
-      tokens.CreateFamily(Family("f2"), Token('b', "f2"), kStart)));
-  EXPECT_TRUE(
-      absl::IsUnavailable(tokens.Find(std::string(32, 'a'), kStart).status()));
+      tokens.Rotate(std::string(32, 'a'), kStart, Token('c', "f1"), kStart).status()));
   EXPECT_TRUE(absl::IsUnavailable(
-      tokens.Rotate(std::string(32, 'a'), kStart, Token('c', "f1"), kStart)
-          .status()));
-  EXPECT_TRUE(absl::IsUnavailable(revocations.Revoke(
-      Rev(Kind::kToken, "j", kStart, kStart + absl::Hours(1)), kStart)));
-  EXPECT_TRUE(absl::IsUnavailable(
-      revocations.ForEachUnexpired(kStart, [](const Revocation&) {})));
+      revocations.Revoke(Rev(Kind::kToken, "j", kStart, kStart + absl::Hours(1)), kStart)));
+  EXPECT_TRUE(absl::IsUnavailable(revocations.ForEachUnexpired(kStart, [](const Revocation&) {})));
   EXPECT_TRUE(absl::IsUnavailable(revocations.PurgeExpired(kStart).status()));
 
   tokens.SetUnavailable(false);
@@ -76,14 +71,11 @@ TEST(FakeStores, UnavailableFailsEveryCallOfBothStoresAndWritesNothing) {
 TEST(FakeStores, SetFailureReturnsTheGivenStatus) {
   FakeRevocationStore revocations;
   revocations.SetFailure(absl::DeadlineExceededError("slow"));
-  EXPECT_TRUE(absl::IsDeadlineExceeded(revocations.Revoke(
-      Rev(Kind::kToken, "j", kStart, kStart + absl::Hours(1)), kStart)));
+  EXPECT_TRUE(absl::IsDeadlineExceeded(
+      revocations.Revoke(Rev(Kind::kToken, "j", kStart, kStart + absl::Hours(1)), kStart)));
   revocations.SetFailure(absl::OkStatus());
   EXPECT_TRUE(
-      revocations
-          .Revoke(Rev(Kind::kToken, "j", kStart, kStart + absl::Hours(1)),
-                  kStart)
-          .ok());
+      revocations.Revoke(Rev(Kind::kToken, "j", kStart, kStart + absl::Hours(1)), kStart).ok());
 }
 
 TEST(FakeStores, StandaloneTokenStoreSeesNoRevocations) {
@@ -97,43 +89,49 @@ TEST(FakeStores, StandaloneTokenStoreSeesNoRevocations) {
 TEST(FakeRevocationFeed, ReplaysOnStartThenDeliversEachRevokeMerged) {
   common::FakeClock clock(kStart);
   FakeRevocationStore store;
-  ASSERT_TRUE(store
-                  .Revoke(Rev(Kind::kToken, "expired", kStart - absl::Hours(2),
-                              kStart - absl::Hours(1)),
-                          kStart)
-                  .ok());
   ASSERT_TRUE(
       store
-          .Revoke(Rev(Kind::kToken, "live", kStart, kStart + absl::Hours(1)),
+          .Revoke(Rev(Kind::kToken, "expired", kStart - absl::Hours(2), kStart - absl::Hours(1)),
                   kStart)
           .ok());
+  ASSERT_TRUE(
+      store.Revoke(Rev(Kind::kToken, "live", kStart, kStart + absl::Hours(1)), kStart).ok());
   std::vector<Revocation> got;
   FakeRevocationFeed feed(store, &clock);
-  feed.Start([&](const Revocation& r) { got.push_back(r); });
+  ASSERT_TRUE(feed.Start([&](const Revocation& r) { got.push_back(r); }).ok());
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].key, "live");
 
   ASSERT_TRUE(
+      store.Revoke(Rev(Kind::kSubject, "bob", kStart, kStart + absl::Hours(1)), kStart).ok());
+  ASSERT_TRUE(
       store
-          .Revoke(Rev(Kind::kSubject, "bob", kStart, kStart + absl::Hours(1)),
+          .Revoke(Rev(Kind::kSubject, "bob", kStart - absl::Hours(1), kStart + absl::Hours(3)),
                   kStart)
           .ok());
-  ASSERT_TRUE(store
-                  .Revoke(Rev(Kind::kSubject, "bob", kStart - absl::Hours(1),
-                              kStart + absl::Hours(3)),
-                          kStart)
-                  .ok());
   ASSERT_EQ(got.size(), 3u);
   EXPECT_EQ(got[2].revoked_at, kStart);
   EXPECT_EQ(got[2].expires_at, kStart + absl::Hours(3));
 
   feed.Stop();
   ASSERT_TRUE(
-      store
-          .Revoke(Rev(Kind::kToken, "after", kStart, kStart + absl::Hours(1)),
-                  kStart)
-          .ok());
+      store.Revoke(Rev(Kind::kToken, "after", kStart, kStart + absl::Hours(1)), kStart).ok());
   EXPECT_EQ(got.size(), 3u);
+}
+
+TEST(FakeRevocationFeed, StartFailsAndStartsNothingWhileTheStoreIsUnavailable) {
+  common::FakeClock clock(kStart);
+  FakeRevocationStore store;
+  ASSERT_TRUE(
+      store.Revoke(Rev(Kind::kToken, "live", kStart, kStart + absl::Hours(1)), kStart).ok());
+  std::vector<Revocation> got;
+  FakeRevocationFeed feed(store, &clock);
+  store.SetUnavailable(true);
+  EXPECT_TRUE(absl::IsUnavailable(feed.Start([&](const Revocation& r) { got.push_back(r); })));
+  store.SetUnavailable(false);
+  ASSERT_TRUE(
+      store.Revoke(Rev(Kind::kToken, "later", kStart, kStart + absl::Hours(1)), kStart).ok());
+  EXPECT_TRUE(got.empty());
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "store/postgres/refresh_token_store.h"
+#include "store/postgres/pg_refresh_token_store.h"
 
 #include <pqxx/pqxx>
 #include <string>
@@ -12,60 +12,13 @@
 #include "store/postgres/codec.h"
 #include "store/postgres/connection_pool.h"
 #include "store/postgres/sql.h"
+#include "store/record_checks.h"
 
 namespace tokend::store::postgres {
 namespace {
 
-constexpr size_t kTokenHashSize = 32;  // SHA-256
-
-absl::Status CheckHash(absl::string_view name, absl::string_view hash) {
-  if (hash.size() != kTokenHashSize) {
-    return absl::InvalidArgumentError(std::string(name) + " must be 32 bytes");
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckTexts(absl::string_view name,
-                        const std::vector<std::string>& values) {
-  for (const std::string& v : values) {
-    if (absl::Status s = CheckText(name, v); !s.ok()) return s;
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckToken(absl::string_view what, const RefreshToken& token) {
-  absl::Status s =
-      CheckHash(std::string(what) + ".token_hash", token.token_hash);
-  if (s.ok()) s = CheckTexts(std::string(what) + ".scopes", token.scopes);
-  if (s.ok()) s = CheckTime(std::string(what) + ".issued_at", token.issued_at);
-  if (s.ok())
-    s = CheckTime(std::string(what) + ".expires_at", token.expires_at);
-  return s;
-}
-
-absl::Status CheckFamily(const RefreshFamily& family) {
-  absl::Status s = CheckText("family.family_id", family.family_id);
-  if (s.ok() && family.family_id.empty()) {
-    s = absl::InvalidArgumentError("family.family_id is empty");
-  }
-  if (s.ok()) s = CheckText("family.client_id", family.client_id);
-  if (s.ok()) s = CheckText("family.subject", family.subject);
-  if (s.ok()) s = CheckTexts("family.audience", family.audience);
-  if (s.ok())
-    s = CheckText("family.custom_claims_json", family.custom_claims_json);
-  if (s.ok()) s = CheckTime("family.created_at", family.created_at);
-  if (s.ok())
-    s = CheckTime("family.absolute_expires_at", family.absolute_expires_at);
-  return s;
-}
-
-pqxx::binarystring Bytes(absl::string_view s) {
-  return pqxx::binarystring(s.data(), s.size());
-}
-
-// Columns of sql::kFindToken, in order.
-absl::StatusOr<RefreshTokenState> ReadState(const pqxx::row& row,
-                                            absl::string_view token_hash) {
+// Columns of sql::kFindTokens, in order.
+absl::StatusOr<RefreshTokenState> ReadState(const pqxx::row& row, absl::string_view token_hash) {
   RefreshTokenState state;
   state.token.token_hash = std::string(token_hash);
   state.token.family_id = row[0].as<std::string>();
@@ -128,19 +81,6 @@ std::string ByteaElement(absl::string_view bytes) {
   return absl::StrCat("\\x", absl::BytesToHexString(bytes));
 }
 
-absl::Status FindAlone(Database* db, FindOp& op) {
-  op.found.reset();
-  op.read = absl::OkStatus();
-  return RunTransaction(db->pool(), "find", op.deadline, [&](pqxx::work& txn) {
-    const pqxx::result r = txn.exec_prepared(sql::kFindToken.name, Bytes(op.token_hash));
-    if (r.empty()) return absl::OkStatus();
-    auto state = ReadState(r[0], op.token_hash);
-    if (!state.ok()) return state.status();
-    op.found = *std::move(state);
-    return absl::OkStatus();
-  });
-}
-
 void FindMany(pqxx::transaction_base& txn, absl::Span<Batcher::Op* const> ops) {
   std::vector<std::string> hashes;
   absl::flat_hash_map<absl::string_view, FindOp*> by_hash;
@@ -165,19 +105,6 @@ void FindMany(pqxx::transaction_base& txn, absl::Span<Batcher::Op* const> ops) {
   }
 }
 
-absl::Status CreateFamilyAlone(Database* db, const RefreshFamily& family,
-                               const RefreshToken& first, absl::Time deadline) {
-  return RunTransaction(db->pool(), "create_family", deadline, [&](pqxx::work& txn) {
-    txn.exec_prepared(sql::kCreateFamily.name, family.family_id, family.client_id,
-                      family.subject, TextArrayLiteral(family.audience),
-                      family.custom_claims_json, FormatTimestamp(family.created_at),
-                      FormatTimestamp(family.absolute_expires_at), Bytes(first.token_hash),
-                      TextArrayLiteral(first.scopes), FormatTimestamp(first.issued_at),
-                      FormatTimestamp(first.expires_at));
-    return absl::OkStatus();
-  });
-}
-
 void CreateFamilies(pqxx::transaction_base& txn, absl::Span<Batcher::Op* const> ops) {
   std::vector<std::string> ids, clients, subjects, audiences, claims, created, absolute, hashes,
       scopes, issued, expires;
@@ -199,29 +126,9 @@ void CreateFamilies(pqxx::transaction_base& txn, absl::Span<Batcher::Op* const> 
   // such as a duplicate key) none of them.
   txn.exec_prepared(sql::kCreateFamilies.name, TextArrayLiteral(ids), TextArrayLiteral(clients),
                     TextArrayLiteral(subjects), TextArrayLiteral(audiences),
-                    TextArrayLiteral(claims), TextArrayLiteral(created),
-                    TextArrayLiteral(absolute), TextArrayLiteral(hashes),
-                    TextArrayLiteral(scopes), TextArrayLiteral(issued),
+                    TextArrayLiteral(claims), TextArrayLiteral(created), TextArrayLiteral(absolute),
+                    TextArrayLiteral(hashes), TextArrayLiteral(scopes), TextArrayLiteral(issued),
                     TextArrayLiteral(expires));
-}
-
-absl::StatusOr<RefreshTokenStore::RotateOutcome> RotateAlone(Database* db,
-                                                             absl::string_view presented_hash,
-                                                             absl::Time used_at,
-                                                             const RefreshToken& successor,
-                                                             absl::Time deadline) {
-  RefreshTokenStore::RotateOutcome outcome = RefreshTokenStore::RotateOutcome::kAlreadyUsed;
-  absl::Status status = RunTransaction(db->pool(), "rotate", deadline, [&](pqxx::work& txn) {
-    const pqxx::result r = txn.exec_prepared(
-        sql::kRotateToken.name, Bytes(presented_hash), FormatTimestamp(used_at),
-        Bytes(successor.token_hash), TextArrayLiteral(successor.scopes),
-        FormatTimestamp(successor.issued_at), FormatTimestamp(successor.expires_at));
-    outcome = r.empty() ? RefreshTokenStore::RotateOutcome::kAlreadyUsed
-                        : RefreshTokenStore::RotateOutcome::kRotated;
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  return outcome;
 }
 
 void RotateMany(pqxx::transaction_base& txn, absl::Span<Batcher::Op* const> ops) {
@@ -235,10 +142,10 @@ void RotateMany(pqxx::transaction_base& txn, absl::Span<Batcher::Op* const> ops)
     issued.push_back(FormatTimestamp(o.successor->issued_at));
     expires.push_back(FormatTimestamp(o.successor->expires_at));
   }
-  const pqxx::result r = txn.exec_prepared(
-      sql::kRotateTokens.name, TextArrayLiteral(presented), TextArrayLiteral(used),
-      TextArrayLiteral(successors), TextArrayLiteral(scopes), TextArrayLiteral(issued),
-      TextArrayLiteral(expires));
+  const pqxx::result r = txn.exec_prepared(sql::kRotateTokens.name, TextArrayLiteral(presented),
+                                           TextArrayLiteral(used), TextArrayLiteral(successors),
+                                           TextArrayLiteral(scopes), TextArrayLiteral(issued),
+                                           TextArrayLiteral(expires));
   absl::flat_hash_set<std::string> rotated;
   for (const pqxx::row& row : r) rotated.insert(pqxx::binarystring(row[0]).str());
   for (Batcher::Op* op : ops) {
@@ -251,37 +158,17 @@ void RotateMany(pqxx::transaction_base& txn, absl::Span<Batcher::Op* const> ops)
 }  // namespace
 
 PgRefreshTokenStore::PgRefreshTokenStore(Database* db)
-    : db_(db),
-      find_(std::make_unique<Batcher>(
-          &db->pool(), "find_tokens", FindMany,
-          [db](Batcher::Op& op) { return FindAlone(db, static_cast<FindOp&>(op)); },
-          Batcher::Options{})),
-      create_family_(std::make_unique<Batcher>(
-          &db->pool(), "create_families", CreateFamilies,
-          [db](Batcher::Op& op) {
-            const auto& o = static_cast<const CreateFamilyOp&>(op);
-            return CreateFamilyAlone(db, *o.family, *o.first, o.deadline);
-          },
-          Batcher::Options{})),
-      rotate_(std::make_unique<Batcher>(
-          &db->pool(), "rotate_tokens", RotateMany,
-          [db](Batcher::Op& op) {
-            auto& o = static_cast<RotateOp&>(op);
-            absl::StatusOr<RotateOutcome> outcome =
-                RotateAlone(db, o.presented_hash, o.used_at, *o.successor, o.deadline);
-            if (!outcome.ok()) return outcome.status();
-            o.outcome = *outcome;
-            return absl::OkStatus();
-          },
-          Batcher::Options{})) {}
+    : find_(std::make_unique<Batcher>(&db->pool(), "find_tokens", FindMany, Batcher::Options{})),
+      create_family_(std::make_unique<Batcher>(&db->pool(), "create_families", CreateFamilies,
+                                               Batcher::Options{})),
+      rotate_(std::make_unique<Batcher>(&db->pool(), "rotate_tokens", RotateMany,
+                                        Batcher::Options{})) {}
 
 PgRefreshTokenStore::~PgRefreshTokenStore() = default;
 
 absl::Status PgRefreshTokenStore::CreateFamily(const RefreshFamily& family,
-                                               const RefreshToken& first,
-                                               absl::Time deadline) {
-  if (absl::Status s = CheckFamily(family); !s.ok()) return s;
-  if (absl::Status s = CheckToken("first", first); !s.ok()) return s;
+                                               const RefreshToken& first, absl::Time deadline) {
+  if (absl::Status s = CheckNewFamily(family, first); !s.ok()) return s;
   CreateFamilyOp op;
   op.key = family.family_id;
   op.deadline = deadline;
@@ -292,7 +179,7 @@ absl::Status PgRefreshTokenStore::CreateFamily(const RefreshFamily& family,
 
 absl::StatusOr<std::optional<RefreshTokenState>> PgRefreshTokenStore::Find(
     absl::string_view token_hash, absl::Time deadline) {
-  if (absl::Status s = CheckHash("token_hash", token_hash); !s.ok()) return s;
+  if (absl::Status s = CheckTokenHash("token_hash", token_hash); !s.ok()) return s;
   // Concurrent reads share one statement (see batcher.h); one read commits
   // nothing, so only its round trips are saved.
   FindOp op;
@@ -305,12 +192,9 @@ absl::StatusOr<std::optional<RefreshTokenState>> PgRefreshTokenStore::Find(
 }
 
 absl::StatusOr<RefreshTokenStore::RotateOutcome> PgRefreshTokenStore::Rotate(
-    absl::string_view presented_hash, absl::Time used_at,
-    const RefreshToken& successor, absl::Time deadline) {
-  if (absl::Status s = CheckHash("presented_hash", presented_hash); !s.ok())
-    return s;
-  if (absl::Status s = CheckTime("used_at", used_at); !s.ok()) return s;
-  if (absl::Status s = CheckToken("successor", successor); !s.ok()) return s;
+    absl::string_view presented_hash, absl::Time used_at, const RefreshToken& successor,
+    absl::Time deadline) {
+  if (absl::Status s = CheckRotation(presented_hash, used_at, successor); !s.ok()) return s;
   RotateOp op;
   // Two redemptions of one token never share a batch (one statement cannot
   // update a row twice); in two concurrent batches the row lock orders them

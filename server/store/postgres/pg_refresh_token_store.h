@@ -1,5 +1,5 @@
-#ifndef TOKEND_SERVER_STORE_POSTGRES_REFRESH_TOKEN_STORE_H_
-#define TOKEND_SERVER_STORE_POSTGRES_REFRESH_TOKEN_STORE_H_
+#ifndef TOKEND_SERVER_STORE_POSTGRES_PG_REFRESH_TOKEN_STORE_H_
+#define TOKEND_SERVER_STORE_POSTGRES_PG_REFRESH_TOKEN_STORE_H_
 
 #include <memory>
 #include <optional>
@@ -16,7 +16,7 @@ namespace tokend::store::postgres {
 class Batcher;  // batcher.h, internal to this folder
 
 // RefreshTokenStore on PostgreSQL (tables refresh_families, refresh_tokens).
-// Thread-safe; each call runs in one transaction on a pooled connection,
+// Thread-safe; each call runs as one statement on a pooled connection,
 // shared with concurrent calls of the same kind (see below).
 // Errors beyond refresh_token_store.h's: INVALID_ARGUMENT for a token hash
 // that is not 32 bytes, text that is not UTF-8 or holds NUL, or an infinite
@@ -30,25 +30,21 @@ class Batcher;  // batcher.h, internal to this folder
 // Concurrent Finds are batched the same way, into one read.
 class PgRefreshTokenStore final : public RefreshTokenStore {
  public:
-  // `db` must outlive this store. Starts the writer threads.
+  // `db` must outlive this store.
   explicit PgRefreshTokenStore(Database* db);
   ~PgRefreshTokenStore() override;
 
-  absl::Status CreateFamily(const RefreshFamily& family,
-                            const RefreshToken& first,
+  absl::Status CreateFamily(const RefreshFamily& family, const RefreshToken& first,
                             absl::Time deadline) override;
-  absl::StatusOr<std::optional<RefreshTokenState>> Find(
-      absl::string_view token_hash, absl::Time deadline) override;
+  absl::StatusOr<std::optional<RefreshTokenState>> Find(absl::string_view token_hash,
+                                                        absl::Time deadline) override;
   // One statement marks the presented token used and inserts the successor
-  // (see sql.cc kRotateToken); the successor joins the presented token's
+  // (see sql.cc kRotateTokens); the successor joins the presented token's
   // family whatever successor.family_id says.
-  absl::StatusOr<RotateOutcome> Rotate(absl::string_view presented_hash,
-                                       absl::Time used_at,
-                                       const RefreshToken& successor,
-                                       absl::Time deadline) override;
+  absl::StatusOr<RotateOutcome> Rotate(absl::string_view presented_hash, absl::Time used_at,
+                                       const RefreshToken& successor, absl::Time deadline) override;
 
  private:
-  Database* const db_;
   std::unique_ptr<Batcher> find_;
   std::unique_ptr<Batcher> create_family_;
   std::unique_ptr<Batcher> rotate_;
@@ -56,4 +52,4 @@ class PgRefreshTokenStore final : public RefreshTokenStore {
 
 }  // namespace tokend::store::postgres
 
-#endif  // TOKEND_SERVER_STORE_POSTGRES_REFRESH_TOKEN_STORE_H_
+#endif  // TOKEND_SERVER_STORE_POSTGRES_PG_REFRESH_TOKEN_STORE_H_

@@ -1,4 +1,4 @@
-#include "store/postgres/revocation_store.h"
+#include "store/postgres/pg_revocation_store.h"
 
 #include <pqxx/pqxx>
 #include <string>
@@ -10,6 +10,7 @@
 #include "store/postgres/codec.h"
 #include "store/postgres/connection_pool.h"
 #include "store/postgres/sql.h"
+#include "store/record_checks.h"
 
 namespace tokend::store::postgres {
 namespace {
@@ -17,37 +18,10 @@ namespace {
 constexpr absl::Duration kMaintenanceTimeout = absl::Minutes(5);
 constexpr int kPurgeBatch = 1000;
 
-bool ValidKind(int kind) {
-  return kind == static_cast<int>(Revocation::Kind::kToken) ||
-         kind == static_cast<int>(Revocation::Kind::kFamily) ||
-         kind == static_cast<int>(Revocation::Kind::kSubject);
-}
-
-absl::Status CheckRevocation(const Revocation& r) {
-  if (!ValidKind(static_cast<int>(r.kind))) {
-    return absl::InvalidArgumentError("revocation.kind is unknown");
-  }
-  if (r.key.empty())
-    return absl::InvalidArgumentError("revocation.key is empty");
-  absl::Status s = CheckText("revocation.key", r.key);
-  if (s.ok()) s = CheckTime("revocation.revoked_at", r.revoked_at);
-  if (s.ok()) s = CheckTime("revocation.expires_at", r.expires_at);
-  return s;
-}
-
 // One caller's Revoke, waiting in a Batcher.
 struct RevokeOp final : Batcher::Op {
   const Revocation* revocation = nullptr;
 };
-
-absl::Status RevokeAlone(Database* db, const Revocation& revocation, absl::Time deadline) {
-  return RunTransaction(db->pool(), "revoke", deadline, [&](pqxx::work& txn) {
-    txn.exec_prepared(sql::kRevoke.name, static_cast<int>(revocation.kind),
-                      revocation.key, FormatTimestamp(revocation.revoked_at),
-                      FormatTimestamp(revocation.expires_at));
-    return absl::OkStatus();
-  });
-}
 
 void RevokeMany(pqxx::transaction_base& txn, absl::Span<Batcher::Op* const> ops) {
   std::vector<std::string> kinds, keys, revoked, expires;
@@ -66,18 +40,12 @@ void RevokeMany(pqxx::transaction_base& txn, absl::Span<Batcher::Op* const> ops)
 
 PgRevocationStore::PgRevocationStore(Database* db)
     : db_(db),
-      revoke_(std::make_unique<Batcher>(
-          &db->pool(), "revoke_many", RevokeMany,
-          [db](Batcher::Op& op) {
-            const auto& o = static_cast<const RevokeOp&>(op);
-            return RevokeAlone(db, *o.revocation, o.deadline);
-          },
-          Batcher::Options{})) {}
+      revoke_(
+          std::make_unique<Batcher>(&db->pool(), "revoke_many", RevokeMany, Batcher::Options{})) {}
 
 PgRevocationStore::~PgRevocationStore() = default;
 
-absl::Status PgRevocationStore::Revoke(const Revocation& revocation,
-                                       absl::Time deadline) {
+absl::Status PgRevocationStore::Revoke(const Revocation& revocation, absl::Time deadline) {
   if (absl::Status s = CheckRevocation(revocation); !s.ok()) return s;
   RevokeOp op;
   // One statement cannot upsert a row twice: equal keys go to separate batches.
@@ -88,30 +56,25 @@ absl::Status PgRevocationStore::Revoke(const Revocation& revocation,
 }
 
 absl::StatusOr<absl::Time> PgRevocationStore::ForEachRecordedAfter(
-    absl::Time recorded_after, absl::Time now,
-    const std::function<void(const Revocation&)>& visit, absl::Time deadline) {
+    absl::Time recorded_after, absl::Time now, const std::function<void(const Revocation&)>& visit,
+    absl::Time deadline) {
   absl::Time watermark;
-  absl::Status status = RunTransaction(
-      db_->pool(), "read_revocations", deadline, [&](pqxx::work& txn) {
-        auto start =
-            MicrosField(txn.exec_prepared1(sql::kTransactionTime.name)[0]);
+  absl::Status status =
+      RunTransaction(db_->pool(), "read_revocations", deadline, [&](pqxx::work& txn) {
+        auto start = MicrosField(txn.exec_prepared1(sql::kTransactionTime.name)[0]);
         if (!start.ok()) return start.status();
         watermark = *start;
-        txn.exec_prepared(sql::kDeclareRevocations.name,
-                          FormatTimestamp(recorded_after),
+        txn.exec_prepared(sql::kDeclareRevocations.name, FormatTimestamp(recorded_after),
                           FormatTimestamp(now));
         Revocation rev;
         for (;;) {
-          const pqxx::result batch =
-              txn.exec_prepared(sql::kFetchRevocations.name);
+          const pqxx::result batch = txn.exec_prepared(sql::kFetchRevocations.name);
           if (batch.empty()) break;
           for (const pqxx::row& row : batch) {
             int kind = 0;
-            if (!absl::SimpleAtoi(
-                    absl::string_view(row[0].c_str(), row[0].size()), &kind) ||
-                !ValidKind(kind)) {
-              return absl::InternalError(
-                  "unexpected revocation kind in database");
+            if (!absl::SimpleAtoi(absl::string_view(row[0].c_str(), row[0].size()), &kind) ||
+                !IsRevocationKind(kind)) {
+              return absl::InternalError("unexpected revocation kind in database");
             }
             rev.kind = static_cast<Revocation::Kind>(kind);
             rev.key.assign(row[1].c_str(), row[1].size());
@@ -133,8 +96,7 @@ absl::StatusOr<absl::Time> PgRevocationStore::ForEachRecordedAfter(
 absl::Status PgRevocationStore::ForEachUnexpired(
     absl::Time now, const std::function<void(const Revocation&)>& visit) {
   if (absl::Status s = CheckTime("now", now); !s.ok()) return s;
-  return ForEachRecordedAfter(absl::InfinitePast(), now, visit,
-                              absl::Now() + kMaintenanceTimeout)
+  return ForEachRecordedAfter(absl::InfinitePast(), now, visit, absl::Now() + kMaintenanceTimeout)
       .status();
 }
 
@@ -145,12 +107,10 @@ absl::StatusOr<int64_t> PgRevocationStore::PurgeExpired(absl::Time now) {
   int64_t total = 0;
   for (;;) {
     int64_t deleted = 0;
-    absl::Status status = RunTransaction(
-        db_->pool(), "purge_revocations", deadline, [&](pqxx::work& txn) {
+    absl::Status status =
+        RunTransaction(db_->pool(), "purge_revocations", deadline, [&](pqxx::work& txn) {
           deleted = static_cast<int64_t>(
-              txn.exec_prepared(sql::kPurgeRevocations.name, cutoff,
-                                kPurgeBatch)
-                  .affected_rows());
+              txn.exec_prepared(sql::kPurgeRevocations.name, cutoff, kPurgeBatch).affected_rows());
           return absl::OkStatus();
         });
     if (!status.ok()) return status;
@@ -160,10 +120,9 @@ absl::StatusOr<int64_t> PgRevocationStore::PurgeExpired(absl::Time now) {
   for (;;) {
     int64_t families = 0;
     int64_t tokens = 0;
-    absl::Status status = RunTransaction(
-        db_->pool(), "purge_families", deadline, [&](pqxx::work& txn) {
-          const pqxx::row row =
-              txn.exec_prepared1(sql::kPurgeFamilies.name, cutoff, kPurgeBatch);
+    absl::Status status =
+        RunTransaction(db_->pool(), "purge_families", deadline, [&](pqxx::work& txn) {
+          const pqxx::row row = txn.exec_prepared1(sql::kPurgeFamilies.name, cutoff, kPurgeBatch);
           families = row[0].as<int64_t>();
           tokens = row[1].as<int64_t>();
           return absl::OkStatus();

@@ -1,3 +1,5 @@
+#include "store/postgres/pg_revocation_feed.h"
+
 #include <algorithm>
 #include <exception>
 #include <memory>
@@ -7,12 +9,12 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
-#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/log.h"
 #include "store/postgres/connection_pool.h"
-#include "store/postgres/revocation_store.h"
 #include "store/postgres/sql.h"
+#include "store/record_checks.h"
 
 namespace tokend::store::postgres {
 namespace {
@@ -29,28 +31,22 @@ constexpr absl::Duration kMaxBackoff = absl::Seconds(2);
 constexpr absl::Duration kLateCommitMargin = absl::Seconds(30);
 constexpr absl::Duration kReplayTimeout = absl::Minutes(5);
 
-// Parses "<kind> <revoked_at us> <expires_at us> <key>" (sql.cc kRevoke).
+// Parses "<kind> <revoked_at us> <expires_at us> <key>" (sql.cc kRevokeMany).
 std::optional<Revocation> ParsePayload(absl::string_view payload) {
-  std::vector<absl::string_view> parts;
-  size_t start = 0;
-  for (int i = 0; i < 3; ++i) {
-    const size_t space = payload.find(' ', start);
-    if (space == absl::string_view::npos) return std::nullopt;
-    parts.push_back(payload.substr(start, space - start));
-    start = space + 1;
-  }
-  const absl::string_view key = payload.substr(start);
+  // The key, last, keeps its own spaces.
+  const std::vector<absl::string_view> parts = absl::StrSplit(payload, absl::MaxSplits(' ', 3));
+  if (parts.size() != 4) return std::nullopt;
   int kind = 0;
   int64_t revoked = 0;
   int64_t expires = 0;
-  if (!absl::SimpleAtoi(parts[0], &kind) || kind < 1 || kind > 3 ||
-      !absl::SimpleAtoi(parts[1], &revoked) ||
-      !absl::SimpleAtoi(parts[2], &expires) || key.empty()) {
+  if (!absl::SimpleAtoi(parts[0], &kind) || !IsRevocationKind(kind) ||
+      !absl::SimpleAtoi(parts[1], &revoked) || !absl::SimpleAtoi(parts[2], &expires) ||
+      parts[3].empty()) {
     return std::nullopt;
   }
   Revocation r;
   r.kind = static_cast<Revocation::Kind>(kind);
-  r.key = std::string(key);
+  r.key = std::string(parts[3]);
   r.revoked_at = absl::FromUnixMicros(revoked);
   r.expires_at = absl::FromUnixMicros(expires);
   return r;
@@ -70,8 +66,7 @@ std::string CurrentError() {
 
 class Receiver final : public pqxx::notification_receiver {
  public:
-  Receiver(pqxx::connection_base& conn,
-           std::function<void(const std::string&)> on_payload)
+  Receiver(pqxx::connection_base& conn, std::function<void(const std::string&)> on_payload)
       : pqxx::notification_receiver(conn, sql::kRevocationChannel),
         on_payload_(std::move(on_payload)) {}
   void operator()(const std::string& payload, int /*backend_pid*/) override {
@@ -84,21 +79,22 @@ class Receiver final : public pqxx::notification_receiver {
 
 }  // namespace
 
-PgRevocationFeed::PgRevocationFeed(const DatabaseOptions& listen,
-                                   PgRevocationStore* store,
-                                   absl::Duration resync_interval,
-                                   const common::Clock* clock)
-    : dsn_(EffectiveDsn(listen)),
-      store_(store),
-      resync_interval_(resync_interval),
-      clock_(clock) {}
+PgRevocationFeed::PgRevocationFeed(const DatabaseOptions& listen, PgRevocationStore* store,
+                                   absl::Duration resync_interval, const common::Clock* clock)
+    : dsn_(EffectiveDsn(listen)), store_(store), resync_interval_(resync_interval), clock_(clock) {}
 
 PgRevocationFeed::~PgRevocationFeed() { Stop(); }
 
-void PgRevocationFeed::Start(std::function<void(const Revocation&)> deliver) {
-  if (thread_.joinable()) return;
+absl::Status PgRevocationFeed::Start(std::function<void(const Revocation&)> deliver) {
+  if (thread_.joinable()) return absl::FailedPreconditionError("revocation feed already started");
+  if (!dsn_.ok()) return dsn_.status();
+  absl::StatusOr<absl::Time> read = store_->ForEachRecordedAfter(
+      absl::InfinitePast(), clock_->Now(), deliver, absl::Now() + kReplayTimeout);
+  if (!read.ok()) return read.status();
+  first_replay_after_ = *read;
   deliver_ = std::move(deliver);
   thread_ = std::thread([this] { Run(); });
+  return absl::OkStatus();
 }
 
 void PgRevocationFeed::Stop() {
@@ -116,21 +112,15 @@ bool PgRevocationFeed::WaitForStop(absl::Duration d) {
 }
 
 void PgRevocationFeed::Run() {
-  if (!dsn_.ok()) {
-    Log(LogLevel::kError,
-        "revocation feed not started: invalid database options",
-        {{"error", dsn_.status().message()}});
-    return;
-  }
   std::unique_ptr<pqxx::connection> conn;
   std::unique_ptr<Receiver> receiver;
   absl::Duration backoff = kInitialBackoff;
-  bool need_full = true;
+  bool need_full = false;
   bool need_recent = false;
   bool first_connection = true;
   bool announce_listening = false;  // once the replay after a (re)connection is done
-  bool failing = false;  // log one line per outage, not per attempt
-  absl::Time watermark = absl::InfinitePast();
+  bool failing = false;             // log one line per outage, not per attempt
+  absl::Time watermark = first_replay_after_;
   absl::Time next_resync = absl::InfinitePast();
 
   auto disconnect = [&] {
@@ -143,26 +133,21 @@ void PgRevocationFeed::Run() {
     if (conn == nullptr) {
       try {
         conn = OpenConnection(*dsn_);
-        receiver =
-            std::make_unique<Receiver>(*conn, [&](const std::string& payload) {
-              std::optional<Revocation> r = ParsePayload(payload);
-              if (r.has_value()) {
-                deliver_(*r);
-              } else {
-                need_recent =
-                    true;  // too long for NOTIFY (or unparsable): re-read
-              }
-            });
+        receiver = std::make_unique<Receiver>(*conn, [&](const std::string& payload) {
+          std::optional<Revocation> r = ParsePayload(payload);
+          if (r.has_value()) {
+            deliver_(*r);
+          } else {
+            need_recent = true;  // too long for NOTIFY (or unparsable): re-read
+          }
+        });
         // libpqxx swallows a broken connection during LISTEN.
         if (!conn->is_open()) throw pqxx::broken_connection("LISTEN failed");
-        if (first_connection && first_replay_after_ != absl::InfinitePast()) {
-          // The caller read every row up to first_replay_after_ itself.
-          watermark = first_replay_after_;
-          need_full = false;
-          need_recent = true;
-        } else {
-          need_full = true;
-        }
+        // The first connection follows Start's read of every row, so only
+        // what that read could not see is replayed; after a reconnection
+        // nothing tells what was missed while not listening.
+        need_full = !first_connection;
+        need_recent = first_connection;
         first_connection = false;
         announce_listening = true;
         backoff = kInitialBackoff;
@@ -180,8 +165,7 @@ void PgRevocationFeed::Run() {
     }
 
     if (need_full || need_recent || clock_->Now() >= next_resync) {
-      const absl::Time after =
-          need_full ? absl::InfinitePast() : watermark - kLateCommitMargin;
+      const absl::Time after = need_full ? absl::InfinitePast() : watermark - kLateCommitMargin;
       absl::StatusOr<absl::Time> started = store_->ForEachRecordedAfter(
           after, clock_->Now(), deliver_, absl::Now() + kReplayTimeout);
       if (!started.ok()) {
@@ -210,8 +194,7 @@ void PgRevocationFeed::Run() {
       conn->await_notification(0, absl::ToInt64Microseconds(kPoll));
       if (!conn->is_open()) throw pqxx::broken_connection("connection closed");
     } catch (...) {
-      Log(LogLevel::kWarning,
-          "revocation feed lost its connection; reconnecting",
+      Log(LogLevel::kWarning, "revocation feed lost its connection; reconnecting",
           {{"error", CurrentError()}});
       failing = true;
       disconnect();

@@ -1,0 +1,82 @@
+#ifndef TOKEND_SERVER_STORE_POSTGRES_PG_REVOCATION_FEED_H_
+#define TOKEND_SERVER_STORE_POSTGRES_PG_REVOCATION_FEED_H_
+
+#include <atomic>
+#include <functional>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "store/postgres/database.h"
+#include "store/postgres/pg_revocation_store.h"
+#include "store/revocation_store.h"
+
+namespace tokend::store::postgres {
+
+// RevocationFeed on PostgreSQL LISTEN/NOTIFY. A background thread holds its
+// own connection (not a pooled one: LISTEN is per session) listening on
+// channel "tokend_revocations", and delivers the revocation in each
+// notification PgRevocationStore::Revoke sends. It replays from `store`:
+//   - on its first connection, the rows written since Start's own read
+//     began, minus 30 seconds for transactions that were still committing;
+//   - every unexpired revocation after each reconnection, because
+//     notifications sent while it was not listening are lost;
+//   - every resync_interval (by `clock`), and whenever a notification
+//     carries no payload (keys too long for NOTIFY), the rows written since
+//     the previous replay began, minus 30 seconds for transactions that were
+//     still committing.
+// When the connection breaks it reconnects with backoff (100 ms doubling to
+// 2 s). "Unexpired" is judged by `clock`.
+class PgRevocationFeed final : public RevocationFeed {
+ public:
+  // `listen` gives the DSN and connect_timeout of the dedicated connection
+  // (pool_size is ignored). `store` and `clock` must outlive the feed.
+  PgRevocationFeed(const DatabaseOptions& listen, PgRevocationStore* store,
+                   absl::Duration resync_interval, const common::Clock* clock);
+  ~PgRevocationFeed() override;  // Stop()s.
+
+  PgRevocationFeed(const PgRevocationFeed&) = delete;
+  PgRevocationFeed& operator=(const PgRevocationFeed&) = delete;
+
+  // The first read goes through `store`'s pooled connections, bounded by 5
+  // minutes (DEADLINE_EXCEEDED). INVALID_ARGUMENT, before reading anything,
+  // when `listen` is invalid; FAILED_PRECONDITION when already started.
+  // After it `deliver` runs on the feed's thread only.
+  absl::Status Start(std::function<void(const Revocation&)> deliver) override;
+
+  // Returns within about 200 ms, or the DSN's connect_timeout when a
+  // connection attempt is under way.
+  void Stop() override;
+
+  // Whether the feed is listening and has replayed since it last connected:
+  // from then on it misses nothing.
+  bool Listening() const { return listening_.load(); }
+
+ private:
+  void Run();
+  // Sleeps up to `d`; true when Stop() was called.
+  bool WaitForStop(absl::Duration d);
+
+  const absl::StatusOr<std::string> dsn_;
+  PgRevocationStore* const store_;
+  const absl::Duration resync_interval_;
+  const common::Clock* const clock_;
+
+  std::function<void(const Revocation&)> deliver_;
+  // The database's clock when Start's read began: the first connection
+  // replays from there.
+  absl::Time first_replay_after_ = absl::InfinitePast();
+  std::thread thread_;
+  std::atomic<bool> listening_{false};
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace tokend::store::postgres
+
+#endif  // TOKEND_SERVER_STORE_POSTGRES_PG_REVOCATION_FEED_H_
