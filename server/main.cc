@@ -1,6 +1,7 @@
 // tokend: the only place that reads the command line and the configuration
 // and names concrete classes. Everything else receives interfaces.
 
+#include <grpcpp/grpcpp.h>
 #include <signal.h>
 
 #include <cstdio>
@@ -8,17 +9,10 @@
 #include <cstring>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
-
-#include <grpcpp/ext/health_check_service_server_builder_option.h>
-#include <grpcpp/grpcpp.h>
-#include <grpcpp/health_check_service_interface.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "common/clock.h"
 #include "common/log.h"
@@ -29,11 +23,12 @@
 #include "keys/key_ring.h"
 #include "ops/metrics.h"
 #include "ops/ops_server.h"
-#include "rpc/interceptors.h"
+#include "rpc/api_server.h"
 #include "rpc/server_credentials.h"
 #include "rpc/token_service_impl.h"
 #include "service/policy.h"
 #include "service/revocation_set.h"
+#include "service/revocation_sync.h"
 #include "service/token_service.h"
 #include "store/postgres/database.h"
 #include "store/postgres/migrations.h"
@@ -88,6 +83,26 @@ absl::StatusOr<int> SchemaVersionWithRetry(store::postgres::Database& db) {
   }
 }
 
+// The database, once its schema is the one this binary needs (migrated here
+// if database.migrate_on_start says so); FAILED_PRECONDITION when it is older.
+absl::StatusOr<std::unique_ptr<store::postgres::Database>> OpenCurrentDatabase(
+    const config::Config& config) {
+  absl::StatusOr<std::unique_ptr<store::postgres::Database>> db = OpenDatabase(config);
+  if (!db.ok()) return db.status();
+  absl::StatusOr<int> schema = SchemaVersionWithRetry(**db);
+  if (!schema.ok()) return schema.status();
+  if (*schema < store::postgres::kSchemaVersion) {
+    if (!config.database.migrate_on_start) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("database schema is at version ", *schema, " but this binary needs version ",
+                       store::postgres::kSchemaVersion,
+                       ": run `tokend migrate` or set database.migrate_on_start"));
+    }
+    if (absl::Status s = store::postgres::Migrate(**db); !s.ok()) return s;
+  }
+  return db;
+}
+
 int RunMigrate(const config::Config& config) {
   absl::StatusOr<std::unique_ptr<store::postgres::Database>> db = OpenDatabase(config);
   if (!db.ok()) return Fail(db.status());
@@ -126,6 +141,39 @@ sigset_t ShutdownSignals() {
   return signals;
 }
 
+// Blocks until SIGTERM or SIGINT (blocked in every thread by Main) arrives.
+int WaitForShutdownSignal() {
+  sigset_t signals = ShutdownSignals();
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  return signal_number;
+}
+
+absl::Status AddMetrics(ops::Metrics& metrics, const service::RevocationSet& revocation_set,
+                        const service::TokenService& token_service,
+                        const store::postgres::Database& db,
+                        const common::WorkQueue& database_work) {
+  for (absl::Status s : {
+           metrics.AddGauge("tokend_revocations", "Revocations held in memory",
+                            [&] { return static_cast<double>(revocation_set.size()); }),
+           metrics.AddCounter("tokend_refresh_reuse_detected_total",
+                              "Refresh tokens redeemed twice; each revoked its family",
+                              [&] {
+                                return static_cast<double>(
+                                    token_service.counters().refresh_reuse_detected.load());
+                              }),
+           metrics.AddGauge("tokend_db_pool_connections_in_use", "Pooled connections in use",
+                            [&] { return static_cast<double>(db.stats().in_use); }),
+           metrics.AddGauge("tokend_db_pool_size", "Pooled connections at most",
+                            [&] { return static_cast<double>(db.stats().size); }),
+           metrics.AddGauge("tokend_db_queue_backlog", "Database calls waiting for a worker",
+                            [&] { return static_cast<double>(database_work.backlog()); }),
+       }) {
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 int RunServe(const config::Config& config) {
   common::RealClock clock;
 
@@ -140,47 +188,27 @@ int RunServe(const config::Config& config) {
                                 .reload_interval = config.tls.reload_interval};
   if (absl::Status s = rpc::CheckTlsFiles(tls_files); !s.ok()) return Fail(s);
 
-  absl::StatusOr<std::unique_ptr<store::postgres::Database>> db = OpenDatabase(config);
+  absl::StatusOr<std::unique_ptr<store::postgres::Database>> db = OpenCurrentDatabase(config);
   if (!db.ok()) return Fail(db.status());
-  absl::StatusOr<int> schema = SchemaVersionWithRetry(**db);
-  if (!schema.ok()) return Fail(schema.status());
-  if (*schema < store::postgres::kSchemaVersion) {
-    if (!config.database.migrate_on_start) {
-      return Fail(absl::FailedPreconditionError(absl::StrCat(
-          "database schema is at version ", *schema, " but this binary needs version ",
-          store::postgres::kSchemaVersion,
-          ": run `tokend migrate` or set database.migrate_on_start")));
-    }
-    if (absl::Status s = store::postgres::Migrate(**db); !s.ok()) return Fail(s);
-  }
 
   store::postgres::PgRefreshTokenStore refresh_tokens(db->get());
   store::postgres::PgRevocationStore revocations(db->get());
-  service::RevocationSet revocation_set;
   store::postgres::PgRevocationFeed feed(
       store::postgres::DatabaseOptions{.dsn = config.database.dsn,
                                        .pool_size = 1,
                                        .connect_timeout = config.database.connect_timeout},
       &revocations, config.revocation_resync_interval, &clock);
-  const absl::Time load_start = absl::Now();
-  // Every unexpired revocation is in the set when Start returns.
-  if (absl::Status s =
-          feed.Start([&revocation_set](const store::Revocation& r) { revocation_set.Add(r); });
-      !s.ok()) {
-    return Fail(s);
-  }
-  Log(LogLevel::kInfo, "revocations loaded",
-      {{"count", absl::StrCat(revocation_set.size())},
-       {"seconds", absl::StrCat(absl::ToDoubleSeconds(absl::Now() - load_start))}});
+  service::RevocationSet revocation_set;
+  service::RevocationSync revocation_sync(&revocations, &feed, &revocation_set, &clock, {});
+  if (absl::Status s = revocation_sync.Start(); !s.ok()) return Fail(s);
 
-  absl::StatusOr<std::unique_ptr<service::TokenService>> token_service =
-      service::TokenService::New(
-          service::ServiceOptions{.issuer = config.issuer,
-                                  .access_ttl = config.tokens.access_ttl,
-                                  .refresh_idle_ttl = config.tokens.refresh_idle_ttl,
-                                  .refresh_absolute_ttl = config.tokens.refresh_absolute_ttl,
-                                  .leeway = config.tokens.leeway},
-          *policy, *key_ring, &refresh_tokens, &revocations, &revocation_set, &clock);
+  absl::StatusOr<std::unique_ptr<service::TokenService>> token_service = service::TokenService::New(
+      service::ServiceOptions{.issuer = config.issuer,
+                              .access_ttl = config.tokens.access_ttl,
+                              .refresh_idle_ttl = config.tokens.refresh_idle_ttl,
+                              .refresh_absolute_ttl = config.tokens.refresh_absolute_ttl,
+                              .leeway = config.tokens.leeway},
+      *policy, *key_ring, &refresh_tokens, &revocations, &revocation_set, &clock);
   if (!token_service.ok()) return Fail(token_service.status());
 
   // Database calls run on these workers, beyond them they wait in a bounded
@@ -193,119 +221,39 @@ int RunServe(const config::Config& config) {
   common::WorkQueue database_work(pool_size * 16, pool_size * 128);
 
   ops::Metrics metrics;
-  for (absl::Status s : {
-           metrics.AddGauge("tokend_revocations", "Revocations held in memory",
-                            [&] { return static_cast<double>(revocation_set.size()); }),
-           metrics.AddCounter("tokend_refresh_reuse_detected_total",
-                              "Refresh tokens redeemed twice; each revoked its family",
-                              [&] {
-                                return static_cast<double>(
-                                    (*token_service)->counters().refresh_reuse_detected.load());
-                              }),
-           metrics.AddGauge("tokend_db_pool_connections_in_use", "Pooled connections in use",
-                            [&] { return static_cast<double>((*db)->stats().in_use); }),
-           metrics.AddGauge("tokend_db_pool_size", "Pooled connections at most",
-                            [&] { return static_cast<double>((*db)->stats().size); }),
-           metrics.AddGauge("tokend_db_queue_backlog", "Database calls waiting for a worker",
-                            [&] { return static_cast<double>(database_work.backlog()); }),
-       }) {
-    if (!s.ok()) return Fail(s);
+  if (absl::Status s = AddMetrics(metrics, revocation_set, **token_service, **db, database_work);
+      !s.ok()) {
+    return Fail(s);
   }
 
   rpc::TokenServiceImpl api(token_service->get(), &database_work);
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::ServerBuilder builder;
-  int api_port = 0;
-  builder.AddListeningPort(config.listen, rpc::MakeServerCredentials(tls_files), &api_port);
-  builder.RegisterService(&api);
-  // Requests over 64 KiB are refused by gRPC with RESOURCE_EXHAUSTED.
-  builder.SetMaxReceiveMessageSize(64 * 1024);
-  // Let clients keep idle connections alive with pings (every 10 s at most).
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
-  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
-  // gRPC sets SO_REUSEPORT by default: a second tokend on the same address
-  // would then start "successfully" and silently take half the connections.
-  // A port in use must be a start-up error instead.
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.experimental().SetInterceptorCreators(rpc::MakeServerInterceptors(
-      &metrics, [&api](const grpc::AuthContext& auth, absl::string_view method) {
-        return api.AuthorizeMethod(auth, method);
-      }));
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr || api_port == 0) {
-    return Fail(absl::UnavailableError(
-        absl::StrCat("listen: cannot serve on \"", config.listen, "\"")));
-  }
-  grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
-  health->SetServingStatus(true);
+  absl::StatusOr<std::unique_ptr<rpc::ApiServer>> api_server =
+      rpc::ApiServer::Start({.listen = config.listen, .tls = tls_files}, &api, &metrics);
+  if (!api_server.ok()) return Fail(api_server.status());
 
-  std::atomic<bool> draining{false};
   std::unique_ptr<ops::OpsServer> ops_server;
   if (!config.ops_listen.empty()) {
     absl::StatusOr<std::unique_ptr<ops::OpsServer>> started = ops::OpsServer::Start(
-        config.ops_listen,
-        ops::OpsHandlers{
-            .ready =
-                [&]() -> absl::Status {
-              if (draining.load()) return absl::UnavailableError("draining");
-              return (*db)->Ping(absl::Now() + absl::Seconds(2));
-            },
-            .jwks_json = [&] { return (*token_service)->Jwks(); },
-            .metrics = &metrics});
+        config.ops_listen, ops::OpsHandlers{.ready = [&]() -> absl::Status {
+                                              if ((*api_server)->draining())
+                                                return absl::UnavailableError("draining");
+                                              return (*db)->Ping(absl::Now() + absl::Seconds(2));
+                                            },
+                                            .jwks_json = [&] { return (*token_service)->Jwks(); },
+                                            .metrics = &metrics});
     if (!started.ok()) return Fail(started.status());
     ops_server = *std::move(started);
   }
   Log(LogLevel::kInfo, "serving",
       {{"version", TOKEND_VERSION},
-       {"api_port", absl::StrCat(api_port)},
+       {"api_port", absl::StrCat((*api_server)->port())},
        {"ops_port", absl::StrCat(ops_server ? ops_server->port() : 0)},
        {"primary_kid", (*key_ring)->primary().kid}});
 
-  // Housekeeping: forget expired revocations in memory every minute, purge
-  // expired rows every ten minutes (any replica may; the work is idempotent).
-  absl::Notification stop_housekeeping;
-  std::thread housekeeping([&] {
-    int ticks = 0;
-    while (!stop_housekeeping.WaitForNotificationWithTimeout(absl::Minutes(1))) {
-      revocation_set.ForgetExpired(clock.Now());
-      if (++ticks % 10 == 0) {
-        absl::StatusOr<int64_t> purged = revocations.PurgeExpired(clock.Now());
-        if (!purged.ok()) {
-          Log(LogLevel::kWarning, "purge failed", {{"error", purged.status().message()}});
-        }
-      }
-    }
-  });
-
-  sigset_t signals = ShutdownSignals();
-  int signal_number = 0;
-  sigwait(&signals, &signal_number);
+  const int signal_number = WaitForShutdownSignal();
   Log(LogLevel::kInfo, "draining", {{"signal", strsignal(signal_number)}});
-  draining.store(true);
-  health->SetServingStatus(false);
-  // Endpoints and balancers notice NOT_SERVING / 503 only on their next
-  // probe; until then new calls still arrive and are still answered.
-  absl::SleepFor(config.shutdown_delay);
-  // gRPC cancels the calls still running when the grace period ends, but
-  // Shutdown then waits for their handlers, and one blocked on a stalled
-  // database would hold the process (and finish its write after its caller
-  // was told UNAVAILABLE) until the database answers. Why exiting is safe:
-  // every database write is one transaction, which PostgreSQL rolls back when
-  // the connection closes, so nothing is half-written.
-  absl::Notification drained;
-  std::thread drain_watchdog([&drained, grace = config.shutdown_grace] {
-    if (drained.WaitForNotificationWithTimeout(grace + absl::Milliseconds(200))) return;
-    Log(LogLevel::kWarning, "shutdown_grace passed with calls still waiting for the database; "
-                            "exiting without them");
-    std::_Exit(0);
-  });
-  server->Shutdown(absl::ToChronoTime(absl::Now() + config.shutdown_grace));
-  server->Wait();
-  drained.Notify();
-  drain_watchdog.join();
-  stop_housekeeping.Notify();
-  housekeeping.join();
-  feed.Stop();
+  (*api_server)->Drain(config.shutdown_delay, config.shutdown_grace);
+  revocation_sync.Stop();
   if (ops_server) ops_server->Stop();
   Log(LogLevel::kInfo, "stopped");
   return 0;

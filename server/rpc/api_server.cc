@@ -1,10 +1,10 @@
 #include "rpc/api_server.h"
 
-#include <cstdlib>
-#include <thread>
-
 #include <grpcpp/ext/health_check_service_server_builder_option.h>
 #include <grpcpp/health_check_service_interface.h>
+
+#include <cstdlib>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
@@ -39,8 +39,7 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptio
       }));
   api->server_ = builder.BuildAndStart();
   if (api->server_ == nullptr || api->port_ == 0) {
-    return absl::UnavailableError(
-        absl::StrCat("listen: cannot serve on \"", options.listen, "\""));
+    return absl::UnavailableError(absl::StrCat("listen: cannot serve on \"", options.listen, "\""));
   }
   api->server_->GetHealthCheckService()->SetServingStatus(true);
   return api;

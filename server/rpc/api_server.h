@@ -1,11 +1,11 @@
 #ifndef TOKEND_SERVER_RPC_API_SERVER_H_
 #define TOKEND_SERVER_RPC_API_SERVER_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <atomic>
 #include <memory>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
