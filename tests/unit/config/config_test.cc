@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
 #include "config/load_config.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -28,18 +30,17 @@ using common::Rpc;
 using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAre;
 
-// The example of spec/config.md, verbatim.
+// The example of docs/config.md, verbatim (TheReferenceShowsTheTestedExample).
 constexpr char kContractExample[] = R"yaml(
-listen: "0.0.0.0:8443"          # API: gRPC over mutual TLS (required)
-ops_listen: "0.0.0.0:9090"      # plaintext ops port: /metrics, /healthz, /readyz,
-                                #   /.well-known/jwks.json; "" disables it
+listen: "0.0.0.0:8443"          # the gRPC API, mutual TLS only
+ops_listen: "0.0.0.0:9090"      # plain HTTP for probes, metrics and the JWK Set; "" turns it off
 shutdown_grace: 10s
 
 tls:
-  cert_file: /etc/tokend/tls/tls.crt      # server certificate chain (PEM)
-  key_file: /etc/tokend/tls/tls.key       # its private key (PEM)
-  client_ca_file: /etc/tokend/tls/ca.crt  # CA bundle that client certificates must chain to
-  # files are re-read when they change, without a restart
+  cert_file: /etc/tokend/tls/tls.crt      # PEM chain tokend presents
+  key_file: /etc/tokend/tls/tls.key       # PEM key of that chain
+  client_ca_file: /etc/tokend/tls/ca.crt  # PEM CAs that sign the callers' certificates
+  # changed files are picked up while running
 
 database:
   dsn: "postgresql://tokend@127.0.0.1:5432/tokend"
@@ -49,20 +50,20 @@ database:
 issuer: "https://tokend.example.com"
 
 tokens:
-  access_ttl: 15m               # default when a request sets no ttl
-  refresh_idle_ttl: 720h        # a refresh token's own lifetime
-  refresh_absolute_ttl: 2160h   # a refresh family's whole lifetime
-  leeway: 5s                    # clock skew allowed on nbf/exp checks
+  access_ttl: 15m               # access token lifetime when the request names none
+  refresh_idle_ttl: 720h        # lifetime of each refresh token
+  refresh_absolute_ttl: 2160h   # lifetime of a whole chain of rotated refresh tokens
+  leeway: 5s                    # tolerated clock difference when checking nbf and exp
 
-signing_keys:                   # the first is the primary (signs); the rest verify only
-  - file: /etc/tokend/keys/current.pem    # PKCS#8 or SEC1/PKCS#1 PEM private key
-    alg: ES256                             # ES256 | ES384 | EdDSA | RS256 | PS256
-    # kid: optional; default: RFC 7638 JWK thumbprint of the public key
+signing_keys:                   # the first key signs; any others only verify
+  - file: /etc/tokend/keys/current.pem    # PEM private key: PKCS#8, SEC1 or PKCS#1
+    alg: ES256                             # one of ES256, ES384, EdDSA, RS256, PS256
+    # kid: omitted, so the key's RFC 7638 thumbprint is used
 
-callers:                        # the policy; identity = URI SAN, else DNS SAN, else CN
+callers:                        # who may call what, by client certificate identity
   - id: "spiffe://example.org/login"
     rpcs: [Issue, Refresh, Introspect, Revoke, GetJwks]
-    issue_for_others: true      # may set IssueRequest.subject to any subject
+    issue_for_others: true      # may name another subject in Issue and Revoke
     audiences: ["api://orders", "api://billing"]
     scopes: ["orders:read", "orders:write"]
     max_ttl: 1h
@@ -150,6 +151,19 @@ TEST(ConfigParser, ParsesTheFullExampleFromTheContract) {
   EXPECT_TRUE(orders.audiences.empty());
   EXPECT_TRUE(orders.scopes.empty());
   EXPECT_EQ(orders.max_ttl, absl::Minutes(15));  // tokens.access_ttl
+}
+
+TEST(ConfigParser, TheReferenceShowsTheTestedExample) {
+  std::ifstream file(TOKEND_CONFIG_REFERENCE);
+  ASSERT_TRUE(file.good()) << TOKEND_CONFIG_REFERENCE;
+  std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  const std::string open = "```yaml\n";
+  size_t start = text.find(open);
+  ASSERT_NE(start, std::string::npos) << "no yaml example in " << TOKEND_CONFIG_REFERENCE;
+  start += open.size();
+  size_t end = text.find("```", start);
+  ASSERT_NE(end, std::string::npos);
+  EXPECT_EQ(text.substr(start, end - start), absl::StripPrefix(kContractExample, "\n"));
 }
 
 TEST(ConfigParser, TheContractExampleBuildsAPolicy) {
