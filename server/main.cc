@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "common/work_queue.h"
 #include "config/config.h"
+#include "config/load_config.h"
 #include "crypto/signature_algorithm.h"
 #include "keys/jwk.h"
 #include "keys/key_ring.h"
@@ -133,6 +134,31 @@ absl::StatusOr<std::shared_ptr<const keys::KeyRing>> LoadKeyRing(const config::C
   return keys::KeyRing::New(std::move(ring_keys));
 }
 
+// The configuration's callers as the service's policy.
+absl::StatusOr<std::shared_ptr<const service::Policy>> PolicyFromConfig(
+    const config::Config& config) {
+  std::vector<service::CallerPolicy> callers;
+  callers.reserve(config.callers.size());
+  for (const config::CallerOptions& caller : config.callers) {
+    callers.push_back(service::CallerPolicy{.id = caller.id,
+                                            .rpcs = caller.rpcs,
+                                            .issue_for_others = caller.issue_for_others,
+                                            .audiences = caller.audiences,
+                                            .scopes = caller.scopes,
+                                            .max_ttl = caller.max_ttl});
+  }
+  return service::Policy::New(std::move(callers));
+}
+
+// The configuration's issuer and token lifetimes as the service's options.
+service::ServiceOptions ServiceOptionsFromConfig(const config::Config& config) {
+  return service::ServiceOptions{.issuer = config.issuer,
+                                 .access_ttl = config.tokens.access_ttl,
+                                 .refresh_idle_ttl = config.tokens.refresh_idle_ttl,
+                                 .refresh_absolute_ttl = config.tokens.refresh_absolute_ttl,
+                                 .leeway = config.tokens.leeway};
+}
+
 sigset_t ShutdownSignals() {
   sigset_t signals;
   sigemptyset(&signals);
@@ -179,8 +205,7 @@ int RunServe(const config::Config& config) {
 
   absl::StatusOr<std::shared_ptr<const keys::KeyRing>> key_ring = LoadKeyRing(config);
   if (!key_ring.ok()) return Fail(key_ring.status());
-  absl::StatusOr<std::shared_ptr<const service::Policy>> policy =
-      service::Policy::New(config.callers);
+  absl::StatusOr<std::shared_ptr<const service::Policy>> policy = PolicyFromConfig(config);
   if (!policy.ok()) return Fail(policy.status());
   const rpc::TlsFiles tls_files{.cert_file = config.tls.cert_file,
                                 .key_file = config.tls.key_file,
@@ -202,13 +227,9 @@ int RunServe(const config::Config& config) {
   service::RevocationSync revocation_sync(&revocations, &feed, &revocation_set, &clock, {});
   if (absl::Status s = revocation_sync.Start(); !s.ok()) return Fail(s);
 
-  absl::StatusOr<std::unique_ptr<service::TokenService>> token_service = service::TokenService::New(
-      service::ServiceOptions{.issuer = config.issuer,
-                              .access_ttl = config.tokens.access_ttl,
-                              .refresh_idle_ttl = config.tokens.refresh_idle_ttl,
-                              .refresh_absolute_ttl = config.tokens.refresh_absolute_ttl,
-                              .leeway = config.tokens.leeway},
-      *policy, *key_ring, &refresh_tokens, &revocations, &revocation_set, &clock);
+  absl::StatusOr<std::unique_ptr<service::TokenService>> token_service =
+      service::TokenService::New(ServiceOptionsFromConfig(config), *policy, *key_ring,
+                                 &refresh_tokens, &revocations, &revocation_set, &clock);
   if (!token_service.ok()) return Fail(token_service.status());
 
   // Database calls run on these workers, beyond them they wait in a bounded

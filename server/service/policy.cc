@@ -7,29 +7,6 @@
 
 namespace tokend::service {
 
-absl::string_view RpcName(Rpc rpc) {
-  switch (rpc) {
-    case Rpc::kIssue:
-      return "Issue";
-    case Rpc::kRefresh:
-      return "Refresh";
-    case Rpc::kIntrospect:
-      return "Introspect";
-    case Rpc::kRevoke:
-      return "Revoke";
-    case Rpc::kGetJwks:
-      return "GetJwks";
-  }
-  return "";
-}
-
-std::optional<Rpc> RpcFromName(absl::string_view name) {
-  for (Rpc rpc : {Rpc::kIssue, Rpc::kRefresh, Rpc::kIntrospect, Rpc::kRevoke, Rpc::kGetJwks}) {
-    if (RpcName(rpc) == name) return rpc;
-  }
-  return std::nullopt;
-}
-
 absl::StatusOr<std::shared_ptr<const Policy>> Policy::New(std::vector<CallerPolicy> callers) {
   std::shared_ptr<Policy> policy(new Policy());
   policy->longest_max_ttl_ = absl::ZeroDuration();

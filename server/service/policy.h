@@ -2,7 +2,6 @@
 #define TOKEND_SERVER_SERVICE_POLICY_H_
 
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,17 +11,15 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/rpc_names.h"
 
 namespace tokend::service {
 
-enum class Rpc { kIssue, kRefresh, kIntrospect, kRevoke, kGetJwks };
+using common::Rpc;
+using common::RpcFromName;
+using common::RpcName;
 
-// "Issue", "Refresh", "Introspect", "Revoke", "GetJwks".
-absl::string_view RpcName(Rpc rpc);
-// Inverse of RpcName; exact match.
-std::optional<Rpc> RpcFromName(absl::string_view name);
-
-// What one caller may do. Plain data, filled from the configuration.
+// What one caller may do. Plain data; main.cc fills it from the configuration.
 struct CallerPolicy {
   std::string id;  // URI SAN, else DNS SAN, else CN of the client certificate
   absl::flat_hash_set<Rpc> rpcs;

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "common/scope.h"
 #include "crypto/hash.h"
 #include "jwt/jwt.h"
 #include "keys/jwk.h"
@@ -25,19 +26,9 @@ constexpr size_t kMaxNameBytes = 1024;
 // truncated "now" so that iat, issued_at and revocations compare exactly.
 absl::Time WholeSeconds(absl::Time t) { return absl::FromUnixSeconds(absl::ToUnixSeconds(t)); }
 
-// RFC 6749 section 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
-bool IsScopeToken(absl::string_view scope) {
-  if (scope.empty() || scope.size() > kMaxNameBytes) return false;
-  for (char c : scope) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if (u < 0x21 || u == 0x22 || u == 0x5c || u > 0x7e) return false;
-  }
-  return true;
-}
-
 absl::Status CheckScopes(const std::vector<std::string>& scopes) {
   for (size_t i = 0; i < scopes.size(); ++i) {
-    if (!IsScopeToken(scopes[i])) {
+    if (!common::IsValidScope(scopes[i])) {
       return absl::InvalidArgumentError(absl::StrCat(
           "scopes[", i, "]: not a valid scope (printable ASCII without space, \" or \\)"));
     }

@@ -32,12 +32,14 @@ namespace tokend::service {
 //   UNAUTHENTICATED    refresh token unknown, expired, revoked or reused
 //   UNAVAILABLE / DEADLINE_EXCEEDED from the stores; nothing half-written
 
+// No defaults here: the operators' defaults live in the configuration
+// (config::Config), and New refuses a lifetime left at zero.
 struct ServiceOptions {
   std::string issuer;
-  absl::Duration access_ttl = absl::Minutes(15);
-  absl::Duration refresh_idle_ttl = absl::Hours(720);
-  absl::Duration refresh_absolute_ttl = absl::Hours(2160);
-  absl::Duration leeway = absl::Seconds(5);
+  absl::Duration access_ttl;
+  absl::Duration refresh_idle_ttl;
+  absl::Duration refresh_absolute_ttl;
+  absl::Duration leeway;
 };
 
 // Who is calling and until when the answer is useful.

@@ -41,7 +41,11 @@ struct World {
         .scopes = {"bench:read"},
         .max_ttl = absl::Hours(1)}});
     service = *TokenService::New(
-        ServiceOptions{.issuer = "https://tokend.bench.local", .access_ttl = absl::Minutes(15)},
+        ServiceOptions{.issuer = "https://tokend.bench.local",
+                       .access_ttl = absl::Minutes(15),
+                       .refresh_idle_ttl = absl::Hours(720),
+                       .refresh_absolute_ttl = absl::Hours(2160),
+                       .leeway = absl::Seconds(5)},
         *policy, *ring, &refresh_tokens, &revocations, &revocation_set, &clock);
   }
 

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,29 +17,30 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
+#include "config/load_config.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "service/policy.h"
 
 namespace tokend::config {
 namespace {
 
-using service::CallerPolicy;
-using service::Rpc;
+using common::Rpc;
 using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAre;
 
-// The example of spec/config.md, verbatim.
+// The example of docs/config.md, verbatim (TheReferenceShowsTheTestedExample).
 constexpr char kContractExample[] = R"yaml(
-listen: "0.0.0.0:8443"          # API: gRPC over mutual TLS (required)
-ops_listen: "0.0.0.0:9090"      # plaintext ops port: /metrics, /healthz, /readyz,
-                                #   /.well-known/jwks.json; "" disables it
+listen: "0.0.0.0:8443"          # the gRPC API, mutual TLS only
+ops_listen: "0.0.0.0:9090"      # plain HTTP for probes, metrics and the JWK Set; "" turns it off
 shutdown_grace: 10s
 
 tls:
-  cert_file: /etc/tokend/tls/tls.crt      # server certificate chain (PEM)
-  key_file: /etc/tokend/tls/tls.key       # its private key (PEM)
-  client_ca_file: /etc/tokend/tls/ca.crt  # CA bundle that client certificates must chain to
-  # files are re-read when they change, without a restart
+  cert_file: /etc/tokend/tls/tls.crt      # PEM chain tokend presents
+  key_file: /etc/tokend/tls/tls.key       # PEM key of that chain
+  client_ca_file: /etc/tokend/tls/ca.crt  # PEM CAs that sign the callers' certificates
+  # changed files are picked up while running
 
 database:
   dsn: "postgresql://tokend@127.0.0.1:5432/tokend"
@@ -48,20 +50,20 @@ database:
 issuer: "https://tokend.example.com"
 
 tokens:
-  access_ttl: 15m               # default when a request sets no ttl
-  refresh_idle_ttl: 720h        # a refresh token's own lifetime
-  refresh_absolute_ttl: 2160h   # a refresh family's whole lifetime
-  leeway: 5s                    # clock skew allowed on nbf/exp checks
+  access_ttl: 15m               # access token lifetime when the request names none
+  refresh_idle_ttl: 720h        # lifetime of each refresh token
+  refresh_absolute_ttl: 2160h   # lifetime of a whole chain of rotated refresh tokens
+  leeway: 5s                    # tolerated clock difference when checking nbf and exp
 
-signing_keys:                   # the first is the primary (signs); the rest verify only
-  - file: /etc/tokend/keys/current.pem    # PKCS#8 or SEC1/PKCS#1 PEM private key
-    alg: ES256                             # ES256 | ES384 | EdDSA | RS256 | PS256
-    # kid: optional; default: RFC 7638 JWK thumbprint of the public key
+signing_keys:                   # the first key signs; any others only verify
+  - file: /etc/tokend/keys/current.pem    # PEM private key: PKCS#8, SEC1 or PKCS#1
+    alg: ES256                             # one of ES256, ES384, EdDSA, RS256, PS256
+    # kid: omitted, so the key's RFC 7638 thumbprint is used
 
-callers:                        # the policy; identity = URI SAN, else DNS SAN, else CN
+callers:                        # who may call what, by client certificate identity
   - id: "spiffe://example.org/login"
     rpcs: [Issue, Refresh, Introspect, Revoke, GetJwks]
-    issue_for_others: true      # may set IssueRequest.subject to any subject
+    issue_for_others: true      # may name another subject in Issue and Revoke
     audiences: ["api://orders", "api://billing"]
     scopes: ["orders:read", "orders:write"]
     max_ttl: 1h
@@ -90,10 +92,8 @@ callers:
 )yaml";
 
 // kMinimal with `from` replaced by `to`; fails the test if `from` is absent.
-std::string Edit(absl::string_view from, absl::string_view to,
-                 const std::string& base = kMinimal) {
-  EXPECT_TRUE(absl::StrContains(base, from))
-      << "test bug: no \"" << from << "\" in the base";
+std::string Edit(absl::string_view from, absl::string_view to, const std::string& base = kMinimal) {
+  EXPECT_TRUE(absl::StrContains(base, from)) << "test bug: no \"" << from << "\" in the base";
   return absl::StrReplaceAll(base, {{from, to}});
 }
 
@@ -135,32 +135,51 @@ TEST(ConfigParser, ParsesTheFullExampleFromTheContract) {
   EXPECT_EQ(config->signing_keys[0].kid, "");
 
   ASSERT_EQ(config->callers.size(), 2u);
-  const CallerPolicy& login = config->callers[0];
+  const CallerOptions& login = config->callers[0];
   EXPECT_EQ(login.id, "spiffe://example.org/login");
-  EXPECT_THAT(login.rpcs,
-              UnorderedElementsAre(Rpc::kIssue, Rpc::kRefresh, Rpc::kIntrospect,
-                                   Rpc::kRevoke, Rpc::kGetJwks));
+  EXPECT_THAT(login.rpcs, UnorderedElementsAre(Rpc::kIssue, Rpc::kRefresh, Rpc::kIntrospect,
+                                               Rpc::kRevoke, Rpc::kGetJwks));
   EXPECT_TRUE(login.issue_for_others);
-  EXPECT_THAT(login.audiences,
-              UnorderedElementsAre("api://orders", "api://billing"));
-  EXPECT_THAT(login.scopes,
-              UnorderedElementsAre("orders:read", "orders:write"));
+  EXPECT_THAT(login.audiences, UnorderedElementsAre("api://orders", "api://billing"));
+  EXPECT_THAT(login.scopes, UnorderedElementsAre("orders:read", "orders:write"));
   EXPECT_EQ(login.max_ttl, absl::Hours(1));
 
-  const CallerPolicy& orders = config->callers[1];
+  const CallerOptions& orders = config->callers[1];
   EXPECT_EQ(orders.id, "orders.internal.example.org");
-  EXPECT_THAT(orders.rpcs,
-              UnorderedElementsAre(Rpc::kIntrospect, Rpc::kGetJwks));
+  EXPECT_THAT(orders.rpcs, UnorderedElementsAre(Rpc::kIntrospect, Rpc::kGetJwks));
   EXPECT_FALSE(orders.issue_for_others);
   EXPECT_TRUE(orders.audiences.empty());
   EXPECT_TRUE(orders.scopes.empty());
   EXPECT_EQ(orders.max_ttl, absl::Minutes(15));  // tokens.access_ttl
 }
 
+TEST(ConfigParser, TheReferenceShowsTheTestedExample) {
+  std::ifstream file(TOKEND_CONFIG_REFERENCE);
+  ASSERT_TRUE(file.good()) << TOKEND_CONFIG_REFERENCE;
+  std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  const std::string open = "```yaml\n";
+  size_t start = text.find(open);
+  ASSERT_NE(start, std::string::npos) << "no yaml example in " << TOKEND_CONFIG_REFERENCE;
+  start += open.size();
+  size_t end = text.find("```", start);
+  ASSERT_NE(end, std::string::npos);
+  EXPECT_EQ(text.substr(start, end - start), absl::StripPrefix(kContractExample, "\n"));
+}
+
 TEST(ConfigParser, TheContractExampleBuildsAPolicy) {
   absl::StatusOr<Config> config = ParseConfig(kContractExample);
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_TRUE(service::Policy::New(config->callers).ok());
+  // Field by field, as main.cc hands the callers to the service.
+  std::vector<service::CallerPolicy> callers;
+  for (const CallerOptions& caller : config->callers) {
+    callers.push_back(service::CallerPolicy{.id = caller.id,
+                                            .rpcs = caller.rpcs,
+                                            .issue_for_others = caller.issue_for_others,
+                                            .audiences = caller.audiences,
+                                            .scopes = caller.scopes,
+                                            .max_ttl = caller.max_ttl});
+  }
+  EXPECT_TRUE(service::Policy::New(std::move(callers)).ok());
 }
 
 TEST(ConfigParser, AppliesEveryDefaultToAMinimalFile) {
@@ -185,22 +204,19 @@ signing_keys: [{file: k.pem, alg: EdDSA}]
   EXPECT_EQ(config->tokens.refresh_absolute_ttl, absl::Hours(2160));
   EXPECT_EQ(config->tokens.leeway, absl::Seconds(5));
   EXPECT_EQ(config->signing_keys[0].kid, "");
-  EXPECT_TRUE(
-      config->callers.empty());  // absent callers: every API call is denied
+  EXPECT_TRUE(config->callers.empty());  // absent callers: every API call is denied
 }
 
 TEST(ConfigParser, GivesACallerWithoutRpcsIntrospectRevokeAndGetJwks) {
   absl::StatusOr<Config> config = ParseConfig(kMinimal);
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_THAT(config->callers[0].rpcs, UnorderedElementsAre(Rpc::kIssue));
-  EXPECT_THAT(
-      config->callers[1].rpcs,
-      UnorderedElementsAre(Rpc::kIntrospect, Rpc::kRevoke, Rpc::kGetJwks));
+  EXPECT_THAT(config->callers[1].rpcs,
+              UnorderedElementsAre(Rpc::kIntrospect, Rpc::kRevoke, Rpc::kGetJwks));
 }
 
 TEST(ConfigParser, KeepsAnEmptyRpcsListEmpty) {
-  absl::StatusOr<Config> config =
-      ParseConfig(Edit("rpcs: [Issue]", "rpcs: []"));
+  absl::StatusOr<Config> config = ParseConfig(Edit("rpcs: [Issue]", "rpcs: []"));
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_TRUE(config->callers[0].rpcs.empty());
 }
@@ -228,13 +244,13 @@ TEST(ConfigParser, AcceptsAnEmptyCallerList) {
 }
 
 TEST(ConfigParser, ParsesTheExtensionKeys) {
-  absl::StatusOr<Config> config = ParseConfig(absl::StrCat(
-      Edit("database:\n",
-           "database:\n  connect_timeout: 2s\n  migrate_on_start: true\n"
-           "  pool_size: 1000\n",
-           Edit("tls:\n", "tls:\n  reload_interval: 1m\n")),
-      "log_level: debug\nrevocation_resync_interval: 1h30m\nops_listen: \"\"\n"
-      "shutdown_grace: 0\nshutdown_delay: 5s\n"));
+  absl::StatusOr<Config> config = ParseConfig(
+      absl::StrCat(Edit("database:\n",
+                        "database:\n  connect_timeout: 2s\n  migrate_on_start: true\n"
+                        "  pool_size: 1000\n",
+                        Edit("tls:\n", "tls:\n  reload_interval: 1m\n")),
+                   "log_level: debug\nrevocation_resync_interval: 1h30m\nops_listen: \"\"\n"
+                   "shutdown_grace: 0\nshutdown_delay: 5s\n"));
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->log_level, common::LogLevel::kDebug);
   EXPECT_EQ(config->revocation_resync_interval, absl::Minutes(90));
@@ -249,13 +265,11 @@ TEST(ConfigParser, ParsesTheExtensionKeys) {
 
 TEST(ConfigParser, AcceptsEveryLogLevel) {
   for (auto [text, level] :
-       std::vector<std::pair<std::string, common::LogLevel>>{
-           {"debug", common::LogLevel::kDebug},
-           {"info", common::LogLevel::kInfo},
-           {"warn", common::LogLevel::kWarning},
-           {"error", common::LogLevel::kError}}) {
-    absl::StatusOr<Config> config =
-        ParseConfig(absl::StrCat(kMinimal, "log_level: ", text, "\n"));
+       std::vector<std::pair<std::string, common::LogLevel>>{{"debug", common::LogLevel::kDebug},
+                                                             {"info", common::LogLevel::kInfo},
+                                                             {"warn", common::LogLevel::kWarning},
+                                                             {"error", common::LogLevel::kError}}) {
+    absl::StatusOr<Config> config = ParseConfig(absl::StrCat(kMinimal, "log_level: ", text, "\n"));
     ASSERT_TRUE(config.ok()) << config.status();
     EXPECT_EQ(config->log_level, level) << text;
   }
@@ -265,29 +279,27 @@ TEST(ConfigParser, AcceptsEveryLogLevel) {
 }
 
 TEST(ConfigParser, AcceptsTheDurationForms) {
-  for (auto [text, value] : std::vector<std::pair<std::string, absl::Duration>>{
-           {"300ms", absl::Milliseconds(300)},
-           {"90s", absl::Seconds(90)},
-           {"15m", absl::Minutes(15)},
-           {"1h", absl::Hours(1)},
-           {"720h", absl::Hours(720)},
-           {"1h30m", absl::Minutes(90)},
-           {"\"2m\"", absl::Minutes(2)}}) {
-    absl::StatusOr<Config> config =
-        ParseConfig(Edit("max_ttl: 30m", "max_ttl: " + text));
+  for (auto [text, value] :
+       std::vector<std::pair<std::string, absl::Duration>>{{"300ms", absl::Milliseconds(300)},
+                                                           {"90s", absl::Seconds(90)},
+                                                           {"15m", absl::Minutes(15)},
+                                                           {"1h", absl::Hours(1)},
+                                                           {"720h", absl::Hours(720)},
+                                                           {"1h30m", absl::Minutes(90)},
+                                                           {"\"2m\"", absl::Minutes(2)}}) {
+    absl::StatusOr<Config> config = ParseConfig(Edit("max_ttl: 30m", "max_ttl: " + text));
     ASSERT_TRUE(config.ok()) << text << ": " << config.status();
     EXPECT_EQ(config->callers[1].max_ttl, value) << text;
   }
-  absl::StatusOr<Config> zero =
-      ParseConfig(absl::StrCat(kMinimal, "tokens: {leeway: 0}\n"));
+  absl::StatusOr<Config> zero = ParseConfig(absl::StrCat(kMinimal, "tokens: {leeway: 0}\n"));
   ASSERT_TRUE(zero.ok()) << zero.status();
   EXPECT_EQ(zero->tokens.leeway, absl::ZeroDuration());
 }
 
 TEST(ConfigParser, AcceptsEveryContractAlgorithmAndAnExplicitKid) {
   for (const char* alg : {"ES256", "ES384", "EdDSA", "RS256", "PS256"}) {
-    absl::StatusOr<Config> config = ParseConfig(
-        Edit("alg: ES256", absl::StrCat("alg: ", alg, "\n    kid: key-2026")));
+    absl::StatusOr<Config> config =
+        ParseConfig(Edit("alg: ES256", absl::StrCat("alg: ", alg, "\n    kid: key-2026")));
     ASSERT_TRUE(config.ok()) << alg << ": " << config.status();
     EXPECT_EQ(config->signing_keys[0].alg, alg);
     EXPECT_EQ(config->signing_keys[0].kid, "key-2026");
@@ -296,8 +308,7 @@ TEST(ConfigParser, AcceptsEveryContractAlgorithmAndAnExplicitKid) {
 
 TEST(ConfigParser, KeepsSigningKeysInOrderSoTheFirstIsPrimary) {
   absl::StatusOr<Config> config = ParseConfig(
-      Edit("    alg: ES256\n",
-           "    alg: ES256\n  - file: k2.pem\n    alg: RS256\n    kid: old\n"));
+      Edit("    alg: ES256\n", "    alg: ES256\n  - file: k2.pem\n    alg: RS256\n    kid: old\n"));
   ASSERT_TRUE(config.ok()) << config.status();
   ASSERT_EQ(config->signing_keys.size(), 2u);
   EXPECT_EQ(config->signing_keys[0].file, "k1.pem");
@@ -307,12 +318,9 @@ TEST(ConfigParser, KeepsSigningKeysInOrderSoTheFirstIsPrimary) {
 }
 
 TEST(ConfigParser, RejectsUnknownKeyNamingItsPath) {
-  EXPECT_EQ(ErrorOf(absl::StrCat(kMinimal, "listen_port: 1\n")),
-            "listen_port: unknown key");
-  EXPECT_EQ(ErrorOf(Edit("tls:\n", "tls:\n  cert: x\n")),
-            "tls.cert: unknown key");
-  EXPECT_EQ(ErrorOf(Edit("database:\n", "database:\n  pool: 3\n")),
-            "database.pool: unknown key");
+  EXPECT_EQ(ErrorOf(absl::StrCat(kMinimal, "listen_port: 1\n")), "listen_port: unknown key");
+  EXPECT_EQ(ErrorOf(Edit("tls:\n", "tls:\n  cert: x\n")), "tls.cert: unknown key");
+  EXPECT_EQ(ErrorOf(Edit("database:\n", "database:\n  pool: 3\n")), "database.pool: unknown key");
   EXPECT_EQ(ErrorOf(absl::StrCat(kMinimal, "tokens:\n  acess_ttl: 5m\n")),
             "tokens.acess_ttl: unknown key");
   EXPECT_EQ(ErrorOf(Edit("alg: ES256", "alg: ES256\n    algorithm: ES256")),
@@ -334,18 +342,14 @@ TEST(ConfigParser, RejectsWrongTypesNamingTheKey) {
             "database.pool_size: not an integer: \"eight\"");
   EXPECT_EQ(ErrorOf(Edit("database:\n", "database:\n  pool_size: 8.5\n")),
             "database.pool_size: not an integer: \"8.5\"");
-  EXPECT_EQ(
-      ErrorOf(Edit("database:\n", "database:\n  migrate_on_start: yes\n")),
-      "database.migrate_on_start: not a boolean: \"yes\" (use true or false)");
+  EXPECT_EQ(ErrorOf(Edit("database:\n", "database:\n  migrate_on_start: yes\n")),
+            "database.migrate_on_start: not a boolean: \"yes\" (use true or false)");
   EXPECT_EQ(ErrorOf(Edit("    rpcs: [Issue]", "    rpcs: Issue")),
             "callers[0].rpcs: expected a list, got a scalar");
-  EXPECT_EQ(ErrorOf(Edit("    rpcs: [Issue]",
-                         "    rpcs: [Issue]\n    audiences: [[a]]")),
+  EXPECT_EQ(ErrorOf(Edit("    rpcs: [Issue]", "    rpcs: [Issue]\n    audiences: [[a]]")),
             "callers[0].audiences[0]: expected a string, got a list");
-  EXPECT_EQ(
-      ErrorOf(Edit("    rpcs: [Issue]",
-                   "    rpcs: [Issue]\n    issue_for_others: 1")),
-      "callers[0].issue_for_others: not a boolean: \"1\" (use true or false)");
+  EXPECT_EQ(ErrorOf(Edit("    rpcs: [Issue]", "    rpcs: [Issue]\n    issue_for_others: 1")),
+            "callers[0].issue_for_others: not a boolean: \"1\" (use true or false)");
   EXPECT_EQ(ErrorOf(Edit("signing_keys:\n  - file: k1.pem\n    alg: ES256\n",
                          "signing_keys: {file: k1.pem, alg: ES256}\n")),
             "signing_keys: expected a list, got a mapping");
@@ -381,14 +385,12 @@ TEST(ConfigParser, RejectsOutOfRangeValuesNamingTheKey) {
             "tokens.access_ttl: must be positive");
   EXPECT_EQ(ErrorOf(absl::StrCat(kMinimal, "tokens: {refresh_idle_ttl: 0s}\n")),
             "tokens.refresh_idle_ttl: must be positive");
-  EXPECT_EQ(
-      ErrorOf(absl::StrCat(kMinimal, "tokens: {refresh_absolute_ttl: 24h}\n")),
-      "tokens.refresh_absolute_ttl: must be at least tokens.refresh_idle_ttl "
-      "(720h)");
+  EXPECT_EQ(ErrorOf(absl::StrCat(kMinimal, "tokens: {refresh_absolute_ttl: 24h}\n")),
+            "tokens.refresh_absolute_ttl: must be at least tokens.refresh_idle_ttl "
+            "(720h)");
   EXPECT_EQ(ErrorOf(absl::StrCat(kMinimal, "tokens: {leeway: 6m}\n")),
             "tokens.leeway: must be at most 5m");
-  EXPECT_EQ(ErrorOf(Edit("max_ttl: 30m", "max_ttl: 0s")),
-            "callers[1].max_ttl: must be positive");
+  EXPECT_EQ(ErrorOf(Edit("max_ttl: 30m", "max_ttl: 0s")), "callers[1].max_ttl: must be positive");
   EXPECT_EQ(ErrorOf(absl::StrCat(kMinimal, "revocation_resync_interval: 0\n")),
             "revocation_resync_interval: must be positive");
   EXPECT_EQ(ErrorOf(Edit("tls:\n", "tls:\n  reload_interval: 0s\n")),
@@ -399,10 +401,9 @@ TEST(ConfigParser, RejectsOutOfRangeValuesNamingTheKey) {
 
 TEST(ConfigParser, RejectsAnUnsupportedAlgorithm) {
   for (const char* alg : {"HS256", "none", "es256", "ES512"}) {
-    EXPECT_EQ(
-        ErrorOf(Edit("alg: ES256", absl::StrCat("alg: ", alg))),
-        absl::StrCat("signing_keys[0].alg: unsupported algorithm \"", alg,
-                     "\" (expected one of ES256, ES384, EdDSA, RS256, PS256)"));
+    EXPECT_EQ(ErrorOf(Edit("alg: ES256", absl::StrCat("alg: ", alg))),
+              absl::StrCat("signing_keys[0].alg: unsupported algorithm \"", alg,
+                           "\" (expected one of ES256, ES384, EdDSA, RS256, PS256)"));
   }
 }
 
@@ -414,9 +415,8 @@ TEST(ConfigParser, RejectsAnUnknownRpcName) {
 }
 
 TEST(ConfigParser, RejectsADuplicateCaller) {
-  EXPECT_EQ(
-      ErrorOf(Edit("spiffe://test/b", "spiffe://test/a")),
-      "callers[1].id: duplicate caller \"spiffe://test/a\" (also callers[0])");
+  EXPECT_EQ(ErrorOf(Edit("spiffe://test/b", "spiffe://test/a")),
+            "callers[1].id: duplicate caller \"spiffe://test/a\" (also callers[0])");
 }
 
 TEST(ConfigParser, RejectsADuplicateExplicitKid) {
@@ -424,71 +424,75 @@ TEST(ConfigParser, RejectsADuplicateExplicitKid) {
                          "    alg: ES256\n    kid: a\n  - file: k2.pem\n"
                          "    alg: ES256\n    kid: a\n")),
             "signing_keys[1].kid: duplicate kid \"a\" (also signing_keys[0])");
-  EXPECT_EQ(
-      ErrorOf(Edit("    alg: ES256\n", "    alg: ES256\n    kid: \"\"\n")),
-      "signing_keys[0].kid: must not be empty (omit it for the thumbprint)");
-  EXPECT_EQ(
-      ErrorOf(Edit("    alg: ES256\n", "    alg: ES256\n    kid: \"a b\"\n")),
-      "signing_keys[0].kid: must be visible ascii characters");
+  EXPECT_EQ(ErrorOf(Edit("    alg: ES256\n", "    alg: ES256\n    kid: \"\"\n")),
+            "signing_keys[0].kid: must not be empty (omit it for the thumbprint)");
+  EXPECT_EQ(ErrorOf(Edit("    alg: ES256\n", "    alg: ES256\n    kid: \"a b\"\n")),
+            "signing_keys[0].kid: must be visible ascii characters");
 }
 
 TEST(ConfigParser, RejectsAScopeContainingASpace) {
-  EXPECT_EQ(ErrorOf(Edit("rpcs: [Issue]",
-                         "rpcs: [Issue]\n    scopes: [\"a:read\", \"a b\"]")),
+  EXPECT_EQ(ErrorOf(Edit("rpcs: [Issue]", "rpcs: [Issue]\n    scopes: [\"a:read\", \"a b\"]")),
             "callers[0].scopes[1]: not a valid scope: \"a b\" (no spaces, "
             "quotes or backslashes)");
-  EXPECT_EQ(
-      ErrorOf(Edit("rpcs: [Issue]", "rpcs: [Issue]\n    audiences: [\"\"]")),
-      "callers[0].audiences[0]: must not be empty");
+  EXPECT_EQ(ErrorOf(Edit("rpcs: [Issue]", "rpcs: [Issue]\n    audiences: [\"\"]")),
+            "callers[0].audiences[0]: must not be empty");
+}
+
+TEST(ConfigParser, HoldsScopesToTheRuleRequestsFollow) {
+  // Scopes no request could ever name: beyond printable ASCII, a quote, a
+  // backslash, longer than 1024 bytes.
+  for (const std::string& scope : {std::string("caf\xc3\xa9"), std::string("a\"b"),
+                                   std::string("a\\b"), std::string(1025, 'a')}) {
+    std::string yaml =
+        Edit("rpcs: [Issue]", absl::StrCat("rpcs: [Issue]\n    scopes: ['", scope, "']"));
+    EXPECT_TRUE(absl::StartsWith(ErrorOf(yaml), "callers[0].scopes[0]: not a valid scope: "))
+        << scope;
+  }
+  std::string longest(1024, 'a');
+  absl::StatusOr<Config> config = ParseConfig(
+      Edit("rpcs: [Issue]", absl::StrCat("rpcs: [Issue]\n    scopes: [", longest, "]")));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_THAT(config->callers[0].scopes, UnorderedElementsAre(longest));
 }
 
 TEST(ConfigParser, RejectsAMissingRequiredKeyNamingIt) {
-  EXPECT_EQ(ErrorOf(Edit("listen: \"127.0.0.1:8443\"\n", "")),
-            "listen: required key is missing");
+  EXPECT_EQ(ErrorOf(Edit("listen: \"127.0.0.1:8443\"\n", "")), "listen: required key is missing");
   EXPECT_EQ(ErrorOf(Edit("listen: \"127.0.0.1:8443\"", "listen: \"\"")),
             "listen: must not be empty");
-  EXPECT_EQ(ErrorOf(Edit("  cert_file: tls.crt\n", "")),
-            "tls.cert_file: required key is missing");
-  EXPECT_EQ(ErrorOf(Edit("  key_file: tls.key\n", "")),
-            "tls.key_file: required key is missing");
+  EXPECT_EQ(ErrorOf(Edit("  cert_file: tls.crt\n", "")), "tls.cert_file: required key is missing");
+  EXPECT_EQ(ErrorOf(Edit("  key_file: tls.key\n", "")), "tls.key_file: required key is missing");
   EXPECT_EQ(ErrorOf(Edit("  client_ca_file: ca.crt\n", "")),
             "tls.client_ca_file: required key is missing");
   EXPECT_EQ(ErrorOf(Edit("tls:\n  cert_file: tls.crt\n  key_file: tls.key\n"
                          "  client_ca_file: ca.crt\n",
                          "")),
             "tls.cert_file: required key is missing");
-  EXPECT_EQ(ErrorOf(Edit("  dsn: \"postgresql://tokend@db/tokend\"\n",
-                         "  pool_size: 4\n")),
+  EXPECT_EQ(ErrorOf(Edit("  dsn: \"postgresql://tokend@db/tokend\"\n", "  pool_size: 4\n")),
             "database.dsn: required key is missing");
   EXPECT_EQ(ErrorOf(Edit("issuer: \"https://issuer.test\"\n", "")),
             "issuer: required key is missing");
+  EXPECT_EQ(ErrorOf(Edit("signing_keys:\n  - file: k1.pem\n    alg: ES256\n", "")),
+            "signing_keys: required key is missing");
   EXPECT_EQ(
-      ErrorOf(Edit("signing_keys:\n  - file: k1.pem\n    alg: ES256\n", "")),
-      "signing_keys: required key is missing");
-  EXPECT_EQ(ErrorOf(Edit("signing_keys:\n  - file: k1.pem\n    alg: ES256\n",
-                         "signing_keys: []\n")),
-            "signing_keys: at least one key is required");
+      ErrorOf(Edit("signing_keys:\n  - file: k1.pem\n    alg: ES256\n", "signing_keys: []\n")),
+      "signing_keys: at least one key is required");
   EXPECT_EQ(ErrorOf(Edit("  - file: k1.pem\n", "  - kid: x\n")),
             "signing_keys[0].file: required key is missing");
-  EXPECT_EQ(ErrorOf(Edit("    alg: ES256\n", "")),
-            "signing_keys[0].alg: required key is missing");
+  EXPECT_EQ(ErrorOf(Edit("    alg: ES256\n", "")), "signing_keys[0].alg: required key is missing");
   EXPECT_EQ(ErrorOf(Edit("  - id: \"spiffe://test/b\"\n", "  - rpcs: []\n")),
             "callers[1].id: required key is missing");
 }
 
 TEST(ConfigParser, RejectsABadListenAddress) {
-  for (const char* bad :
-       {"8443", "localhost", ":8443", "1.2.3.4:99999", "::1:80", "999.1.1.1:80",
-        "1.2.3.4:80,1.2.3.4:81", "[::1:80", "host name:80", "1.2.3.4:-1"}) {
-    std::string message = ErrorOf(Edit("listen: \"127.0.0.1:8443\"",
-                                       absl::StrCat("listen: \"", bad, "\"")));
-    EXPECT_TRUE(absl::StartsWith(message, "listen: not host:port"))
-        << bad << " -> " << message;
+  for (const char* bad : {"8443", "localhost", ":8443", "1.2.3.4:99999", "::1:80", "999.1.1.1:80",
+                          "1.2.3.4:80,1.2.3.4:81", "[::1:80", "host name:80", "1.2.3.4:-1"}) {
+    std::string message =
+        ErrorOf(Edit("listen: \"127.0.0.1:8443\"", absl::StrCat("listen: \"", bad, "\"")));
+    EXPECT_TRUE(absl::StartsWith(message, "listen: not host:port")) << bad << " -> " << message;
   }
-  for (const char* good : {"0.0.0.0:8443", "[::]:8443", "[::1]:0",
-                           "localhost:0", "tokend.example.com:443"}) {
-    EXPECT_EQ(ErrorOf(Edit("listen: \"127.0.0.1:8443\"",
-                           absl::StrCat("listen: \"", good, "\""))),
+  for (const char* good :
+       {"0.0.0.0:8443", "[::]:8443", "[::1]:0", "localhost:0", "tokend.example.com:443"}) {
+    EXPECT_EQ(ErrorOf(Edit("listen: \"127.0.0.1:8443\"", absl::StrCat("listen: \"", good, "\""))),
               "<ok>")
         << good;
   }
@@ -506,8 +510,7 @@ TEST(ConfigParser, RejectsABadListenAddress) {
 
 TEST(ConfigParser, RejectsMalformedYamlWithALineNumber) {
   std::string message = ErrorOf("listen: \"127.0.0.1:8443\"\ntls: [a\n");
-  EXPECT_TRUE(absl::StartsWith(message, "config: yaml syntax error at line "))
-      << message;
+  EXPECT_TRUE(absl::StartsWith(message, "config: yaml syntax error at line ")) << message;
   EXPECT_EQ(ErrorOf(""), "config: the file is empty");
   EXPECT_EQ(ErrorOf("# only a comment\n"), "config: the file is empty");
   EXPECT_EQ(ErrorOf(absl::StrCat(kMinimal, "---\nlisten: x\n")),
@@ -515,27 +518,23 @@ TEST(ConfigParser, RejectsMalformedYamlWithALineNumber) {
 }
 
 TEST(ConfigParser, RejectsADuplicateKey) {
-  EXPECT_EQ(ErrorOf(absl::StrCat(kMinimal, "issuer: other\n")),
-            "issuer: duplicate key");
-  EXPECT_EQ(ErrorOf(Edit("  key_file: tls.key\n",
-                         "  key_file: tls.key\n  key_file: b\n")),
+  EXPECT_EQ(ErrorOf(absl::StrCat(kMinimal, "issuer: other\n")), "issuer: duplicate key");
+  EXPECT_EQ(ErrorOf(Edit("  key_file: tls.key\n", "  key_file: tls.key\n  key_file: b\n")),
             "tls.key_file: duplicate key");
 }
 
 TEST(ConfigParser, NeverPutsTheDsnInAMessage) {
-  std::string message = ErrorOf(Edit("  dsn: \"postgresql://tokend@db/tokend\"",
-                                     "  dsn: [\"postgresql://u:hunter2@db\"]"));
+  std::string message = ErrorOf(
+      Edit("  dsn: \"postgresql://tokend@db/tokend\"", "  dsn: [\"postgresql://u:hunter2@db\"]"));
   EXPECT_EQ(message, "database.dsn: expected a string, got a list");
   EXPECT_FALSE(absl::StrContains(message, "hunter2"));
 }
 
 TEST(ConfigParser, ErrorMessagesAreOneLowerCaseLine) {
-  EXPECT_EQ(ErrorOf(absl::StrCat(kMinimal, "\"a\\nb\": 1\n")),
-            "a\\nb: unknown key");
+  EXPECT_EQ(ErrorOf(absl::StrCat(kMinimal, "\"a\\nb\": 1\n")), "a\\nb: unknown key");
   for (const std::string& yaml :
-       {absl::StrCat(kMinimal, "tokens: {leeway: \"1\\n2\"}\n"),
-        std::string("listen: [\n"), Edit("max_ttl: 30m", "max_ttl: abc"),
-        Edit("alg: ES256", "alg: \"X\\nY\"")}) {
+       {absl::StrCat(kMinimal, "tokens: {leeway: \"1\\n2\"}\n"), std::string("listen: [\n"),
+        Edit("max_ttl: 30m", "max_ttl: abc"), Edit("alg: ES256", "alg: \"X\\nY\"")}) {
     std::string message = ErrorOf(yaml);
     ExpectOneLowerCaseLine(message);
   }
@@ -558,8 +557,7 @@ class TempDir {
   }
 
   // Writes `contents` to `name` in this directory; returns its path.
-  std::string Write(const std::string& name,
-                    const std::string& contents) const {
+  std::string Write(const std::string& name, const std::string& contents) const {
     std::string path = absl::StrCat(path_, "/", name);
     std::ofstream(path) << contents;
     return path;
@@ -585,8 +583,7 @@ struct FakeEnv {
 class WithFiles {
  public:
   WithFiles() {
-    for (const char* name : {"tls.crt", "tls.key", "ca.crt", "k1.pem"})
-      dir.Write(name, "pem\n");
+    for (const char* name : {"tls.crt", "tls.key", "ca.crt", "k1.pem"}) dir.Write(name, "pem\n");
   }
   TempDir dir;
   FakeEnv env;
@@ -607,8 +604,7 @@ TEST(ConfigLoader, LoadsAFileAndResolvesRelativePathsAgainstItsDirectory) {
 TEST(ConfigLoader, KeepsAbsolutePathsAsWritten) {
   WithFiles files;
   std::string key = files.dir.path() + "/k1.pem";
-  std::string path =
-      files.dir.Write("tokend.yaml", Edit("file: k1.pem", "file: " + key));
+  std::string path = files.dir.Write("tokend.yaml", Edit("file: k1.pem", "file: " + key));
   absl::StatusOr<Config> config = LoadConfig(path, files.env.Getenv());
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->signing_keys[0].file, key);
@@ -627,8 +623,7 @@ TEST(ConfigLoader, TakesTheDsnFromTheEnvironmentWhenTheFileHasNone) {
   WithFiles files;
   files.env.vars["TOKEND_DATABASE_DSN"] = "postgresql://from-secret@db/tokend";
   std::string path = files.dir.Write(
-      "tokend.yaml",
-      Edit("database:\n  dsn: \"postgresql://tokend@db/tokend\"\n", ""));
+      "tokend.yaml", Edit("database:\n  dsn: \"postgresql://tokend@db/tokend\"\n", ""));
   absl::StatusOr<Config> config = LoadConfig(path, files.env.Getenv());
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->database.dsn, "postgresql://from-secret@db/tokend");
@@ -644,8 +639,7 @@ TEST(ConfigLoader, IgnoresAnEmptyDsnVariable) {
   EXPECT_EQ(config->database.dsn, "postgresql://tokend@db/tokend");
 
   std::string without_dsn = files.dir.Write(
-      "b.yaml",
-      Edit("  dsn: \"postgresql://tokend@db/tokend\"\n", "  pool_size: 2\n"));
+      "b.yaml", Edit("  dsn: \"postgresql://tokend@db/tokend\"\n", "  pool_size: 2\n"));
   config = LoadConfig(without_dsn, files.env.Getenv());
   ASSERT_FALSE(config.ok());
   EXPECT_EQ(config.status().message(), "database.dsn: required key is missing");
@@ -675,18 +669,16 @@ TEST(ConfigLoader, ReportsAMissingConfigFileNamingItsPath) {
   absl::StatusOr<Config> config = LoadConfig(path, FakeEnv().Getenv());
   ASSERT_FALSE(config.ok());
   EXPECT_EQ(config.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(
-      config.status().message(),
-      absl::StrCat("config file \"", path, "\": no such file or directory"));
+  EXPECT_EQ(config.status().message(),
+            absl::StrCat("config file \"", path, "\": no such file or directory"));
 }
 
 TEST(ConfigLoader, ReportsADirectoryGivenAsTheConfigFile) {
   TempDir dir;
   absl::StatusOr<Config> config = LoadConfig(dir.path(), FakeEnv().Getenv());
   ASSERT_FALSE(config.ok());
-  EXPECT_EQ(
-      config.status().message(),
-      absl::StrCat("config file \"", dir.path(), "\": not a regular file"));
+  EXPECT_EQ(config.status().message(),
+            absl::StrCat("config file \"", dir.path(), "\": not a regular file"));
 }
 
 TEST(ConfigLoader, ReportsAnUnreadableConfigFile) {
@@ -702,45 +694,38 @@ TEST(ConfigLoader, ReportsAnUnreadableConfigFile) {
 
 TEST(ConfigLoader, ReportsAParseErrorUnchanged) {
   WithFiles files;
-  std::string path =
-      files.dir.Write("tokend.yaml", Edit("max_ttl: 30m", "max_ttl: abc"));
+  std::string path = files.dir.Write("tokend.yaml", Edit("max_ttl: 30m", "max_ttl: abc"));
   absl::StatusOr<Config> config = LoadConfig(path, files.env.Getenv());
   ASSERT_FALSE(config.ok());
-  EXPECT_EQ(config.status().message(),
-            "callers[1].max_ttl: not a duration: \"abc\"");
+  EXPECT_EQ(config.status().message(), "callers[1].max_ttl: not a duration: \"abc\"");
 }
 
 TEST(ConfigLoader, ReportsAMissingKeyFileNamingTheKey) {
   WithFiles files;
   std::string path = files.dir.Write(
       "tokend.yaml",
-      Edit("    alg: ES256\n",
-           "    alg: ES256\n  - file: retired.pem\n    alg: ES256\n"));
+      Edit("    alg: ES256\n", "    alg: ES256\n  - file: retired.pem\n    alg: ES256\n"));
   absl::StatusOr<Config> config = LoadConfig(path, files.env.Getenv());
   ASSERT_FALSE(config.ok());
   EXPECT_EQ(config.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(
-      config.status().message(),
-      absl::StrCat("signing_keys[1].file: cannot read \"", files.dir.path(),
-                   "/retired.pem\": no such file or directory"));
+  EXPECT_EQ(config.status().message(),
+            absl::StrCat("signing_keys[1].file: cannot read \"", files.dir.path(),
+                         "/retired.pem\": no such file or directory"));
 }
 
 TEST(ConfigLoader, ReportsAMissingTlsFileNamingTheKey) {
   WithFiles files;
-  std::string path =
-      files.dir.Write("tokend.yaml", Edit("ca.crt", "missing-ca.crt"));
+  std::string path = files.dir.Write("tokend.yaml", Edit("ca.crt", "missing-ca.crt"));
   absl::StatusOr<Config> config = LoadConfig(path, files.env.Getenv());
   ASSERT_FALSE(config.ok());
-  EXPECT_THAT(config.status().message(),
-              HasSubstr("tls.client_ca_file: cannot read \""));
+  EXPECT_THAT(config.status().message(), HasSubstr("tls.client_ca_file: cannot read \""));
   ExpectOneLowerCaseLine(config.status().message());
 }
 
 TEST(ConfigLoader, SkipsTheNamedFilesWhenAskedForMigrate) {
   TempDir dir;  // none of the TLS or key files exist
   std::string path = dir.Write("tokend.yaml", kMinimal);
-  absl::StatusOr<Config> config =
-      LoadConfig(path, FakeEnv{}.Getenv(), NamedFiles::kSkip);
+  absl::StatusOr<Config> config = LoadConfig(path, FakeEnv{}.Getenv(), NamedFiles::kSkip);
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->tls.cert_file, dir.path() + "/tls.crt");
   EXPECT_FALSE(LoadConfig(path, FakeEnv{}.Getenv(), NamedFiles::kCheck).ok());
@@ -749,13 +734,11 @@ TEST(ConfigLoader, SkipsTheNamedFilesWhenAskedForMigrate) {
 TEST(ConfigLoader, ReportsADirectoryNamedAsAKeyFile) {
   WithFiles files;
   ASSERT_EQ(::mkdir((files.dir.path() + "/keys").c_str(), 0700), 0);
-  std::string path =
-      files.dir.Write("tokend.yaml", Edit("file: k1.pem", "file: keys"));
+  std::string path = files.dir.Write("tokend.yaml", Edit("file: k1.pem", "file: keys"));
   absl::StatusOr<Config> config = LoadConfig(path, files.env.Getenv());
   ASSERT_FALSE(config.ok());
-  EXPECT_EQ(config.status().message(),
-            absl::StrCat("signing_keys[0].file: \"", files.dir.path(),
-                         "/keys\" is not a regular file"));
+  EXPECT_EQ(config.status().message(), absl::StrCat("signing_keys[0].file: \"", files.dir.path(),
+                                                    "/keys\" is not a regular file"));
 }
 
 }  // namespace

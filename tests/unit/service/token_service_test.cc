@@ -57,8 +57,12 @@ class TokenServiceTest : public ::testing::Test {
     auto policy = Policy::New({login, orders, reader});
     ASSERT_TRUE(policy.ok()) << policy.status();
     auto service = TokenService::New(
-        ServiceOptions{.issuer = kIssuer, .access_ttl = absl::Minutes(15)}, *policy, *ring,
-        &refresh_tokens_, &revocations_, &revocation_set_, &clock_);
+        ServiceOptions{.issuer = kIssuer,
+                       .access_ttl = absl::Minutes(15),
+                       .refresh_idle_ttl = absl::Hours(720),
+                       .refresh_absolute_ttl = absl::Hours(2160),
+                       .leeway = absl::Seconds(5)},
+        *policy, *ring, &refresh_tokens_, &revocations_, &revocation_set_, &clock_);
     ASSERT_TRUE(service.ok()) << service.status();
     service_ = *std::move(service);
   }
