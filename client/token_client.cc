@@ -1,27 +1,22 @@
 #include "client/token_client.h"
 
-#include <google/protobuf/io/coded_stream.h>
-#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <grpcpp/client_context.h>
 #include <grpcpp/create_channel.h>
-#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/security/tls_certificate_provider.h>
 #include <grpcpp/security/tls_certificate_verifier.h>
 #include <grpcpp/security/tls_credentials_options.h>
-#include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/support/channel_arguments.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <future>
 #include <utility>
-#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 
 namespace tokend::client {
 namespace {
@@ -52,20 +47,18 @@ absl::Status CheckPemFile(absl::string_view what, const std::string& path) {
   const bool read_error = std::ferror(file) != 0;
   std::fclose(file);
   if (read_error) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, ": cannot read ", path));
+    return absl::InvalidArgumentError(absl::StrCat(what, ": cannot read ", path));
   }
   if (!absl::StrContains(content, "-----BEGIN ")) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, ": no PEM block in ", path));
+    return absl::InvalidArgumentError(absl::StrCat(what, ": no PEM block in ", path));
   }
   return absl::OkStatus();
 }
 
 // Runs one unary RPC with the client's deadline and converts the result.
 template <typename Response, typename Request, typename Method>
-absl::StatusOr<Response> Call(v1::TokenService::Stub* stub, Method method,
-                              const Request& request, absl::Duration timeout) {
+absl::StatusOr<Response> Call(v1::TokenService::Stub* stub, Method method, const Request& request,
+                              absl::Duration timeout) {
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
   Response response;
@@ -79,8 +72,7 @@ absl::StatusOr<Response> Call(v1::TokenService::Stub* stub, Method method,
 absl::Status FromGrpcStatus(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
   // grpc::StatusCode and absl::StatusCode share the canonical numbering.
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                      status.error_message());
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
 }
 
 absl::string_view ServingStatusName(ServingStatus status) {
@@ -97,8 +89,7 @@ absl::string_view ServingStatusName(ServingStatus status) {
   return "UNKNOWN";
 }
 
-absl::StatusOr<std::unique_ptr<TokenClient>> TokenClient::New(
-    const ClientOptions& options) {
+absl::StatusOr<std::unique_ptr<TokenClient>> TokenClient::New(const ClientOptions& options) {
   if (options.target.empty()) {
     return absl::InvalidArgumentError("target is empty");
   }
@@ -109,9 +100,9 @@ absl::StatusOr<std::unique_ptr<TokenClient>> TokenClient::New(
     absl::string_view option;
     const std::string& path;
   };
-  for (const PemFile& file : {PemFile{"ca_file", options.ca_file},
-                              PemFile{"cert_file", options.cert_file},
-                              PemFile{"key_file", options.key_file}}) {
+  for (const PemFile& file :
+       {PemFile{"ca_file", options.ca_file}, PemFile{"cert_file", options.cert_file},
+        PemFile{"key_file", options.key_file}}) {
     if (absl::Status s = CheckPemFile(file.option, file.path); !s.ok()) {
       return s;
     }
@@ -121,12 +112,10 @@ absl::StatusOr<std::unique_ptr<TokenClient>> TokenClient::New(
   // client certificate (or CA bundle) is used by the next handshake without
   // a restart. Replace the files atomically (rename, or Kubernetes' symlink
   // swap) so a reader never sees a new key with an old certificate.
-  const auto refresh_seconds = static_cast<unsigned int>(std::max<int64_t>(
-      1, absl::ToInt64Seconds(options.certificate_refresh_interval)));
-  auto provider =
-      std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
-          options.key_file, options.cert_file, options.ca_file,
-          refresh_seconds);
+  const auto refresh_seconds = static_cast<unsigned int>(
+      std::max<int64_t>(1, absl::ToInt64Seconds(options.certificate_refresh_interval)));
+  auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+      options.key_file, options.cert_file, options.ca_file, refresh_seconds);
   grpc::experimental::TlsChannelCredentialsOptions tls;
   tls.set_certificate_provider(std::move(provider));
   tls.watch_root_certs();
@@ -134,10 +123,8 @@ absl::StatusOr<std::unique_ptr<TokenClient>> TokenClient::New(
   // The server's chain must lead to ca_file (the default, stated here because
   // it is the point) and its certificate must name the host we dial.
   tls.set_verify_server_certs(true);
-  tls.set_certificate_verifier(
-      std::make_shared<grpc::experimental::HostNameCertificateVerifier>());
-  std::shared_ptr<grpc::ChannelCredentials> credentials =
-      grpc::experimental::TlsCredentials(tls);
+  tls.set_certificate_verifier(std::make_shared<grpc::experimental::HostNameCertificateVerifier>());
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::experimental::TlsCredentials(tls);
   if (credentials == nullptr) {
     return absl::InternalError("grpc::experimental::TlsCredentials failed");
   }
@@ -151,137 +138,62 @@ absl::StatusOr<std::unique_ptr<TokenClient>> TokenClient::New(
   if (channel == nullptr) {
     return absl::InternalError("grpc::CreateCustomChannel failed");
   }
-  return std::unique_ptr<TokenClient>(
-      new TokenClient(std::move(channel), options.timeout));
+  return std::unique_ptr<TokenClient>(new TokenClient(std::move(channel), options.timeout));
 }
 
-TokenClient::TokenClient(std::shared_ptr<grpc::Channel> channel,
-                         absl::Duration timeout)
-    : channel_(std::move(channel)),
-      stub_(v1::TokenService::NewStub(channel_)),
-      timeout_(timeout) {}
+TokenClient::TokenClient(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout)
+    : channel_(std::move(channel)), stub_(v1::TokenService::NewStub(channel_)), timeout_(timeout) {}
 
 TokenClient::~TokenClient() = default;
 
-absl::StatusOr<v1::IssueResponse> TokenClient::Issue(
-    const v1::IssueRequest& request) {
-  return Call<v1::IssueResponse>(stub_.get(), &v1::TokenService::Stub::Issue,
-                                 request, timeout_);
+absl::StatusOr<v1::IssueResponse> TokenClient::Issue(const v1::IssueRequest& request) {
+  return Call<v1::IssueResponse>(stub_.get(), &v1::TokenService::Stub::Issue, request, timeout_);
 }
 
-absl::StatusOr<v1::RefreshResponse> TokenClient::Refresh(
-    const v1::RefreshRequest& request) {
-  return Call<v1::RefreshResponse>(
-      stub_.get(), &v1::TokenService::Stub::Refresh, request, timeout_);
+absl::StatusOr<v1::RefreshResponse> TokenClient::Refresh(const v1::RefreshRequest& request) {
+  return Call<v1::RefreshResponse>(stub_.get(), &v1::TokenService::Stub::Refresh, request,
+                                   timeout_);
 }
 
 absl::StatusOr<v1::IntrospectResponse> TokenClient::Introspect(
     const v1::IntrospectRequest& request) {
-  return Call<v1::IntrospectResponse>(
-      stub_.get(), &v1::TokenService::Stub::Introspect, request, timeout_);
+  return Call<v1::IntrospectResponse>(stub_.get(), &v1::TokenService::Stub::Introspect, request,
+                                      timeout_);
 }
 
-absl::StatusOr<v1::RevokeResponse> TokenClient::Revoke(
-    const v1::RevokeRequest& request) {
-  return Call<v1::RevokeResponse>(stub_.get(), &v1::TokenService::Stub::Revoke,
-                                  request, timeout_);
+absl::StatusOr<v1::RevokeResponse> TokenClient::Revoke(const v1::RevokeRequest& request) {
+  return Call<v1::RevokeResponse>(stub_.get(), &v1::TokenService::Stub::Revoke, request, timeout_);
 }
 
-absl::StatusOr<v1::GetJwksResponse> TokenClient::GetJwks(
-    const v1::GetJwksRequest& request) {
-  return Call<v1::GetJwksResponse>(
-      stub_.get(), &v1::TokenService::Stub::GetJwks, request, timeout_);
+absl::StatusOr<v1::GetJwksResponse> TokenClient::GetJwks(const v1::GetJwksRequest& request) {
+  return Call<v1::GetJwksResponse>(stub_.get(), &v1::TokenService::Stub::GetJwks, request,
+                                   timeout_);
 }
 
-absl::StatusOr<ServingStatus> TokenClient::CheckHealth(
-    absl::string_view service) {
+absl::StatusOr<ServingStatus> TokenClient::CheckHealth(absl::string_view service) {
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
-  const std::string encoded = internal::EncodeHealthCheckRequest(service);
-  grpc::Slice slice(encoded);
-  grpc::ByteBuffer request(&slice, 1);
-  grpc::ByteBuffer response;
-  std::promise<grpc::Status> done;
-  grpc::GenericStub stub(channel_);
-  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(),
-                 &request, &response, [&done](grpc::Status status) {
-                   done.set_value(std::move(status));
-                 });
-  grpc::Status status = done.get_future().get();
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service(std::string(service));
+  grpc::health::v1::HealthCheckResponse response;
+  grpc::Status status =
+      grpc::health::v1::Health::NewStub(channel_)->Check(&context, request, &response);
   if (!status.ok()) return FromGrpcStatus(status);
-  std::vector<grpc::Slice> slices;
-  if (!response.Dump(&slices).ok()) {
-    return absl::InternalError("health: cannot read the response");
-  }
-  std::string bytes;
-  for (const grpc::Slice& s : slices) {
-    bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
-  }
-  return internal::DecodeHealthCheckResponse(bytes);
+  return internal::ToServingStatus(response);
 }
 
 namespace internal {
 
-std::string EncodeHealthCheckRequest(absl::string_view service) {
-  std::string bytes;
-  if (service.empty()) return bytes;  // proto3 omits a default field
-  google::protobuf::io::StringOutputStream stream(&bytes);
-  google::protobuf::io::CodedOutputStream out(&stream);
-  out.WriteTag((1 << 3) | 2);  // field 1 (service), length-delimited
-  out.WriteVarint32(static_cast<uint32_t>(service.size()));
-  out.WriteRaw(service.data(), static_cast<int>(service.size()));
-  out.Trim();
-  return bytes;
-}
-
-absl::StatusOr<ServingStatus> DecodeHealthCheckResponse(
-    absl::string_view bytes) {
-  google::protobuf::io::CodedInputStream in(
-      reinterpret_cast<const uint8_t*>(bytes.data()),
-      static_cast<int>(bytes.size()));
-  uint64_t status = 0;  // proto3: an absent field is UNKNOWN
-  const absl::Status malformed =
-      absl::InternalError("health: malformed HealthCheckResponse");
-  while (uint32_t tag = in.ReadTag()) {
-    const uint32_t field = tag >> 3;
-    if (field == 0) return malformed;
-    switch (tag & 7) {  // wire type; unknown fields are skipped
-      case 0: {
-        uint64_t value = 0;
-        if (!in.ReadVarint64(&value)) return malformed;
-        if (field == 1) status = value;  // the last value wins, as in protobuf
-        break;
-      }
-      case 1:
-        if (!in.Skip(8)) return malformed;
-        break;
-      case 2: {
-        uint32_t length = 0;
-        if (!in.ReadVarint32(&length) || !in.Skip(static_cast<int>(length))) {
-          return malformed;
-        }
-        break;
-      }
-      case 5:
-        if (!in.Skip(4)) return malformed;
-        break;
-      default:
-        return malformed;
-    }
-  }
-  // ReadTag also answers 0 for a malformed tag: only the end is acceptable.
-  if (in.CurrentPosition() != static_cast<int>(bytes.size())) {
-    return malformed;
-  }
-  switch (status) {
-    case 1:
+ServingStatus ToServingStatus(const grpc::health::v1::HealthCheckResponse& response) {
+  switch (response.status()) {
+    case grpc::health::v1::HealthCheckResponse::SERVING:
       return ServingStatus::kServing;
-    case 2:
+    case grpc::health::v1::HealthCheckResponse::NOT_SERVING:
       return ServingStatus::kNotServing;
-    case 3:
+    case grpc::health::v1::HealthCheckResponse::SERVICE_UNKNOWN:
       return ServingStatus::kServiceUnknown;
     default:
-      return ServingStatus::kUnknown;  // 0, or a value newer than this client
+      return ServingStatus::kUnknown;  // UNKNOWN, or a value newer than this client
   }
 }
 

@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "grpc/health/v1/health.pb.h"
 #include "tokend/v1/token_service.grpc.pb.h"
 
 namespace tokend::client {
@@ -63,29 +64,24 @@ class TokenClient {
   // option, a non-positive timeout, or a file that holds no PEM block;
   // NOT_FOUND naming the option and path for a missing file;
   // PERMISSION_DENIED for an unreadable one.
-  static absl::StatusOr<std::unique_ptr<TokenClient>> New(
-      const ClientOptions& options);
+  static absl::StatusOr<std::unique_ptr<TokenClient>> New(const ClientOptions& options);
 
   TokenClient(const TokenClient&) = delete;
   TokenClient& operator=(const TokenClient&) = delete;
   ~TokenClient();
 
-  // The RPCs of tokend.v1.TokenService (see the API contract).
-  absl::StatusOr<tokend::v1::IssueResponse> Issue(
-      const tokend::v1::IssueRequest& request);
-  absl::StatusOr<tokend::v1::RefreshResponse> Refresh(
-      const tokend::v1::RefreshRequest& request);
+  // The RPCs of tokend.v1.TokenService (see docs/api.md).
+  absl::StatusOr<tokend::v1::IssueResponse> Issue(const tokend::v1::IssueRequest& request);
+  absl::StatusOr<tokend::v1::RefreshResponse> Refresh(const tokend::v1::RefreshRequest& request);
   absl::StatusOr<tokend::v1::IntrospectResponse> Introspect(
       const tokend::v1::IntrospectRequest& request);
-  absl::StatusOr<tokend::v1::RevokeResponse> Revoke(
-      const tokend::v1::RevokeRequest& request);
-  absl::StatusOr<tokend::v1::GetJwksResponse> GetJwks(
-      const tokend::v1::GetJwksRequest& request);
+  absl::StatusOr<tokend::v1::RevokeResponse> Revoke(const tokend::v1::RevokeRequest& request);
+  absl::StatusOr<tokend::v1::GetJwksResponse> GetJwks(const tokend::v1::GetJwksRequest& request);
 
   // grpc.health.v1.Health/Check for service ("" asks about the whole
   // server), with the same deadline. Errors: the RPC's status (NOT_FOUND for
-  // a service the server does not know); INTERNAL if the answer is not a
-  // HealthCheckResponse.
+  // a service the server does not know; INTERNAL, from gRPC, if the answer
+  // does not parse as a HealthCheckResponse).
   absl::StatusOr<ServingStatus> CheckHealth(absl::string_view service = "");
 
   // The underlying channel, owned by this client.
@@ -100,13 +96,9 @@ class TokenClient {
 };
 
 namespace internal {
-// The protobuf wire form of grpc.health.v1.HealthCheckRequest{service} and
-// the parse of a HealthCheckResponse (field 1: the status enum). Written by
-// hand because Debian ships no generated health proto for C++; exposed for
-// tests. Parse errors: INTERNAL.
-std::string EncodeHealthCheckRequest(absl::string_view service);
-absl::StatusOr<ServingStatus> DecodeHealthCheckResponse(
-    absl::string_view bytes);
+// The status a HealthCheckResponse carries; kUnknown for UNKNOWN and for any
+// value newer than this client. Exposed for tests.
+ServingStatus ToServingStatus(const grpc::health::v1::HealthCheckResponse& response);
 }  // namespace internal
 
 }  // namespace tokend::client

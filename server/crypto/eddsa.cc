@@ -88,26 +88,6 @@ class EdDsa final : public SignatureAlgorithm {
     out.members = {{"crv", "Ed25519"}, {"kty", "OKP"}, {"x", Base64UrlEncode(x)}};
     return out;
   }
-
-  absl::StatusOr<EvpPkeyPtr> PublicKeyFromMembers(const PublicJwkMembers& members) const override {
-    if (absl::Status status = CheckMemberNames(members, {"crv", "kty", "x"}, "OKP"); !status.ok()) {
-      return status;
-    }
-    if (*FindMember(members, "crv") != "Ed25519") {
-      return absl::InvalidArgumentError("jwk: EdDSA needs crv \"Ed25519\"");
-    }
-    absl::StatusOr<std::string> x = DecodeMember(members, "x");
-    if (!x.ok()) return x.status();
-    if (x->size() != kPublicKeyBytes) {
-      return absl::InvalidArgumentError("jwk: x must be 32 bytes");
-    }
-    EvpPkeyPtr key(EVP_PKEY_new_raw_public_key_ex(
-        nullptr, "ED25519", nullptr, reinterpret_cast<const unsigned char*>(x->data()), x->size()));
-    if (key == nullptr) {
-      return OpenSslError("EVP_PKEY_new_raw_public_key_ex", absl::StatusCode::kInvalidArgument);
-    }
-    return key;
-  }
 };
 
 }  // namespace

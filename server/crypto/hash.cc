@@ -1,6 +1,5 @@
 #include "crypto/hash.h"
 
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include <cstdlib>
@@ -32,15 +31,6 @@ std::array<unsigned char, 32> Sha256Digest(absl::string_view data) {
     std::abort();
   }
   return digest;
-}
-
-bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
-  // Lengths are not secret (hashes and tokens have fixed, public lengths);
-  // the bytes are compared with CRYPTO_memcmp, whose time does not depend on
-  // where the first difference is.
-  if (a.size() != b.size()) return false;
-  if (a.empty()) return true;
-  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 }  // namespace tokend::crypto

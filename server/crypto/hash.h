@@ -15,10 +15,6 @@ std::string Sha256(absl::string_view data);
 // SHA-256 implementation fetched from OpenSSL once per process.
 std::array<unsigned char, 32> Sha256Digest(absl::string_view data);
 
-// Compares two secrets in time that depends only on their lengths, so that a
-// caller cannot learn a secret byte by byte from response times.
-bool ConstantTimeEquals(absl::string_view a, absl::string_view b);
-
 }  // namespace tokend::crypto
 
 #endif  // TOKEND_SERVER_CRYPTO_HASH_H_

@@ -1,6 +1,7 @@
 #include "crypto/pem.h"
 
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/pem.h>
 
 #include <climits>
@@ -59,15 +60,7 @@ absl::StatusOr<EvpPkeyPtr> ParsePublicKeyPem(absl::string_view pem) {
   return key;
 }
 
-absl::StatusOr<std::string> PublicKeyToPem(const EVP_PKEY& key) {
-  BioPtr bio(BIO_new(BIO_s_mem()));
-  if (bio == nullptr) return OpenSslError("BIO_new");
-  if (PEM_write_bio_PUBKEY(bio.get(), &key) != 1) return OpenSslError("PEM_write_bio_PUBKEY");
-  char* data = nullptr;
-  const long size = BIO_get_mem_data(bio.get(), &data);
-  if (size <= 0 || data == nullptr) return OpenSslError("BIO_get_mem_data");
-  return std::string(data, static_cast<size_t>(size));
-}
+void WipePem(std::string& pem) { OPENSSL_cleanse(pem.data(), pem.size()); }
 
 bool HasPrivateKey(const EVP_PKEY& key) {
   const char* private_param = nullptr;

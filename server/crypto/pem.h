@@ -10,16 +10,20 @@
 namespace tokend::crypto {
 
 // Parses a PEM private key: PKCS#8 ("PRIVATE KEY"), SEC1 ("EC PRIVATE KEY")
-// or PKCS#1 ("RSA PRIVATE KEY"). Encrypted keys are refused.
-// INVALID_ARGUMENT when the text holds no such key.
+// or PKCS#1 ("RSA PRIVATE KEY"). Encrypted keys are refused with
+// "pem: encrypted private keys are not supported", and never make OpenSSL ask
+// for a passphrase on the terminal. INVALID_ARGUMENT when the text holds no
+// such key. The caller still owns `pem` and should WipePem it once parsed.
 absl::StatusOr<EvpPkeyPtr> ParsePrivateKeyPem(absl::string_view pem);
+
+// Overwrites the bytes of `pem` (the text of a private key) with zeros, so
+// that the key does not linger in freed memory (OPENSSL_cleanse: the
+// compiler cannot drop it as a dead store).
+void WipePem(std::string& pem);
 
 // Parses a PEM public key (SubjectPublicKeyInfo, "PUBLIC KEY").
 // INVALID_ARGUMENT when the text holds no such key.
 absl::StatusOr<EvpPkeyPtr> ParsePublicKeyPem(absl::string_view pem);
-
-// The public half of `key` (which may be private) as SubjectPublicKeyInfo PEM.
-absl::StatusOr<std::string> PublicKeyToPem(const EVP_PKEY& key);
 
 // Whether `key` holds private key material.
 bool HasPrivateKey(const EVP_PKEY& key);

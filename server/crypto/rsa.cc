@@ -169,45 +169,4 @@ absl::StatusOr<PublicJwkMembers> RsaAlgorithm::PublicMembers(const EVP_PKEY& key
   return out;
 }
 
-absl::StatusOr<EvpPkeyPtr> RsaAlgorithm::PublicKeyFromMembers(
-    const PublicJwkMembers& members) const {
-  if (absl::Status status = CheckMemberNames(members, {"e", "kty", "n"}, "RSA"); !status.ok()) {
-    return status;
-  }
-  absl::StatusOr<std::string> n = DecodeMember(members, "n");
-  if (!n.ok()) return n.status();
-  absl::StatusOr<std::string> e = DecodeMember(members, "e");
-  if (!e.ok()) return e.status();
-  for (const auto& [name, bytes] : {std::pair<const char*, const std::string*>{"n", &*n},
-                                    std::pair<const char*, const std::string*>{"e", &*e}}) {
-    if (bytes->empty() || (*bytes)[0] == '\0') {
-      return absl::InvalidArgumentError(
-          absl::StrCat("jwk: \"", name, "\" must be a minimal big-endian integer"));
-    }
-  }
-  BignumPtr n_bn(BN_bin2bn(reinterpret_cast<const unsigned char*>(n->data()),
-                           static_cast<int>(n->size()), nullptr));
-  BignumPtr e_bn(BN_bin2bn(reinterpret_cast<const unsigned char*>(e->data()),
-                           static_cast<int>(e->size()), nullptr));
-  if (n_bn == nullptr || e_bn == nullptr) return OpenSslError("BN_bin2bn");
-  OsslParamBldPtr builder(OSSL_PARAM_BLD_new());
-  if (builder == nullptr) return OpenSslError("OSSL_PARAM_BLD_new");
-  if (OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_RSA_N, n_bn.get()) != 1 ||
-      OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_RSA_E, e_bn.get()) != 1) {
-    return OpenSslError("OSSL_PARAM_BLD_push_BN");
-  }
-  OsslParamPtr params(OSSL_PARAM_BLD_to_param(builder.get()));
-  if (params == nullptr) return OpenSslError("OSSL_PARAM_BLD_to_param");
-  EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr));
-  if (ctx == nullptr) return OpenSslError("EVP_PKEY_CTX_new_from_name");
-  if (EVP_PKEY_fromdata_init(ctx.get()) != 1) return OpenSslError("EVP_PKEY_fromdata_init");
-  EVP_PKEY* raw_key = nullptr;
-  if (EVP_PKEY_fromdata(ctx.get(), &raw_key, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
-    return OpenSslError("EVP_PKEY_fromdata", absl::StatusCode::kInvalidArgument);
-  }
-  EvpPkeyPtr key(raw_key);
-  if (absl::Status status = CheckKey(*key); !status.ok()) return status;
-  return key;
-}
-
 }  // namespace tokend::crypto::internal

@@ -36,9 +36,9 @@ struct PublicJwkMembers {
 // algorithm is one .cc file. Instances are stateless and thread-safe; the
 // EVP_PKEY passed in is only read, so one key may be used from many threads:
 // every call makes its own EVP_MD_CTX/EVP_PKEY_CTX. Keys should be
-// provider-native (as from ParsePrivateKeyPem, ParsePublicKeyPem,
-// PublicKeyFromMembers or EVP_PKEY_Q_keygen), so that OpenSSL never needs to
-// write an export cache into a shared key.
+// provider-native (as from ParsePrivateKeyPem, ParsePublicKeyPem or
+// EVP_PKEY_Q_keygen), so that OpenSSL never needs to write an export cache
+// into a shared key.
 class SignatureAlgorithm {
  public:
   virtual ~SignatureAlgorithm() = default;
@@ -65,14 +65,6 @@ class SignatureAlgorithm {
   // The public JWK members of `key` (which must have passed CheckKey).
   // INVALID_ARGUMENT if the key does not suit this algorithm.
   virtual absl::StatusOr<PublicJwkMembers> PublicMembers(const EVP_PKEY& key) const = 0;
-
-  // The inverse of PublicMembers: a public key from exactly the members
-  // PublicMembers gives for this algorithm (kty, crv, x, y, n, e as
-  // applicable, base64url values in their strict, minimal JWK form). Checks
-  // the key the way CheckKey does (and that an EC point is on its curve).
-  // INVALID_ARGUMENT naming the member or check otherwise.
-  virtual absl::StatusOr<EvpPkeyPtr> PublicKeyFromMembers(
-      const PublicJwkMembers& members) const = 0;
 };
 
 // The implementation of `alg`. The returned reference lives forever.

@@ -1,9 +1,11 @@
 #ifndef TOKEND_SERVER_JWT_CLAIMS_H_
 #define TOKEND_SERVER_JWT_CLAIMS_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace tokend::jwt {
@@ -29,12 +31,24 @@ struct Claims {
 };
 
 // Names custom claims may not use: the claims above plus cnf, act and typ.
-inline constexpr const char* kRegisteredClaimNames[] = {
-    "iss", "sub", "aud", "exp", "nbf", "iat", "jti",
-    "client_id", "scope", "cnf", "sid", "act", "typ"};
+inline constexpr const char* kRegisteredClaimNames[] = {"iss", "sub", "aud",       "exp",   "nbf",
+                                                        "iat", "jti", "client_id", "scope", "cnf",
+                                                        "sid", "act", "typ"};
+
+// Whether `name` is one of kRegisteredClaimNames.
+inline bool IsRegisteredClaimName(absl::string_view name) {
+  for (const char* registered : kRegisteredClaimNames) {
+    if (name == registered) return true;
+  }
+  return false;
+}
 
 // Largest accepted JSON text of the custom claims.
 inline constexpr size_t kMaxCustomClaimsBytes = 4096;
+
+// The largest NumericDate (exp, iat, nbf) accepted: the end of year 9999.
+// Anything later, or before 1970, is not a time tokend could have written.
+inline constexpr int64_t kMaxNumericDate = 253402300799;
 
 }  // namespace tokend::jwt
 

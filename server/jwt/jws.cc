@@ -4,8 +4,7 @@
 
 #include "absl/status/status.h"
 #include "crypto/base64url.h"
-#include "jwt/jwt.h"
-#include "keys/strict_json.h"
+#include "json/strict_json.h"
 
 namespace tokend::jwt {
 namespace {
@@ -85,7 +84,7 @@ absl::StatusOr<VerifiedJws> VerifyCompactJws(absl::string_view token, const keys
       return Reject("header: not base64url");
     }
     nlohmann::json header;
-    if (!keys::ParseStrictJson(header_bytes, &header).ok()) return Reject("header: bad JSON");
+    if (!json::ParseStrictJson(header_bytes, &header).ok()) return Reject("header: bad JSON");
     if (!header.is_object()) return Reject("header: not a JSON object");
     // Why: tokend understands no extension; RFC 7515 section 4.1.11 says a
     // recipient that does not must reject.

@@ -14,6 +14,9 @@
 
 namespace tokend::jwt {
 
+// Longest token text looked at; anything longer is rejected unread.
+inline constexpr size_t kMaxTokenBytes = size_t{16} * 1024;
+
 // What the "typ" header must say.
 enum class TypRule {
   kAccessToken,  // "at+jwt" or "application/at+jwt" (RFC 9068); Decode's rule

@@ -1,6 +1,5 @@
 #include "jwt/jwt.h"
 
-#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
@@ -8,11 +7,10 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "crypto/base64url.h"
+#include "json/strict_json.h"
 #include "jwt/jws.h"
-#include "jwt/simple_payload.h"
-#include "keys/strict_json.h"
+#include "jwt/payload.h"
 
 namespace tokend::jwt {
 namespace {
@@ -22,17 +20,6 @@ using Json = nlohmann::json;
 // Custom claims text longer than this is refused before parsing, whatever
 // its whitespace (the request limit is 64 KiB anyway).
 constexpr size_t kMaxCustomClaimsInputBytes = size_t{64} * 1024;
-
-// NumericDates tokend accepts: 1970 up to the end of year 9999. Anything
-// else is not a time tokend could have written.
-constexpr int64_t kMaxNumericDate = 253402300799;
-
-bool IsRegisteredClaimName(absl::string_view name) {
-  for (const char* registered : kRegisteredClaimNames) {
-    if (name == registered) return true;
-  }
-  return false;
-}
 
 absl::Status Reject(absl::string_view reason) { return absl::UnauthenticatedError(reason); }
 
@@ -70,38 +57,15 @@ void AppendInteger(std::string* out, absl::string_view name, absl::Time t) {
   absl::StrAppend(out, "\"", name, "\":", absl::ToUnixSeconds(t));
 }
 
-// Reads an integer NumericDate. Floats (1.5, and 1e3 or 1000.0, which JSON
-// spells as floats), strings, negatives and absurd values are refused.
-bool ReadNumericDate(const Json& value, absl::Time* out) {
-  if (!value.is_number_integer()) return false;  // integer or unsigned, never float
-  int64_t seconds = 0;
-  if (value.is_number_unsigned()) {
-    const uint64_t u = value.get<uint64_t>();
-    if (u > static_cast<uint64_t>(kMaxNumericDate)) return false;
-    seconds = static_cast<int64_t>(u);
-  } else {
-    seconds = value.get<int64_t>();
-    if (seconds < 0 || seconds > kMaxNumericDate) return false;
-  }
-  *out = absl::FromUnixSeconds(seconds);
-  return true;
-}
-
-bool TakeString(Json& value, std::string* out) {
-  if (!value.is_string()) return false;
-  *out = std::move(value.get_ref<std::string&>());
-  return true;
-}
-
 }  // namespace
 
-absl::StatusOr<std::string> CanonicalCustomClaims(absl::string_view json) {
-  if (json.empty()) return std::string();
+absl::StatusOr<std::string> CanonicalCustomClaims(absl::string_view text) {
+  if (text.empty()) return std::string();
   const std::string too_large =
       absl::StrCat("claims: larger than ", kMaxCustomClaimsBytes, " bytes");
-  if (json.size() > kMaxCustomClaimsInputBytes) return absl::InvalidArgumentError(too_large);
+  if (text.size() > kMaxCustomClaimsInputBytes) return absl::InvalidArgumentError(too_large);
   Json claims;
-  if (absl::Status status = keys::ParseStrictJson(json, &claims); !status.ok()) {
+  if (absl::Status status = json::ParseStrictJson(text, &claims); !status.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("claims: ", status.message()));
   }
   if (!claims.is_object()) return absl::InvalidArgumentError("claims: must be a JSON object");
@@ -144,7 +108,7 @@ absl::StatusOr<std::string> Sign(const Claims& claims, const keys::Key& key) {
     if (!claims.session_id.empty()) AppendMember(&payload, "sid", claims.session_id);
     if (!claims.custom_claims_json.empty()) {
       Json custom;
-      if (!keys::ParseStrictJson(claims.custom_claims_json, &custom).ok() || !custom.is_object()) {
+      if (!json::ParseStrictJson(claims.custom_claims_json, &custom).ok() || !custom.is_object()) {
         return absl::InvalidArgumentError("claims: must be a JSON object");
       }
       for (const auto& [name, value] : custom.items()) {
@@ -197,80 +161,6 @@ absl::StatusOr<Claims> Decode(absl::string_view token, const keys::KeyRing& ring
   if (Claims claims; internal::ParseSimplePayload(jws->payload, &claims)) return claims;
   return internal::ParsePayload(jws->payload);
 }
-
-namespace internal {
-
-absl::StatusOr<Claims> ParsePayload(absl::string_view payload_bytes) {
-  Json payload;
-  if (!keys::ParseStrictJson(payload_bytes, &payload).ok()) return Reject("payload: bad JSON");
-  if (!payload.is_object()) return Reject("payload: not a JSON object");
-
-  Claims claims;
-  Json custom = Json::object();
-  bool has_iss = false, has_sub = false, has_aud = false, has_exp = false, has_iat = false,
-       has_nbf = false, has_jti = false;
-  for (auto& [name, value] : payload.get_ref<Json::object_t&>()) {
-    if (name == "iss") {
-      if (!TakeString(value, &claims.issuer)) return Reject("payload: iss is not a string");
-      has_iss = true;
-    } else if (name == "sub") {
-      if (!TakeString(value, &claims.subject)) return Reject("payload: sub is not a string");
-      has_sub = true;
-    } else if (name == "aud") {
-      if (value.is_string()) {
-        claims.audience.push_back(std::move(value.get_ref<std::string&>()));
-      } else if (value.is_array()) {
-        claims.audience.reserve(value.size());
-        for (Json& audience : value) {
-          if (!audience.is_string()) return Reject("payload: aud holds a non-string");
-          claims.audience.push_back(std::move(audience.get_ref<std::string&>()));
-        }
-      } else {
-        return Reject("payload: aud is not a string or array");
-      }
-      has_aud = true;
-    } else if (name == "exp") {
-      if (!ReadNumericDate(value, &claims.expires_at)) return Reject("payload: bad exp");
-      has_exp = true;
-    } else if (name == "iat") {
-      if (!ReadNumericDate(value, &claims.issued_at)) return Reject("payload: bad iat");
-      has_iat = true;
-    } else if (name == "nbf") {
-      if (!ReadNumericDate(value, &claims.not_before)) return Reject("payload: bad nbf");
-      has_nbf = true;
-    } else if (name == "jti") {
-      if (!TakeString(value, &claims.token_id)) return Reject("payload: jti is not a string");
-      has_jti = true;
-    } else if (name == "client_id") {
-      if (!TakeString(value, &claims.client_id)) {
-        return Reject("payload: client_id is not a string");
-      }
-    } else if (name == "scope") {
-      if (!value.is_string()) return Reject("payload: scope is not a string");
-      for (absl::string_view scope :
-           absl::StrSplit(value.get_ref<const std::string&>(), ' ', absl::SkipEmpty())) {
-        claims.scopes.emplace_back(scope);
-      }
-    } else if (name == "sid") {
-      if (!TakeString(value, &claims.session_id)) return Reject("payload: sid is not a string");
-    } else if (IsRegisteredClaimName(name)) {
-      // cnf, act, typ: tokend never writes them; they are not custom claims.
-    } else {
-      custom.get_ref<Json::object_t&>().emplace(name, std::move(value));
-    }
-  }
-  if (!has_iss) return Reject("payload: iss missing");
-  if (!has_sub) return Reject("payload: sub missing");
-  if (!has_aud) return Reject("payload: aud missing");
-  if (!has_exp) return Reject("payload: exp missing");
-  if (!has_iat) return Reject("payload: iat missing");
-  if (!has_nbf) return Reject("payload: nbf missing");
-  if (!has_jti) return Reject("payload: jti missing");
-  if (!custom.empty()) claims.custom_claims_json = custom.dump();  // valid UTF-8: parsed
-  return claims;
-}
-
-}  // namespace internal
 
 absl::Status Validate(const Claims& claims, const ValidationOptions& options, absl::Time now) {
   if (claims.issuer != options.issuer) return Reject("iss: not the configured issuer");

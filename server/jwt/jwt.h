@@ -8,13 +8,17 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "jwt/claims.h"
+#include "jwt/jws.h"
 #include "keys/key_ring.h"
 
 namespace tokend::jwt {
 
-// Pure functions of (token, key ring, options, now): no clock, no I/O.
+// Sign, Decode and Validate read no clock and do no I/O: each answer depends
+// only on the arguments (token, key ring, options, now). Decode is not pure in
+// the strict sense: each thread remembers the last few JWS headers it found
+// good (see jws.cc), which saves work and never changes an answer.
 
-// Checks custom claims given as JSON text. OK for an empty text or a JSON
+// Checks custom claims given as JSON `text`. OK for an empty text or a JSON
 // object (parsed strictly: no repeated member names at any depth) whose
 // canonical text is at most kMaxCustomClaimsBytes, with no registered name
 // at its top level (nested objects may use any name). INVALID_ARGUMENT whose
@@ -25,7 +29,7 @@ namespace tokend::jwt {
 //   claims: duplicate member name
 // Returns the canonical text to store in Claims::custom_claims_json: compact,
 // members sorted by name ("" for an empty object).
-absl::StatusOr<std::string> CanonicalCustomClaims(absl::string_view json);
+absl::StatusOr<std::string> CanonicalCustomClaims(absl::string_view text);
 
 // Signs `claims` with `key` (which must hold a private key) as a compact JWS
 // with header {"alg":<key's alg>,"typ":"at+jwt","kid":<key's kid>} (exactly
@@ -37,9 +41,6 @@ absl::StatusOr<std::string> CanonicalCustomClaims(absl::string_view json);
 // a registered name, a string is not UTF-8, or the token would exceed
 // kMaxTokenBytes; INTERNAL if OpenSSL fails (for example, no private key).
 absl::StatusOr<std::string> Sign(const Claims& claims, const keys::Key& key);
-
-// Longest token text Decode looks at; anything longer is rejected unread.
-inline constexpr size_t kMaxTokenBytes = size_t{16} * 1024;
 
 // Decodes and authenticates a compact JWS access token, without any time or
 // issuer check. It must be canonical (three unpadded base64url segments, no

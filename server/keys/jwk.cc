@@ -1,7 +1,5 @@
 #include "keys/jwk.h"
 
-#include <openssl/crypto.h>
-
 #include <cerrno>
 #include <cstdio>
 #include <memory>
@@ -10,12 +8,10 @@
 #include <utility>
 
 #include "absl/status/status.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "crypto/base64url.h"
 #include "crypto/hash.h"
 #include "crypto/pem.h"
-#include "keys/strict_json.h"
 
 namespace tokend::keys {
 namespace {
@@ -48,9 +44,6 @@ absl::StatusOr<std::string> ReadKeyFile(const std::string& path) {
   text.resize(size);
   return text;
 }
-
-// Private key text does not linger in freed memory.
-void Wipe(std::string& text) { OPENSSL_cleanse(text.data(), text.size()); }
 
 }  // namespace
 
@@ -101,7 +94,7 @@ absl::StatusOr<Key> LoadKeyFile(const std::string& path, crypto::Algorithm alg,
   absl::StatusOr<crypto::EvpPkeyPtr> pkey = crypto::ParsePrivateKeyPem(*text);
   if (!pkey.ok()) {
     absl::StatusOr<crypto::EvpPkeyPtr> public_key = crypto::ParsePublicKeyPem(*text);
-    Wipe(*text);
+    crypto::WipePem(*text);
     if (public_key.ok() && allow_public_only) {
       pkey = std::move(public_key);
     } else if (public_key.ok()) {
@@ -115,7 +108,7 @@ absl::StatusOr<Key> LoadKeyFile(const std::string& path, crypto::Algorithm alg,
           allow_public_only ? ", or a public key" : "", "): ", pkey.status().message()));
     }
   }
-  Wipe(*text);
+  crypto::WipePem(*text);
   if (absl::Status status = crypto::GetAlgorithm(alg).CheckKey(**pkey); !status.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("key file \"", path, "\": ", status.message()));
   }
@@ -126,70 +119,6 @@ absl::StatusOr<Key> LoadKeyFile(const std::string& path, crypto::Algorithm alg,
       return absl::InvalidArgumentError(
           absl::StrCat("key file \"", path, "\": ", thumbprint.status().message()));
     }
-    key.kid = *std::move(thumbprint);
-  }
-  return key;
-}
-
-absl::StatusOr<Key> KeyFromPublicJwk(absl::string_view jwk_json) {
-  nlohmann::json jwk;
-  if (absl::Status status = ParseStrictJson(jwk_json, &jwk); !status.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("jwk: ", status.message()));
-  }
-  if (!jwk.is_object()) return absl::InvalidArgumentError("jwk: not a JSON object");
-  // Why: a JWK with private or symmetric material must never be accepted as
-  // a public key (and an "oct" key would invite HMAC-with-public-key games).
-  for (const char* secret : {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}) {
-    if (jwk.contains(secret)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("jwk: has private or symmetric member \"", secret, "\""));
-    }
-  }
-  auto alg_it = jwk.find("alg");
-  if (alg_it == jwk.end() || !alg_it->is_string()) {
-    return absl::InvalidArgumentError("jwk: \"alg\" missing (tokend pins each key's algorithm)");
-  }
-  const std::optional<crypto::Algorithm> alg =
-      crypto::AlgorithmFromName(alg_it->get_ref<const std::string&>());
-  if (!alg.has_value()) return absl::InvalidArgumentError("jwk: \"alg\" not supported");
-  if (auto use = jwk.find("use"); use != jwk.end() && *use != "sig") {
-    return absl::InvalidArgumentError("jwk: \"use\" is not \"sig\"");
-  }
-  if (auto ops = jwk.find("key_ops"); ops != jwk.end()) {
-    bool verify = false;
-    if (ops->is_array()) {
-      for (const auto& op : *ops) {
-        if (!op.is_string()) return absl::InvalidArgumentError("jwk: bad \"key_ops\"");
-        if (op == "verify") verify = true;
-      }
-    }
-    if (!verify) return absl::InvalidArgumentError("jwk: \"key_ops\" lacks \"verify\"");
-  }
-  crypto::PublicJwkMembers members;
-  for (const char* name : {"crv", "e", "kty", "n", "x", "y"}) {  // sorted, as required
-    auto it = jwk.find(name);
-    if (it == jwk.end()) continue;
-    if (!it->is_string()) {
-      return absl::InvalidArgumentError(absl::StrCat("jwk: \"", name, "\" is not a string"));
-    }
-    members.members.emplace_back(name, it->get_ref<const std::string&>());
-  }
-  absl::StatusOr<crypto::EvpPkeyPtr> pkey =
-      crypto::GetAlgorithm(*alg).PublicKeyFromMembers(members);
-  if (!pkey.ok()) {
-    const absl::string_view message = pkey.status().message();
-    return absl::InvalidArgumentError(
-        absl::StartsWith(message, "jwk: ") ? std::string(message) : absl::StrCat("jwk: ", message));
-  }
-  Key key{.kid = "", .alg = *alg, .pkey = Share(*std::move(pkey))};
-  if (auto kid = jwk.find("kid"); kid != jwk.end()) {
-    if (!kid->is_string() || kid->get_ref<const std::string&>().empty()) {
-      return absl::InvalidArgumentError("jwk: \"kid\" is not a non-empty string");
-    }
-    key.kid = kid->get<std::string>();
-  } else {
-    absl::StatusOr<std::string> thumbprint = JwkThumbprint(*key.pkey, *alg);
-    if (!thumbprint.ok()) return thumbprint.status();
     key.kid = *std::move(thumbprint);
   }
   return key;

@@ -8,7 +8,6 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
 #include "crypto/signature_algorithm.h"
 #include "keys/key_ring.h"
 
@@ -34,18 +33,6 @@ absl::StatusOr<std::string> JwksJson(const KeyRing& ring);
 // message naming `path` and the problem.
 absl::StatusOr<Key> LoadKeyFile(const std::string& path, crypto::Algorithm alg,
                                 const std::string& kid, bool allow_public_only);
-
-// Makes a verify-only ring key of one public JWK (RFC 7517) given as JSON
-// text, for example one member of another service's JWK Set. The JWK must
-// be a JSON object (parsed strictly: no repeated member names) with an "alg"
-// tokend implements (the key's algorithm is pinned to it), the public
-// members that algorithm needs and no other key members, "use" absent or
-// "sig", "key_ops" absent or including "verify", and no private or symmetric
-// member (d, p, q, dp, dq, qi, oth, k). The key must pass the algorithm's
-// CheckKey (so, for example, RSA below 2048 bits or with a ROCA modulus is
-// refused). An absent "kid" defaults to the RFC 7638 thumbprint.
-// INVALID_ARGUMENT naming the problem ("jwk: ...") otherwise.
-absl::StatusOr<Key> KeyFromPublicJwk(absl::string_view jwk_json);
 
 }  // namespace tokend::keys
 

@@ -1,10 +1,10 @@
 #include "rpc/interceptors.h"
 
-#include <string>
-#include <utility>
-
 #include <grpcpp/server_context.h>
 #include <grpcpp/support/interceptor.h>
+
+#include <string>
+#include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -43,14 +43,16 @@ class CallInterceptor final : public grpc::experimental::Interceptor {
         // Why: a caller that may not call this RPC at all is told so before
         // anything about its request, as for a request that parsed.
         if (absl::Status allowed = Authorize(rpc); !allowed.ok()) {
-          status = grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                                std::string(allowed.message()));
+          status =
+              grpc::Status(grpc::StatusCode::PERMISSION_DENIED, std::string(allowed.message()));
         }
         methods->ModifySendStatus(status);
       }
       if (metrics_ != nullptr) {
-        metrics_->RecordRpc(ShortMethod(), StatusCodeName(status.error_code()),
-                            absl::Now() - start_);
+        // grpc::StatusCode and absl::StatusCode share the canonical numbering.
+        const std::string code =
+            absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code()));
+        metrics_->RecordRpc(ShortMethod(), code.empty() ? "UNKNOWN" : code, absl::Now() - start_);
       }
     }
     methods->Proceed();
@@ -96,8 +98,7 @@ class CallInterceptor final : public grpc::experimental::Interceptor {
   absl::Time start_;
 };
 
-class CallInterceptorFactory final
-    : public grpc::experimental::ServerInterceptorFactoryInterface {
+class CallInterceptorFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
   CallInterceptorFactory(ops::Metrics* metrics, MethodAuthorizer authorize)
       : metrics_(metrics), authorize_(std::move(authorize)) {}
@@ -118,29 +119,6 @@ MakeServerInterceptors(ops::Metrics* metrics, MethodAuthorizer authorize) {
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> out;
   out.push_back(std::make_unique<CallInterceptorFactory>(metrics, std::move(authorize)));
   return out;
-}
-
-const char* StatusCodeName(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::StatusCode::OK: return "OK";
-    case grpc::StatusCode::CANCELLED: return "CANCELLED";
-    case grpc::StatusCode::UNKNOWN: return "UNKNOWN";
-    case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
-    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
-    case grpc::StatusCode::NOT_FOUND: return "NOT_FOUND";
-    case grpc::StatusCode::ALREADY_EXISTS: return "ALREADY_EXISTS";
-    case grpc::StatusCode::PERMISSION_DENIED: return "PERMISSION_DENIED";
-    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
-    case grpc::StatusCode::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
-    case grpc::StatusCode::ABORTED: return "ABORTED";
-    case grpc::StatusCode::OUT_OF_RANGE: return "OUT_OF_RANGE";
-    case grpc::StatusCode::UNIMPLEMENTED: return "UNIMPLEMENTED";
-    case grpc::StatusCode::INTERNAL: return "INTERNAL";
-    case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
-    case grpc::StatusCode::DATA_LOSS: return "DATA_LOSS";
-    case grpc::StatusCode::UNAUTHENTICATED: return "UNAUTHENTICATED";
-    default: return "UNKNOWN";
-  }
 }
 
 }  // namespace tokend::rpc

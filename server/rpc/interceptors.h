@@ -1,12 +1,12 @@
 #ifndef TOKEND_SERVER_RPC_INTERCEPTORS_H_
 #define TOKEND_SERVER_RPC_INTERCEPTORS_H_
 
+#include <grpcpp/security/auth_context.h>
+#include <grpcpp/support/server_interceptor.h>
+
 #include <functional>
 #include <memory>
 #include <vector>
-
-#include <grpcpp/security/auth_context.h>
-#include <grpcpp/support/server_interceptor.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -20,8 +20,8 @@ namespace tokend::rpc {
 //    answers it UNIMPLEMENTED with no message; it is answered
 //    INVALID_ARGUMENT "request: not a valid <method> message" instead --
 //    unless `authorize` (if set) refuses the caller that RPC, which is then
-//    answered with its PERMISSION_DENIED: the contract checks whether the
-//    caller may call the RPC at all before its request is read;
+//    answered with its PERMISSION_DENIED: whether the caller may call the
+//    RPC at all is checked before its request is read (docs/api.md);
 //  - every call's method, status code and latency go to `metrics` (if not null).
 // `metrics` and whatever `authorize` uses must outlive the server.
 // `authorize` gets the call's auth context and the method's short name
@@ -30,9 +30,6 @@ using MethodAuthorizer =
     std::function<absl::Status(const grpc::AuthContext& auth, absl::string_view method)>;
 std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
 MakeServerInterceptors(ops::Metrics* metrics, MethodAuthorizer authorize = nullptr);
-
-// The canonical name of a gRPC status code: "OK", "INVALID_ARGUMENT", ...
-const char* StatusCodeName(grpc::StatusCode code);
 
 }  // namespace tokend::rpc
 

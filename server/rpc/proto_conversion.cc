@@ -1,22 +1,20 @@
 #include "rpc/proto_conversion.h"
 
-#include <cmath>
-#include <string>
-
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
+
+#include <cmath>
+#include <string>
 
 #include "common/log.h"
 
 namespace tokend::rpc {
 namespace {
 
+using google::protobuf::util::TimeUtil;
+
 google::protobuf::Timestamp ToTimestamp(absl::Time t) {
-  google::protobuf::Timestamp ts;
-  const int64_t nanos = absl::ToUnixNanos(t);
-  ts.set_seconds(nanos / 1000000000);
-  ts.set_nanos(static_cast<int32_t>(nanos % 1000000000));
-  return ts;
+  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
 }
 
 template <typename Response>
@@ -55,11 +53,13 @@ bool HasJsonForm(const google::protobuf::Value& value) {
 }
 
 // google.protobuf.Duration's own rules: seconds within +-10000 years, nanos
-// within +-999,999,999 and of the same sign as seconds.
+// within +-999,999,999 and of the same sign as seconds. (Protobuf 3.21 has
+// the bounds but no public check.)
 bool IsValidDuration(const google::protobuf::Duration& d) {
-  constexpr int64_t kMaxSeconds = 315576000000;
   constexpr int32_t kMaxNanos = 999999999;
-  if (d.seconds() < -kMaxSeconds || d.seconds() > kMaxSeconds) return false;
+  if (d.seconds() < TimeUtil::kDurationMinSeconds || d.seconds() > TimeUtil::kDurationMaxSeconds) {
+    return false;
+  }
   if (d.nanos() < -kMaxNanos || d.nanos() > kMaxNanos) return false;
   return !((d.seconds() < 0 && d.nanos() > 0) || (d.seconds() > 0 && d.nanos() < 0));
 }

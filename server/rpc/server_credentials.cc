@@ -1,15 +1,16 @@
 #include "rpc/server_credentials.h"
 
-#include <fstream>
-#include <sstream>
-
 #include <grpcpp/security/tls_certificate_provider.h>
 #include <grpcpp/security/tls_credentials_options.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "absl/strings/str_cat.h"
 #include "crypto/openssl_ptr.h"
+#include "crypto/pem.h"
 
 namespace tokend::rpc {
 namespace {
@@ -34,8 +35,7 @@ absl::StatusOr<X509Ptr> FirstCertificate(const std::string& pem, const std::stri
   crypto::BioPtr bio = MemoryBio(pem);
   X509Ptr first(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
   if (first == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, ": ", path, " holds no PEM certificate"));
+    return absl::InvalidArgumentError(absl::StrCat(what, ": ", path, " holds no PEM certificate"));
   }
   return first;
 }
@@ -52,13 +52,17 @@ absl::Status CheckTlsFiles(const TlsFiles& files) {
 
   absl::StatusOr<X509Ptr> leaf = FirstCertificate(*cert, files.cert_file, "tls.cert_file");
   if (!leaf.ok()) return leaf.status();
-  crypto::BioPtr key_bio = MemoryBio(*key);
-  crypto::EvpPkeyPtr pkey(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
-  if (pkey == nullptr) {
+  // The crypto module's parser: it refuses an encrypted key with a plain
+  // message, where OpenSSL's default would prompt for a passphrase on the
+  // terminal (and gRPC could not use such a key anyway).
+  absl::StatusOr<crypto::EvpPkeyPtr> pkey = crypto::ParsePrivateKeyPem(*key);
+  crypto::WipePem(*key);
+  if (!pkey.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("tls.key_file: ", files.key_file, " holds no unencrypted PEM private key"));
+        absl::StrCat("tls.key_file: ", files.key_file,
+                     " holds no usable PEM private key: ", pkey.status().message()));
   }
-  if (X509_check_private_key(leaf->get(), pkey.get()) != 1) {
+  if (X509_check_private_key(leaf->get(), pkey->get()) != 1) {
     return absl::InvalidArgumentError(absl::StrCat(
         "tls.key_file: ", files.key_file, " does not match the certificate in ", files.cert_file));
   }
@@ -71,8 +75,7 @@ absl::Status CheckTlsFiles(const TlsFiles& files) {
 std::shared_ptr<grpc::ServerCredentials> MakeServerCredentials(const TlsFiles& files) {
   auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
       files.key_file, files.cert_file, files.client_ca_file,
-      static_cast<unsigned int>(
-          std::max<int64_t>(1, absl::ToInt64Seconds(files.reload_interval))));
+      static_cast<unsigned int>(std::max<int64_t>(1, absl::ToInt64Seconds(files.reload_interval))));
   grpc::experimental::TlsServerCredentialsOptions options(provider);
   options.watch_root_certs();
   options.watch_identity_key_cert_pairs();

@@ -8,7 +8,8 @@
 namespace tokend::rpc {
 
 // The one table that turns the service's absl::Status into the status a
-// caller sees. Codes the contract names pass through with their message.
+// caller sees. Codes the API documents (docs/api.md) pass through with their
+// message.
 // Codes that can only mean a bug in tokend (UNKNOWN, INTERNAL, DATA_LOSS, ...)
 // become INTERNAL with a generic message; the detail is logged, never sent.
 grpc::Status ToGrpcStatus(const absl::Status& status);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Keeps the layering of ../../shared/STYLE.md honest: each third-party API may
-# be included only by the layer that owns it, and no layer includes one above it.
+# Keeps tokend's layering honest (README.md, "Design choices"): each
+# third-party API may be included only by the layer that owns it, and no layer
+# includes one above it.
 # Usage: check_layering.sh <source root>. Prints every violation; exit 1 if any.
 set -uo pipefail
 root="$1"
@@ -30,7 +31,7 @@ forbid '#include "store/postgres/' '^(server/store/postgres/|server/main\.cc$)' 
   'something other than main.cc names the PostgreSQL store'
 
 # Project layers: a layer includes only the layers below it.
-#   rpc -> service -> jwt -> keys -> crypto;  service -> store;  all -> common
+#   rpc -> service -> jwt -> keys -> crypto;  jwt -> json;  service -> store;  all -> common
 # An optional third argument names the headers of those layers that are allowed.
 layer_may_not_include() {
   local dir="$1" pattern="$2" except="${3:-^\$}"
@@ -42,18 +43,20 @@ layer_may_not_include() {
     status=1
   fi
 }
-layer_may_not_include common 'crypto|keys|jwt|store|service|rpc|ops|config'
-layer_may_not_include crypto 'keys|jwt|store|service|rpc|ops|config'
+layer_may_not_include common 'crypto|json|keys|jwt|store|service|rpc|ops|config'
+layer_may_not_include crypto 'json|keys|jwt|store|service|rpc|ops|config'
+# json (the strict JSON parser) stands on common alone, so any layer may read JSON through it.
+layer_may_not_include json 'crypto|keys|jwt|store|service|rpc|ops|config'
 layer_may_not_include keys 'jwt|store|service|rpc|ops|config'
 layer_may_not_include jwt 'store|service|rpc|ops|config'
-layer_may_not_include store 'crypto|keys|jwt|service|rpc|ops|config'
+layer_may_not_include store 'crypto|json|keys|jwt|service|rpc|ops|config'
 layer_may_not_include service 'rpc|ops|config|store/postgres'
-layer_may_not_include ops 'crypto|keys|jwt|store|service|rpc|config'
+layer_may_not_include ops 'crypto|json|keys|jwt|store|service|rpc|config'
 # config produces plain options (main.cc makes the service's types of them);
 # it checks signing_keys[*].alg against crypto's own list of algorithm names.
-layer_may_not_include config 'crypto|keys|jwt|store|service|rpc|ops' \
+layer_may_not_include config 'crypto|json|keys|jwt|store|service|rpc|ops' \
   '#include "crypto/signature_algorithm\.h"'
-hits=$(grep -rlE --include='*.h' --include='*.cc' '#include "(crypto|keys|jwt|store|service|rpc|ops|config)/' client || true)
+hits=$(grep -rlE --include='*.h' --include='*.cc' '#include "(crypto|json|keys|jwt|store|service|rpc|ops|config)/' client || true)
 if [ -n "$hits" ]; then
   echo "layering: the client includes server internals:"; echo "$hits" | sed 's/^/  /'; status=1
 fi

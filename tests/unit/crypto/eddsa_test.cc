@@ -43,14 +43,13 @@ TEST(EdDsa, SignsRfc8037AppendixA4Exactly) {
 }
 
 TEST(EdDsa, VerifiesRfc8037AppendixA5WithThePublicJwk) {
-  PublicJwkMembers members;
-  members.members = {{"crv", "Ed25519"}, {"kty", "OKP"}, {"x", kRfc8037X}};
-  absl::StatusOr<EvpPkeyPtr> key = GetAlgorithm(Algorithm::kEdDSA).PublicKeyFromMembers(members);
-  ASSERT_TRUE(key.ok()) << key.status();
+  EvpPkeyPtr key =
+      ::tokend::testing::PublicKeyFromJwk({{"kty", "OKP"}, {"crv", "Ed25519"}, {"x", kRfc8037X}});
+  ASSERT_NE(key, nullptr);
   EXPECT_TRUE(
-      GetAlgorithm(Algorithm::kEdDSA).Verify(**key, kRfc8037SigningInput, B64(kRfc8037Signature)));
+      GetAlgorithm(Algorithm::kEdDSA).Verify(*key, kRfc8037SigningInput, B64(kRfc8037Signature)));
   EXPECT_FALSE(GetAlgorithm(Algorithm::kEdDSA)
-                   .Verify(**key, std::string(kRfc8037SigningInput) + ".", B64(kRfc8037Signature)));
+                   .Verify(*key, std::string(kRfc8037SigningInput) + ".", B64(kRfc8037Signature)));
 }
 
 TEST(EdDsa, PublicMembersMatchRfc8037AppendixA2) {

@@ -18,22 +18,5 @@ TEST(Sha256, MatchesFips180KnownAnswers) {
 
 TEST(Sha256, ReturnsThirtyTwoRawBytes) { EXPECT_EQ(Sha256("anything").size(), 32u); }
 
-TEST(ConstantTimeEquals, IsTrueForEqualBytes) {
-  EXPECT_TRUE(ConstantTimeEquals("", ""));
-  EXPECT_TRUE(ConstantTimeEquals("secret", "secret"));
-  EXPECT_TRUE(ConstantTimeEquals(std::string("a\0b", 3), std::string("a\0b", 3)));
-}
-
-TEST(ConstantTimeEquals, IsFalseForAnyDifference) {
-  EXPECT_FALSE(ConstantTimeEquals("secret", "secreT"));
-  EXPECT_FALSE(ConstantTimeEquals("secret", "Secret"));
-  EXPECT_FALSE(ConstantTimeEquals(std::string("a\0b", 3), std::string("a\0c", 3)));
-}
-
-TEST(ConstantTimeEquals, IsFalseForDifferentLengths) {
-  EXPECT_FALSE(ConstantTimeEquals("secret", "secrets"));
-  EXPECT_FALSE(ConstantTimeEquals("", "x"));
-}
-
 }  // namespace
 }  // namespace tokend::crypto

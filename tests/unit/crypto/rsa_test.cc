@@ -125,6 +125,43 @@ TEST(Rs256, CheckKeyRefusesASmallPublicExponent) {
   EXPECT_TRUE(absl::StrContains(status.message(), "exponent")) << status;
 }
 
+// The public key of the first JWK of the group of Wycheproof's
+// json_web_key_test.json whose comment is `group_comment`.
+EvpPkeyPtr WycheproofJwkKey(const std::string& group_comment) {
+  const nlohmann::json file = ::tokend::testing::LoadWycheproof("json_web_key_test.json");
+  if (file.is_null()) return nullptr;
+  for (const auto& group : file["testGroups"]) {
+    if (group["comment"] == group_comment) {
+      return ::tokend::testing::PublicKeyFromJwk(group["private"]["keys"][0]);
+    }
+  }
+  ADD_FAILURE() << "no group " << group_comment;
+  return nullptr;
+}
+
+TEST(Rs256, CheckKeyRefusesAModulusWithTheRocaFingerprint) {
+  // Wycheproof's "jws_rsa_roca_key" (kid "kid-rsa-roca-sign", RS256).
+  EvpPkeyPtr key = WycheproofJwkKey("jws_rsa_roca_key");
+  ASSERT_NE(key, nullptr);
+  absl::Status status = GetAlgorithm(Algorithm::kRS256).CheckKey(*key);
+  ASSERT_FALSE(status.ok());
+  EXPECT_TRUE(absl::StrContains(status.message(), "ROCA")) << status;
+}
+
+TEST(Rs256, CheckKeyRefusesPublicExponentOneAndKeysBelow2048BitsFromWycheproof) {
+  // Wycheproof's "exponentOne" (e = "AQ") and "keysize_too_small" (1024 bits).
+  EvpPkeyPtr e1 = WycheproofJwkKey("exponentOne");
+  ASSERT_NE(e1, nullptr);
+  absl::Status status = GetAlgorithm(Algorithm::kRS256).CheckKey(*e1);
+  ASSERT_FALSE(status.ok());
+  EXPECT_TRUE(absl::StrContains(status.message(), "exponent")) << status;
+  EvpPkeyPtr small = WycheproofJwkKey("keysize_too_small");
+  ASSERT_NE(small, nullptr);
+  status = GetAlgorithm(Algorithm::kRS256).CheckKey(*small);
+  ASSERT_FALSE(status.ok());
+  EXPECT_TRUE(absl::StrContains(status.message(), "2048")) << status;
+}
+
 TEST(Ps256, CheckKeyRefusesRsaPssRestrictedKeys) {
   EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "RSA-PSS", nullptr));
   ASSERT_EQ(EVP_PKEY_keygen_init(ctx.get()), 1);
@@ -133,18 +170,6 @@ TEST(Ps256, CheckKeyRefusesRsaPssRestrictedKeys) {
   ASSERT_EQ(EVP_PKEY_generate(ctx.get(), &raw), 1);
   EvpPkeyPtr key(raw);
   EXPECT_FALSE(GetAlgorithm(Algorithm::kPS256).CheckKey(*key).ok());
-}
-
-TEST(Rs256, PublicKeyFromMembersRefusesLeadingZeroBytes) {
-  absl::StatusOr<PublicJwkMembers> members =
-      GetAlgorithm(Algorithm::kRS256).PublicMembers(SharedRsaKey());
-  ASSERT_TRUE(members.ok());
-  PublicJwkMembers padded = *members;
-  // e = "AAEAAQ": 65537 as 00 01 00 01, not the minimal 01 00 01 ("AQAB").
-  for (auto& [name, value] : padded.members) {
-    if (name == "e") value = "AAEAAQ";
-  }
-  EXPECT_FALSE(GetAlgorithm(Algorithm::kRS256).PublicKeyFromMembers(padded).ok());
 }
 
 }  // namespace

@@ -126,7 +126,8 @@ TEST_P(EveryAlgorithm, CheckKeyRefusesKeysOfOtherTypes) {
   }
 }
 
-TEST_P(EveryAlgorithm, PublicMembersRoundTripThroughPublicKeyFromMembers) {
+TEST_P(EveryAlgorithm, PublicMembersDescribeThePublicKey) {
+  // Read back as a JWK by OpenSSL directly (tokend itself reads no JWKs).
   const SignatureAlgorithm& alg = GetAlgorithm(GetParam());
   EvpPkeyPtr key = GenerateKey(GetParam());
   absl::StatusOr<PublicJwkMembers> members = alg.PublicMembers(*key);
@@ -134,38 +135,15 @@ TEST_P(EveryAlgorithm, PublicMembersRoundTripThroughPublicKeyFromMembers) {
   for (size_t i = 1; i < members->members.size(); ++i) {
     EXPECT_LT(members->members[i - 1].first, members->members[i].first);  // sorted
   }
-  absl::StatusOr<EvpPkeyPtr> rebuilt = alg.PublicKeyFromMembers(*members);
-  ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
-  EXPECT_EQ(EVP_PKEY_eq(rebuilt->get(), key.get()), 1);
-  EXPECT_FALSE(HasPrivateKey(**rebuilt));
+  nlohmann::json jwk = nlohmann::json::object();
+  for (const auto& [name, value] : members->members) jwk[name] = value;
+  EvpPkeyPtr rebuilt = ::tokend::testing::PublicKeyFromJwk(jwk);
+  ASSERT_NE(rebuilt, nullptr) << jwk.dump();
+  EXPECT_EQ(EVP_PKEY_eq(rebuilt.get(), key.get()), 1);
+  EXPECT_FALSE(HasPrivateKey(*rebuilt));
   absl::StatusOr<std::string> signature = alg.Sign(*key, "m");
   ASSERT_TRUE(signature.ok());
-  EXPECT_TRUE(alg.Verify(**rebuilt, "m", *signature));
-}
-
-TEST_P(EveryAlgorithm, PublicKeyFromMembersRefusesMissingExtraAndWrongMembers) {
-  const SignatureAlgorithm& alg = GetAlgorithm(GetParam());
-  EvpPkeyPtr key = GenerateKey(GetParam());
-  absl::StatusOr<PublicJwkMembers> members = alg.PublicMembers(*key);
-  ASSERT_TRUE(members.ok());
-  for (size_t i = 0; i < members->members.size(); ++i) {  // each one missing
-    PublicJwkMembers missing = *members;
-    missing.members.erase(missing.members.begin() + static_cast<long>(i));
-    EXPECT_FALSE(alg.PublicKeyFromMembers(missing).ok()) << members->members[i].first;
-  }
-  PublicJwkMembers extra = *members;
-  extra.members.emplace_back("d", "AAAA");
-  EXPECT_FALSE(alg.PublicKeyFromMembers(extra).ok());
-  PublicJwkMembers wrong_kty = *members;
-  for (auto& [name, value] : wrong_kty.members) {
-    if (name == "kty") value = "oct";
-  }
-  EXPECT_FALSE(alg.PublicKeyFromMembers(wrong_kty).ok());
-  PublicJwkMembers padded = *members;
-  for (auto& [name, value] : padded.members) {
-    if (name != "kty" && name != "crv") value += "=";
-  }
-  EXPECT_FALSE(alg.PublicKeyFromMembers(padded).ok());
+  EXPECT_TRUE(alg.Verify(*rebuilt, "m", *signature));
 }
 
 TEST_P(EveryAlgorithm, SignsAndVerifiesConcurrentlyWithOneSharedKey) {

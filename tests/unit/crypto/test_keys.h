@@ -24,6 +24,18 @@ std::shared_ptr<EVP_PKEY> GenerateSharedKey(crypto::Algorithm alg);
 // A copy of the public half of `key` only.
 crypto::EvpPkeyPtr PublicOnly(const EVP_PKEY& key);
 
+// The public half of `key` as SubjectPublicKeyInfo PEM ("PUBLIC KEY").
+std::string PublicKeyPem(const EVP_PKEY& key);
+
+// A public key from the members of a public JWK: kty "EC" with crv "P-256"
+// or "P-384" and x, y; kty "OKP" with crv "Ed25519" and x; kty "RSA" with n
+// and e. Values must be strict base64url, EC coordinates full length, and an
+// EC point on its curve. Other members (alg, kid, use, private ones) are
+// ignored. nullptr otherwise. tokend itself never reads JWKs (its keys come
+// from PEM files); tests use this for published keys: RFC examples,
+// Wycheproof's JWS files, tokend's own JWK Set.
+crypto::EvpPkeyPtr PublicKeyFromJwk(const nlohmann::json& jwk);
+
 // Hex (either case) to bytes; aborts on bad hex.
 std::string HexDecode(absl::string_view hex);
 

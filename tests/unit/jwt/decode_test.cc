@@ -15,7 +15,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "crypto/base64url.h"
-#include "crypto/pem.h"
 #include "gtest/gtest.h"
 #include "jwt/jwt.h"
 #include "keys/jwk.h"
@@ -211,11 +210,10 @@ TEST(Decode, RejectsHs256KeyedWithThePublicKey) {
   const keys::Key& key = Shared().es256;
   const std::string input = Base64UrlEncode(R"({"alg":"HS256","typ":"at+jwt","kid":"k1"})") + "." +
                             Base64UrlEncode(kStandardPayload);
-  absl::StatusOr<std::string> pem = crypto::PublicKeyToPem(*key.pkey);
-  ASSERT_TRUE(pem.ok());
+  const std::string pem = ::tokend::testing::PublicKeyPem(*key.pkey);
   absl::StatusOr<std::string> jwks = keys::JwksJson(*Shared().ring);
   ASSERT_TRUE(jwks.ok());
-  for (const std::string& secret : {*pem, *jwks, std::string(kStandardPayload)}) {
+  for (const std::string& secret : {pem, *jwks, std::string(kStandardPayload)}) {
     unsigned char mac[32];
     size_t mac_size = 0;
     ASSERT_NE(EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, secret.data(), secret.size(),

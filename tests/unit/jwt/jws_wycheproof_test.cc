@@ -1,6 +1,7 @@
 // Wycheproof's whole-JWS files run through the code under Decode:
-// keys::KeyFromPublicJwk for the keys and jwt::VerifyCompactJws (typ not
-// checked: these are generic JWS, not access tokens) for the tokens.
+// jwt::VerifyCompactJws (typ not checked: these are generic JWS, not access
+// tokens), with each JWK in scope made a verify-only key of the ring, as an
+// operator would configure it (its alg pinned, CheckKey run by the ring).
 //
 // Expectations: "invalid" must be rejected. "valid" must verify when tokend
 // implements the case (the key's alg is ES256, ES384, EdDSA, RS256 or PS256
@@ -21,7 +22,6 @@
 #include "crypto/base64url.h"
 #include "gtest/gtest.h"
 #include "jwt/jws.h"
-#include "keys/jwk.h"
 #include "unit/jwt/jwt_test_util.h"
 
 namespace tokend::jwt {
@@ -71,15 +71,15 @@ std::pair<std::string, std::string> HeaderAlgAndKid(const std::string& token) {
 }
 
 // A verifier's ring: a private primary of the test's own under a kid no
-// vector uses, then each JWK as a verify-only key (private members dropped:
-// tokend verifies with public keys; a symmetric "k" is kept and refused).
-// nullptr when tokend refuses any of the JWKs.
+// vector uses, then each JWK's public key as a verify-only key. nullptr when
+// any JWK is out of scope (tokend could not be configured with it), makes no
+// key, or fails its algorithm's CheckKey (KeyRing::New runs it).
 std::shared_ptr<const keys::KeyRing> RingFromJwks(const std::vector<nlohmann::json>& jwks) {
   std::vector<keys::Key> keys = {testing::MakeKey(Algorithm::kEdDSA, "tokend-test-primary")};
-  for (nlohmann::json jwk : jwks) {
-    for (const char* secret : {"d", "p", "q", "dp", "dq", "qi"}) jwk.erase(secret);
-    absl::StatusOr<keys::Key> key = keys::KeyFromPublicJwk(jwk.dump());
-    if (!key.ok()) return nullptr;
+  for (const nlohmann::json& jwk : jwks) {
+    if (!JwkInScope(jwk)) return nullptr;
+    std::optional<keys::Key> key = testing::KeyFromPublishedJwk(jwk);
+    if (!key.has_value()) return nullptr;
     keys.push_back(*std::move(key));
   }
   absl::StatusOr<std::shared_ptr<const keys::KeyRing>> ring = keys::KeyRing::New(std::move(keys));

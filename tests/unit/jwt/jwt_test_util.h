@@ -6,6 +6,8 @@
 // rejection is known to come from the content and not from the signature.
 
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +16,7 @@
 #include "crypto/base64url.h"
 #include "gtest/gtest.h"
 #include "jwt/claims.h"
+#include "keys/jwk.h"
 #include "keys/key_ring.h"
 #include "unit/crypto/test_keys.h"
 
@@ -21,6 +24,27 @@ namespace tokend::jwt::testing {
 
 inline keys::Key MakeKey(crypto::Algorithm alg, const std::string& kid) {
   return keys::Key{.kid = kid, .alg = alg, .pkey = ::tokend::testing::GenerateSharedKey(alg)};
+}
+
+// The verify-only key an outside verifier makes of a published public JWK:
+// its public members, its "alg" and its "kid" (RFC 7638 thumbprint when
+// absent). nullopt when the JWK has no algorithm tokend implements or its
+// members do not make a key.
+inline std::optional<keys::Key> KeyFromPublishedJwk(const nlohmann::json& jwk) {
+  if (!jwk.is_object() || !jwk.contains("alg") || !jwk["alg"].is_string()) return std::nullopt;
+  const std::optional<crypto::Algorithm> alg =
+      crypto::AlgorithmFromName(jwk["alg"].get<std::string>());
+  crypto::EvpPkeyPtr pkey = ::tokend::testing::PublicKeyFromJwk(jwk);
+  if (!alg.has_value() || pkey == nullptr) return std::nullopt;
+  keys::Key key{.kid = "", .alg = *alg, .pkey = {pkey.release(), EVP_PKEY_free}};
+  if (jwk.contains("kid") && jwk["kid"].is_string()) {
+    key.kid = jwk["kid"].get<std::string>();
+  } else {
+    absl::StatusOr<std::string> thumbprint = keys::JwkThumbprint(*key.pkey, *alg);
+    if (!thumbprint.ok()) return std::nullopt;
+    key.kid = *thumbprint;
+  }
+  return key;
 }
 
 inline std::shared_ptr<const keys::KeyRing> MakeRing(std::vector<keys::Key> keys) {

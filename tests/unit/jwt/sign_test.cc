@@ -157,8 +157,8 @@ TEST(Sign, TokenVerifiesWithTheKeyReadBackFromThePublishedJwks) {
     absl::StatusOr<std::string> jwks = keys::JwksJson(*MakeRing({key}));
     ASSERT_TRUE(jwks.ok());
     const nlohmann::json set = nlohmann::json::parse(*jwks);
-    absl::StatusOr<keys::Key> published = keys::KeyFromPublicJwk(set["keys"][0].dump());
-    ASSERT_TRUE(published.ok()) << published.status();
+    std::optional<keys::Key> published = testing::KeyFromPublishedJwk(set["keys"][0]);
+    ASSERT_TRUE(published.has_value()) << set.dump();
     // A verifier's ring: a private primary of its own, then the published key.
     std::shared_ptr<const keys::KeyRing> verifier =
         MakeRing({MakeKey(Algorithm::kEdDSA, "verifier-own"), *published});

@@ -1,17 +1,44 @@
-#include "jwt/simple_payload.h"
+#include "jwt/payload.h"
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "json/strict_json.h"
 
 namespace tokend::jwt::internal {
 namespace {
 
-// The upper end of Decode's NumericDate range (the end of year 9999).
-constexpr int64_t kMaxNumericDate = 253402300799;
+using Json = nlohmann::json;
+
+absl::Status Reject(absl::string_view reason) { return absl::UnauthenticatedError(reason); }
+
+// Reads an integer NumericDate. Floats (1.5, and 1e3 or 1000.0, which JSON
+// spells as floats), strings, negatives and absurd values are refused.
+bool ReadNumericDate(const Json& value, absl::Time* out) {
+  if (!value.is_number_integer()) return false;  // integer or unsigned, never float
+  int64_t seconds = 0;
+  if (value.is_number_unsigned()) {
+    const uint64_t u = value.get<uint64_t>();
+    if (u > static_cast<uint64_t>(kMaxNumericDate)) return false;
+    seconds = static_cast<int64_t>(u);
+  } else {
+    seconds = value.get<int64_t>();
+    if (seconds < 0 || seconds > kMaxNumericDate) return false;
+  }
+  *out = absl::FromUnixSeconds(seconds);
+  return true;
+}
+
+bool TakeString(Json& value, std::string* out) {
+  if (!value.is_string()) return false;
+  *out = std::move(value.get_ref<std::string&>());
+  return true;
+}
 
 // Printable ASCII without the two characters that start an escape or end a
 // string: a string of these means exactly its bytes, in any JSON parser.
@@ -99,6 +126,76 @@ unsigned MemberOf(absl::string_view name) {
 }
 
 }  // namespace
+
+absl::StatusOr<Claims> ParsePayload(absl::string_view payload_bytes) {
+  Json payload;
+  if (!json::ParseStrictJson(payload_bytes, &payload).ok()) return Reject("payload: bad JSON");
+  if (!payload.is_object()) return Reject("payload: not a JSON object");
+
+  Claims claims;
+  Json custom = Json::object();
+  bool has_iss = false, has_sub = false, has_aud = false, has_exp = false, has_iat = false,
+       has_nbf = false, has_jti = false;
+  for (auto& [name, value] : payload.get_ref<Json::object_t&>()) {
+    if (name == "iss") {
+      if (!TakeString(value, &claims.issuer)) return Reject("payload: iss is not a string");
+      has_iss = true;
+    } else if (name == "sub") {
+      if (!TakeString(value, &claims.subject)) return Reject("payload: sub is not a string");
+      has_sub = true;
+    } else if (name == "aud") {
+      if (value.is_string()) {
+        claims.audience.push_back(std::move(value.get_ref<std::string&>()));
+      } else if (value.is_array()) {
+        claims.audience.reserve(value.size());
+        for (Json& audience : value) {
+          if (!audience.is_string()) return Reject("payload: aud holds a non-string");
+          claims.audience.push_back(std::move(audience.get_ref<std::string&>()));
+        }
+      } else {
+        return Reject("payload: aud is not a string or array");
+      }
+      has_aud = true;
+    } else if (name == "exp") {
+      if (!ReadNumericDate(value, &claims.expires_at)) return Reject("payload: bad exp");
+      has_exp = true;
+    } else if (name == "iat") {
+      if (!ReadNumericDate(value, &claims.issued_at)) return Reject("payload: bad iat");
+      has_iat = true;
+    } else if (name == "nbf") {
+      if (!ReadNumericDate(value, &claims.not_before)) return Reject("payload: bad nbf");
+      has_nbf = true;
+    } else if (name == "jti") {
+      if (!TakeString(value, &claims.token_id)) return Reject("payload: jti is not a string");
+      has_jti = true;
+    } else if (name == "client_id") {
+      if (!TakeString(value, &claims.client_id)) {
+        return Reject("payload: client_id is not a string");
+      }
+    } else if (name == "scope") {
+      if (!value.is_string()) return Reject("payload: scope is not a string");
+      for (absl::string_view scope :
+           absl::StrSplit(value.get_ref<const std::string&>(), ' ', absl::SkipEmpty())) {
+        claims.scopes.emplace_back(scope);
+      }
+    } else if (name == "sid") {
+      if (!TakeString(value, &claims.session_id)) return Reject("payload: sid is not a string");
+    } else if (IsRegisteredClaimName(name)) {
+      // cnf, act, typ: tokend never writes them; they are not custom claims.
+    } else {
+      custom.get_ref<Json::object_t&>().emplace(name, std::move(value));
+    }
+  }
+  if (!has_iss) return Reject("payload: iss missing");
+  if (!has_sub) return Reject("payload: sub missing");
+  if (!has_aud) return Reject("payload: aud missing");
+  if (!has_exp) return Reject("payload: exp missing");
+  if (!has_iat) return Reject("payload: iat missing");
+  if (!has_nbf) return Reject("payload: nbf missing");
+  if (!has_jti) return Reject("payload: jti missing");
+  if (!custom.empty()) claims.custom_claims_json = custom.dump();  // valid UTF-8: parsed
+  return claims;
+}
 
 bool ParseSimplePayload(absl::string_view payload, Claims* claims) {
   Reader r(payload);

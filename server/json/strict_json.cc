@@ -1,4 +1,4 @@
-#include "keys/strict_json.h"
+#include "json/strict_json.h"
 
 #include <cmath>
 #include <string>
@@ -7,7 +7,7 @@
 
 #include "absl/strings/match.h"
 
-namespace tokend::keys {
+namespace tokend::json {
 namespace {
 
 using Json = nlohmann::json;
@@ -131,4 +131,4 @@ absl::Status ParseStrictJson(absl::string_view text, nlohmann::json* out) {
   return absl::InvalidArgumentError("not valid JSON");
 }
 
-}  // namespace tokend::keys
+}  // namespace tokend::json

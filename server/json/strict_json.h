@@ -1,16 +1,17 @@
-#ifndef TOKEND_SERVER_KEYS_STRICT_JSON_H_
-#define TOKEND_SERVER_KEYS_STRICT_JSON_H_
+#ifndef TOKEND_SERVER_JSON_STRICT_JSON_H_
+#define TOKEND_SERVER_JSON_STRICT_JSON_H_
 
-// One strict JSON parser for everything tokend reads from outside as JSON:
-// JWKs here, JWS headers and payloads and custom claims in jwt/. It lives in
-// keys/, the lowest layer that reads JSON, so both share it.
+// One strict JSON parser for everything tokend reads as JSON (JWS headers,
+// payloads and custom claims in jwt/), so that every reader refuses the same
+// ambiguous documents. A layer of its own, using no other tokend layer: any
+// layer that comes to read JSON can use it without depending on jwt/.
 
 #include <nlohmann/json.hpp>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 
-namespace tokend::keys {
+namespace tokend::json {
 
 // Deepest nesting of arrays and objects accepted (the top level counts 1).
 inline constexpr size_t kMaxJsonDepth = 64;
@@ -29,6 +30,6 @@ inline constexpr size_t kMaxJsonDepth = 64;
 // "nested too deeply", "number out of range"); *out is then unspecified.
 absl::Status ParseStrictJson(absl::string_view text, nlohmann::json* out);
 
-}  // namespace tokend::keys
+}  // namespace tokend::json
 
-#endif  // TOKEND_SERVER_KEYS_STRICT_JSON_H_
+#endif  // TOKEND_SERVER_JSON_STRICT_JSON_H_

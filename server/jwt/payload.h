@@ -1,8 +1,10 @@
-#ifndef TOKEND_SERVER_JWT_SIMPLE_PAYLOAD_H_
-#define TOKEND_SERVER_JWT_SIMPLE_PAYLOAD_H_
+#ifndef TOKEND_SERVER_JWT_PAYLOAD_H_
+#define TOKEND_SERVER_JWT_PAYLOAD_H_
 
-// Internal to jwt/: a fast path for reading the payloads tokend itself
-// writes, beside the general strict JSON parser (keys/strict_json.h).
+// Internal to jwt/: Decode's two readers of a signature-verified payload.
+// The fast one reads the plain shape tokend itself writes without building a
+// JSON document; the general one (strict JSON, json/strict_json.h) reads
+// everything else and alone decides rejections.
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -11,8 +13,8 @@
 namespace tokend::jwt::internal {
 
 // Decode's general path for the (signature-verified) payload bytes: strict
-// JSON (keys::ParseStrictJson), then the claim rules jwt.h describes.
-// UNAUTHENTICATED with a short reason otherwise. Defined in jwt.cc.
+// JSON (json::ParseStrictJson), then the claim rules jwt.h describes.
+// UNAUTHENTICATED with a short reason otherwise.
 absl::StatusOr<Claims> ParsePayload(absl::string_view payload);
 
 // Reads `payload` when it has the plain shape of tokend's own tokens: one
@@ -33,4 +35,4 @@ bool ParseSimplePayload(absl::string_view payload, Claims* claims);
 
 }  // namespace tokend::jwt::internal
 
-#endif  // TOKEND_SERVER_JWT_SIMPLE_PAYLOAD_H_
+#endif  // TOKEND_SERVER_JWT_PAYLOAD_H_

@@ -3,7 +3,7 @@
 // mutations: whenever the fast path accepts, the general path accepts too,
 // with the same claims.
 
-#include "jwt/simple_payload.h"
+#include "jwt/payload.h"
 
 #include <random>
 #include <string>

@@ -1,10 +1,10 @@
-#include "keys/strict_json.h"
+#include "json/strict_json.h"
 
 #include <string>
 
 #include "gtest/gtest.h"
 
-namespace tokend::keys {
+namespace tokend::json {
 namespace {
 
 absl::Status Parse(absl::string_view text) {
@@ -73,4 +73,4 @@ TEST(ParseStrictJson, RefusesNumbersTooLargeToBeFinite) {
 }
 
 }  // namespace
-}  // namespace tokend::keys
+}  // namespace tokend::json
