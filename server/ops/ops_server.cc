@@ -277,9 +277,7 @@ class OpsServer::Lane {
     while (true) {
       {
         absl::MutexLock lock(&mu_);
-        auto ready = [this]()
-                         ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_ || !queued_.empty(); };
-        mu_.Await(absl::Condition(&ready));
+        mu_.Await(absl::Condition(this, &Lane::HasWork));
         if (queued_.empty()) return;
         batch.swap(queued_);
       }
@@ -294,6 +292,8 @@ class OpsServer::Lane {
       batch.clear();
     }
   }
+
+  bool HasWork() const ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_ || !queued_.empty(); }
 
   Response Answer() {
     try {
