@@ -237,6 +237,10 @@ int BoundPort(int fd) {
 // is done with it (OnCompleted).
 struct OpsServer::Request {
   MHD_Connection* connection = nullptr;
+  // The request target's length as sent. libmicrohttpd hands it over as a
+  // C string, so a NUL inside it would cut it short unnoticed.
+  size_t target_length = 0;
+  bool routed = false;
   Lane* lane = nullptr;  // not yet submitted to it
   bool answered = false;
   Response response;
@@ -322,19 +326,21 @@ class OpsServer::Callbacks {
   // Called when a request's headers have arrived, then for each piece of its
   // body, then once more after the body (and after a resume).
   static MHD_Result OnRequest(void* self, MHD_Connection* connection, const char* url,
-                              const char* method, const char* /*version*/,
-                              const char* /*upload_data*/, size_t* upload_data_size, void** slot) {
+                              const char* method, const char* version, const char* /*upload_data*/,
+                              size_t* upload_data_size, void** slot) {
     auto* server = static_cast<OpsServer*>(self);
     auto* request = static_cast<Request*>(*slot);
-    if (request == nullptr) {
-      request = new Request;
-      request->connection = connection;
-      *slot = request;
-      {
-        absl::MutexLock lock(&server->mu_);
-        ++server->open_requests_;
+    if (request == nullptr) return MHD_NO;  // OnTarget always makes one
+    if (!request->routed) {
+      request->routed = true;
+      // The target and the version are adjacent in the request line: "GET
+      // /healthz\0 HTTP/1.0" must not pass for "GET /healthz".
+      if (url == nullptr || version == nullptr || url + request->target_length + 1 != version) {
+        request->response = Text(400, "bad request");
+        request->answered = true;
+      } else {
+        request->lane = server->Route(*request, url, method);
       }
-      request->lane = server->Route(*request, url, method);
     }
     // No path takes a body: it is read and dropped.
     if (*upload_data_size != 0) {
@@ -352,6 +358,18 @@ class OpsServer::Callbacks {
       }
     }
     return MHD_YES;
+  }
+
+  // Called with the request target as sent, before libmicrohttpd splits
+  // off the query and decodes it; what it returns is the request's slot.
+  static void* OnTarget(void* self, const char* target, MHD_Connection* connection) {
+    auto* request = new Request;
+    request->connection = connection;
+    request->target_length = target != nullptr ? std::strlen(target) : 0;
+    auto* server = static_cast<OpsServer*>(self);
+    absl::MutexLock lock(&server->mu_);
+    ++server->open_requests_;
+    return request;
   }
 
   static void OnCompleted(void* self, MHD_Connection* /*connection*/, void** slot,
@@ -453,6 +471,7 @@ absl::StatusOr<std::unique_ptr<OpsServer>> OpsServer::Start(const std::string& l
       static_cast<unsigned>(kPerIpConnectionLimit), MHD_OPTION_CONNECTION_TIMEOUT,
       static_cast<unsigned>(absl::ToInt64Seconds(kIdleTimeout)),  //
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<size_t>(kConnectionMemory),
+      MHD_OPTION_URI_LOG_CALLBACK, &Callbacks::OnTarget, self,     //
       MHD_OPTION_NOTIFY_COMPLETED, &Callbacks::OnCompleted, self,  //
       MHD_OPTION_END);
   std::string start_error;
