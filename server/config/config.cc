@@ -322,11 +322,6 @@ absl::StatusOr<Config> ParseConfig(absl::string_view yaml_text,
     if (absl::Status s = GetString(*top, "ops_listen", &config.ops_listen); !s.ok()) return s;
     if (!config.ops_listen.empty()) {
       if (absl::Status s = CheckListen("ops_listen", config.ops_listen); !s.ok()) return s;
-      // The ops server's HTTP library (Debian's civetweb) has no IPv6.
-      if (config.ops_listen.front() == '[') {
-        return Error("ops_listen", absl::StrCat("ipv6 is not supported on the ops port: ",
-                                                Quote(config.ops_listen)));
-      }
       // Port 0 picks a free port for each, so the same text cannot collide.
       if (config.ops_listen == config.listen && !absl::EndsWith(config.listen, ":0")) {
         return Error("ops_listen", "must differ from listen");

@@ -15,8 +15,6 @@
 //     `rpcs: []` is kept as written: that caller may call nothing.
 //   - A scope follows common::IsValidScope, the rule requests are held to,
 //     so that no caller is granted a scope it could never ask for.
-//   - ops_listen may not be an IPv6 literal: the ops port's HTTP library
-//     (Debian's civetweb) is built without IPv6.
 //   - ParseConfig keeps relative file paths as written; LoadConfig
 //     (load_config.h) resolves them against the file's directory.
 

@@ -117,7 +117,7 @@ is the same.
 {{- $clientCa = printf "%s/ca.crt" (include "tokend.clientCaDir" $root) }}
 {{- end -}}
 listen: {{ printf "0.0.0.0:%d" (int $v.ports.api) | quote }}
-ops_listen: {{ printf "0.0.0.0:%d" (int $v.ports.ops) | quote }}
+ops_listen: {{ printf "[::]:%d" (int $v.ports.ops) | quote }}
 shutdown_grace: {{ $c.shutdownGrace }}
 shutdown_delay: {{ $c.shutdownDelay }}
 log_level: {{ $c.logLevel }}
