@@ -151,12 +151,15 @@ absl::StatusOr<std::shared_ptr<const service::Policy>> PolicyFromConfig(
 }
 
 // The configuration's issuer and token lifetimes as the service's options.
-service::ServiceOptions ServiceOptionsFromConfig(const config::Config& config) {
+service::ServiceOptions ServiceOptionsFromConfig(const config::Config& config,
+                                                 std::string refresh_successor_key) {
   return service::ServiceOptions{.issuer = config.issuer,
                                  .access_ttl = config.tokens.access_ttl,
                                  .refresh_idle_ttl = config.tokens.refresh_idle_ttl,
                                  .refresh_absolute_ttl = config.tokens.refresh_absolute_ttl,
-                                 .leeway = config.tokens.leeway};
+                                 .leeway = config.tokens.leeway,
+                                 .refresh_retry_window = config.tokens.refresh_retry_window,
+                                 .refresh_successor_key = std::move(refresh_successor_key)};
 }
 
 sigset_t ShutdownSignals() {
@@ -175,13 +178,17 @@ int WaitForShutdownSignal() {
   return signal_number;
 }
 
-absl::Status AddMetrics(ops::Metrics& metrics, const service::RevocationSet& revocation_set,
+absl::Status AddMetrics(ops::Metrics& metrics, const common::Clock& clock,
+                        const service::RevocationSet& revocation_set,
                         const service::TokenService& token_service,
                         const store::postgres::Database& db,
                         const common::WorkQueue& database_work) {
   for (absl::Status s : {
            metrics.AddGauge("tokend_revocations", "Revocations held in memory",
                             [&] { return static_cast<double>(revocation_set.size()); }),
+           metrics.AddGauge("tokend_revocation_view_age_seconds",
+                            "Seconds since this replica last proved its revocation view complete",
+                            [&] { return absl::ToDoubleSeconds(revocation_set.Age(clock.Now())); }),
            metrics.AddCounter("tokend_refresh_reuse_detected_total",
                               "Refresh tokens redeemed twice; each revoked its family",
                               [&] {
@@ -221,15 +228,19 @@ int RunServe(const config::Config& config) {
   store::postgres::PgRevocationFeed feed(
       store::postgres::DatabaseOptions{.dsn = config.database.dsn,
                                        .pool_size = 1,
-                                       .connect_timeout = config.database.connect_timeout},
+                                       .connect_timeout = config.database.connect_timeout,
+                                       .application_name = "tokend-feed"},
       &revocations, config.revocation_resync_interval, &clock);
-  service::RevocationSet revocation_set;
+  service::RevocationSet revocation_set(config.revocation_max_staleness);
   service::RevocationSync revocation_sync(&revocations, &feed, &revocation_set, &clock, {});
   if (absl::Status s = revocation_sync.Start(); !s.ok()) return Fail(s);
 
-  absl::StatusOr<std::unique_ptr<service::TokenService>> token_service =
-      service::TokenService::New(ServiceOptionsFromConfig(config), *policy, *key_ring,
-                                 &refresh_tokens, &revocations, &revocation_set, &clock);
+  absl::StatusOr<std::string> successor_key =
+      (*db)->SharedSecret("refresh_successor_key", absl::Now() + absl::Seconds(30));
+  if (!successor_key.ok()) return Fail(successor_key.status());
+  absl::StatusOr<std::unique_ptr<service::TokenService>> token_service = service::TokenService::New(
+      ServiceOptionsFromConfig(config, *std::move(successor_key)), *policy, *key_ring,
+      &refresh_tokens, &revocations, &revocation_set, &clock);
   if (!token_service.ok()) return Fail(token_service.status());
 
   // Database calls run on these workers, beyond them they wait in a bounded
@@ -242,14 +253,18 @@ int RunServe(const config::Config& config) {
   common::WorkQueue database_work(pool_size * 16, pool_size * 128);
 
   ops::Metrics metrics;
-  if (absl::Status s = AddMetrics(metrics, revocation_set, **token_service, **db, database_work);
+  if (absl::Status s =
+          AddMetrics(metrics, clock, revocation_set, **token_service, **db, database_work);
       !s.ok()) {
     return Fail(s);
   }
 
   rpc::TokenServiceImpl api(token_service->get(), &database_work);
   absl::StatusOr<std::unique_ptr<rpc::ApiServer>> api_server =
-      rpc::ApiServer::Start({.listen = config.listen, .tls = tls_files}, &api, &metrics);
+      rpc::ApiServer::Start({.listen = config.listen,
+                             .tls = tls_files,
+                             .can_serve = [&] { return revocation_set.IsCurrent(clock.Now()); }},
+                            &api, &metrics);
   if (!api_server.ok()) return Fail(api_server.status());
 
   std::unique_ptr<ops::OpsServer> ops_server;

@@ -117,13 +117,15 @@ absl::Status ParseDatabase(const YAML::Node& node, const std::optional<std::stri
 
 absl::Status ParseTokens(const YAML::Node& node, Config::Tokens* tokens) {
   absl::StatusOr<Mapping> fields = Mapping::Read(
-      node, "tokens", {"access_ttl", "refresh_idle_ttl", "refresh_absolute_ttl", "leeway"});
+      node, "tokens",
+      {"access_ttl", "refresh_idle_ttl", "refresh_absolute_ttl", "leeway", "refresh_retry_window"});
   if (!fields.ok()) return fields.status();
   for (auto [key, out] :
        {std::pair<absl::string_view, absl::Duration*>{"access_ttl", &tokens->access_ttl},
         {"refresh_idle_ttl", &tokens->refresh_idle_ttl},
         {"refresh_absolute_ttl", &tokens->refresh_absolute_ttl},
-        {"leeway", &tokens->leeway}}) {
+        {"leeway", &tokens->leeway},
+        {"refresh_retry_window", &tokens->refresh_retry_window}}) {
     if (absl::Status s = GetDuration(*fields, key, out); !s.ok()) return s;
   }
   return absl::OkStatus();
@@ -144,6 +146,10 @@ absl::Status CheckTokens(const Config::Tokens& tokens) {
   // Leeway widens every token's validity window: keep it to clock skew.
   if (tokens.leeway > absl::Minutes(5)) {
     return Error("tokens.leeway", "must be at most 5m");
+  }
+  // A repeat within the window is not reuse: keep it to what a retry needs.
+  if (tokens.refresh_retry_window > absl::Minutes(10)) {
+    return Error("tokens.refresh_retry_window", "must be at most 10m");
   }
   return absl::OkStatus();
 }
@@ -309,8 +315,8 @@ absl::StatusOr<Config> ParseConfig(absl::string_view yaml_text,
     absl::StatusOr<Mapping> top =
         Mapping::Read(*document, "",
                       {"listen", "ops_listen", "shutdown_grace", "shutdown_delay", "log_level",
-                       "revocation_resync_interval", "tls", "database", "issuer", "tokens",
-                       "signing_keys", "callers"});
+                       "revocation_resync_interval", "revocation_max_staleness", "tls", "database",
+                       "issuer", "tokens", "signing_keys", "callers"});
     if (!top.ok()) return top.status();
     Config config;
     const YAML::Node empty_map(YAML::NodeType::Map);
@@ -342,6 +348,16 @@ absl::StatusOr<Config> ParseConfig(absl::string_view yaml_text,
     }
     if (config.revocation_resync_interval <= absl::ZeroDuration()) {
       return Error("revocation_resync_interval", "must be positive");
+    }
+    if (absl::Status s =
+            GetDuration(*top, "revocation_max_staleness", &config.revocation_max_staleness);
+        !s.ok()) {
+      return s;
+    }
+    // The view is refreshed at least every second (see revocation_sync.h):
+    // a smaller bound would fail healthy replicas.
+    if (config.revocation_max_staleness < absl::Seconds(3)) {
+      return Error("revocation_max_staleness", "must be at least 3s");
     }
 
     if (absl::Status s = ParseTls(SectionOrEmpty(*top, "tls", empty_map), &config.tls); !s.ok()) {

@@ -60,6 +60,8 @@ struct Config {
   absl::Duration shutdown_delay = absl::ZeroDuration();
   common::LogLevel log_level = common::LogLevel::kInfo;
   absl::Duration revocation_resync_interval = absl::Seconds(30);
+  // Longest a replica answers from a revocation view it could not refresh.
+  absl::Duration revocation_max_staleness = absl::Seconds(15);
 
   struct Tls {
     std::string cert_file;       // required
@@ -82,6 +84,7 @@ struct Config {
     absl::Duration refresh_idle_ttl = absl::Hours(720);
     absl::Duration refresh_absolute_ttl = absl::Hours(2160);  // >= refresh_idle_ttl
     absl::Duration leeway = absl::Seconds(5);                 // 0..5m
+    absl::Duration refresh_retry_window = absl::Seconds(60);  // 0 (off)..10m
   } tokens;
 
   std::vector<SigningKeyConfig> signing_keys;  // at least one; the first signs

@@ -1,6 +1,7 @@
 #include "crypto/hash.h"
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <cstdlib>
 
@@ -31,6 +32,22 @@ std::array<unsigned char, 32> Sha256Digest(absl::string_view data) {
     std::abort();
   }
   return digest;
+}
+
+std::string HmacSha256(absl::string_view key, absl::string_view data) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac,
+           &size) == nullptr ||
+      size != 32) {
+    common::Log(common::LogLevel::kError, "hmac-sha-256 failed; OpenSSL is broken",
+                {{"error", OpenSslError("HMAC").message()}});
+    // Why abort: as for Sha256, a fixed value would make every derived token
+    // collide.
+    std::abort();
+  }
+  return std::string(reinterpret_cast<const char*>(mac), size);
 }
 
 }  // namespace tokend::crypto

@@ -41,13 +41,34 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptio
   if (api->server_ == nullptr || api->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("listen: cannot serve on \"", options.listen, "\""));
   }
-  api->server_->GetHealthCheckService()->SetServingStatus(true);
+  api->can_serve_ = options.can_serve;
+  api->UpdateHealth();
+  api->health_ = std::thread([api = api.get()] {
+    while (!api->stop_health_.WaitForNotificationWithTimeout(absl::Milliseconds(250))) {
+      api->UpdateHealth();
+    }
+  });
   return api;
+}
+
+ApiServer::~ApiServer() {
+  stop_health_.Notify();
+  if (health_.joinable()) health_.join();
+}
+
+void ApiServer::UpdateHealth() {
+  const bool serving = !draining_.load() && (!can_serve_ || can_serve_());
+  absl::MutexLock lock(&mu_);
+  if (serving_ == serving) return;
+  serving_ = serving;
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  health->SetServingStatus("", serving);
+  health->SetServingStatus(kHealthServiceName, serving);
 }
 
 void ApiServer::Drain(absl::Duration delay, absl::Duration grace) {
   draining_.store(true);
-  server_->GetHealthCheckService()->SetServingStatus(false);
+  UpdateHealth();
   // Endpoints and balancers notice NOT_SERVING / 503 only on their next
   // probe; until then new calls still arrive and are still answered.
   absl::SleepFor(delay);

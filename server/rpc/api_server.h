@@ -4,10 +4,16 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "ops/metrics.h"
 #include "rpc/server_credentials.h"
@@ -18,14 +24,23 @@ namespace tokend::rpc {
 struct ApiServerOptions {
   std::string listen;  // "host:port"; port 0 picks a free one
   TlsFiles tls;
+  // Whether the replica can serve right now (for example, its revocation
+  // view is current); the health service follows it. Empty: always.
+  std::function<bool()> can_serve;
 };
+
+// The service name tokend registers with the standard health service, beside
+// the empty name: both answer the same.
+inline constexpr char kHealthServiceName[] = "tokend.v1.TokenService";
 
 // The API port: TokenService and the standard health service over mutual
 // TLS, with tokend's limits and interceptors, from start to drain.
 class ApiServer {
  public:
-  // Listens and serves `service` (and health, SERVING). `service` and
-  // `metrics` must outlive the server. UNAVAILABLE naming the address when
+  // Listens and serves `service` and the standard health service, for ""
+  // and kHealthServiceName: SERVING while options.can_serve() says so and
+  // the server is not draining, NOT_SERVING otherwise (checked every
+  // 250 ms). `service` and `metrics` must outlive the server. UNAVAILABLE naming the address when
   // it cannot listen (for example, the port is in use).
   static absl::StatusOr<std::unique_ptr<ApiServer>> Start(const ApiServerOptions& options,
                                                           TokenServiceImpl* service,
@@ -49,12 +64,21 @@ class ApiServer {
   // half-writes nothing.
   void Drain(absl::Duration delay, absl::Duration grace);
 
+  ~ApiServer();
+
  private:
   ApiServer() = default;
+  // Sets the health of both names when it changes.
+  void UpdateHealth();
 
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  std::function<bool()> can_serve_;
   std::atomic<bool> draining_{false};
+  absl::Mutex mu_;
+  std::optional<bool> serving_ ABSL_GUARDED_BY(mu_);  // as last set
+  absl::Notification stop_health_;
+  std::thread health_;
 };
 
 }  // namespace tokend::rpc

@@ -5,7 +5,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "crypto/base64url.h"
 #include "crypto/hash.h"
+#include "crypto/random.h"
 #include "service/random_id.h"
 #include "service/revocation_set.h"
 
@@ -14,13 +16,12 @@ namespace {
 
 constexpr size_t kRefreshTokenRandomBytes = 32;  // 256 bits, as the contract asks
 
-absl::StatusOr<MintedRefreshToken> MintToken(absl::string_view family_id,
-                                             std::vector<std::string> scopes, absl::Time now,
-                                             absl::Time expires_at) {
-  absl::StatusOr<std::string> secret = RandomId(kRefreshTokenRandomBytes);
-  if (!secret.ok()) return secret.status();
+// A refresh token with the secret `secret` (32 bytes).
+MintedRefreshToken MakeToken(absl::string_view secret, absl::string_view family_id,
+                             std::vector<std::string> scopes, absl::Time now,
+                             absl::Time expires_at) {
   MintedRefreshToken minted;
-  minted.text = absl::StrCat(kRefreshTokenPrefix, *secret);
+  minted.text = absl::StrCat(kRefreshTokenPrefix, crypto::Base64UrlEncode(secret));
   // Only the hash is ever stored; the lookup by hash is the secret comparison.
   minted.record = store::RefreshToken{.token_hash = crypto::Sha256(minted.text),
                                       .family_id = std::string(family_id),
@@ -48,17 +49,18 @@ absl::StatusOr<MintedFamily> MintFamily(const FamilyGrant& grant, absl::Time now
                                        .custom_claims_json = grant.custom_claims_json,
                                        .created_at = now,
                                        .absolute_expires_at = now + lifetimes.absolute};
-  absl::StatusOr<MintedRefreshToken> first =
-      MintSuccessor(minted.family, grant.scopes, now, lifetimes.idle);
-  if (!first.ok()) return first.status();
-  minted.first = *std::move(first);
+  absl::StatusOr<std::string> secret = crypto::RandomBytes(kRefreshTokenRandomBytes);
+  if (!secret.ok()) return secret.status();
+  minted.first = MakeToken(*secret, minted.family.family_id, grant.scopes, now,
+                           std::min(now + lifetimes.idle, minted.family.absolute_expires_at));
   return minted;
 }
 
-absl::StatusOr<MintedRefreshToken> MintSuccessor(const store::RefreshFamily& family,
-                                                 std::vector<std::string> scopes, absl::Time now,
-                                                 absl::Duration idle_ttl) {
-  return MintToken(family.family_id, std::move(scopes), now,
+MintedRefreshToken DeriveSuccessor(absl::string_view presented, absl::string_view key,
+                                   const store::RefreshFamily& family,
+                                   std::vector<std::string> scopes, absl::Time now,
+                                   absl::Duration idle_ttl) {
+  return MakeToken(crypto::HmacSha256(key, presented), family.family_id, std::move(scopes), now,
                    std::min(now + idle_ttl, family.absolute_expires_at));
 }
 

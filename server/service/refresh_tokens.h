@@ -56,12 +56,18 @@ struct FamilyGrant {
 absl::StatusOr<MintedFamily> MintFamily(const FamilyGrant& grant, absl::Time now,
                                         const RefreshLifetimes& lifetimes);
 
-// Mints the successor of a token of `family`, carrying `scopes`; it expires
-// after the idle lifetime, never past the family's absolute expiry.
-// INTERNAL only if the random generator fails.
-absl::StatusOr<MintedRefreshToken> MintSuccessor(const store::RefreshFamily& family,
-                                                 std::vector<std::string> scopes, absl::Time now,
-                                                 absl::Duration idle_ttl);
+// The successor of the refresh token `presented` (its text) in `family`,
+// carrying `scopes`; it expires after the idle lifetime, never past the
+// family's absolute expiry. Its text is derived, HMAC-SHA256 of `presented`
+// under `key`, so that every redemption of one token names the same
+// successor: a retried redemption can hand out the successor its first
+// attempt stored, and two attempts can never store two. Only the holder of
+// the presented text can derive it (the store keeps only hashes), and only
+// with the key, so an old token alone yields nothing.
+MintedRefreshToken DeriveSuccessor(absl::string_view presented, absl::string_view key,
+                                   const store::RefreshFamily& family,
+                                   std::vector<std::string> scopes, absl::Time now,
+                                   absl::Duration idle_ttl);
 
 // Whether a stored refresh token may be redeemed, and if not, why. The
 // order is the contract's: a revoked family or subject is not reuse (its

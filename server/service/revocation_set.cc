@@ -58,8 +58,7 @@ void RevocationSet::Add(const store::Revocation& revocation) {
 }
 
 bool RevocationSet::IsAccessTokenRevoked(absl::string_view jti, absl::string_view session_id,
-                                         absl::string_view subject,
-                                         absl::Time issued_at) const {
+                                         absl::string_view subject, absl::Time issued_at) const {
   CompactKey jti_key = Compact(jti);
   CompactKey family_key{};
   if (!session_id.empty()) family_key = Compact(session_id);
@@ -94,6 +93,27 @@ void RevocationSet::ForgetExpired(absl::Time now) {
   absl::erase_if(tokens_, [&](const auto& entry) { return entry.second <= now_seconds; });
   absl::erase_if(families_, [&](const auto& entry) { return entry.second <= now_seconds; });
   absl::erase_if(subjects_, [&](const auto& entry) { return entry.second.expires_at <= now; });
+}
+
+RevocationSet::RevocationSet(absl::Duration max_staleness) : max_staleness_(max_staleness) {}
+
+void RevocationSet::MarkCaughtUp(absl::Time as_of) {
+  const int64_t micros = absl::ToUnixMicros(as_of);
+  int64_t seen = caught_up_micros_.load(std::memory_order_relaxed);
+  while (micros > seen &&
+         !caught_up_micros_.compare_exchange_weak(seen, micros, std::memory_order_release)) {
+  }
+}
+
+absl::Duration RevocationSet::Age(absl::Time now) const {
+  const int64_t micros = caught_up_micros_.load(std::memory_order_acquire);
+  if (micros == std::numeric_limits<int64_t>::min()) return absl::InfiniteDuration();
+  return now - absl::FromUnixMicros(micros);
+}
+
+bool RevocationSet::IsCurrent(absl::Time now) const {
+  if (max_staleness_ == absl::InfiniteDuration()) return true;
+  return Age(now) <= max_staleness_;
 }
 
 size_t RevocationSet::size() const {

@@ -2,8 +2,10 @@
 #define TOKEND_SERVER_SERVICE_REVOCATION_SET_H_
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -26,6 +28,11 @@ bool CoveredBySubjectRevocation(absl::Time issued_at, absl::Time revoked_at);
 // store's feed of every replica's. Thread-safe; lookups take a shared lock.
 class RevocationSet {
  public:
+  // `max_staleness`: how long after the feed last proved the view caught up
+  // it may still be trusted (IsCurrent). Infinite: always (a set that no
+  // feed fills, as in tests of the service alone).
+  explicit RevocationSet(absl::Duration max_staleness = absl::InfiniteDuration());
+
   // Adds (or merges, keeping the later times) one revocation.
   void Add(const store::Revocation& revocation);
 
@@ -47,12 +54,29 @@ class RevocationSet {
   // Number of revocations held, for metrics.
   size_t size() const;
 
+  // The feed has proved that every revocation committed before `as_of` is
+  // in the set. Earlier times than one already marked are ignored.
+  void MarkCaughtUp(absl::Time as_of);
+
+  // Whether the view can vouch, at `now`, that a token it does not hold is
+  // not revoked: it was caught up at most max_staleness ago. A replica whose
+  // view is not current must not answer "active" from it. Lock-free.
+  bool IsCurrent(absl::Time now) const;
+
+  // How long ago the view was last caught up (InfiniteDuration before the
+  // first time), for metrics.
+  absl::Duration Age(absl::Time now) const;
+
  private:
   // jtis and family ids that tokend generates are 22 base64url characters
   // (16 bytes); they are held as those 16 bytes so that a million revocations
   // stay small. Any other key is held as the first 16 bytes of its SHA-256.
   using CompactKey = std::array<unsigned char, 16>;
   static CompactKey Compact(absl::string_view key);
+
+  const absl::Duration max_staleness_;
+  // Unix microseconds of the latest MarkCaughtUp; INT64_MIN before the first.
+  std::atomic<int64_t> caught_up_micros_{std::numeric_limits<int64_t>::min()};
 
   mutable absl::Mutex mu_;
   // Values: expires_at in unix seconds.

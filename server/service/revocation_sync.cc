@@ -17,7 +17,8 @@ RevocationSync::~RevocationSync() { Stop(); }
 
 absl::Status RevocationSync::Start() {
   const absl::Time load_start = absl::Now();
-  absl::Status started = feed_->Start([this](const store::Revocation& r) { set_->Add(r); });
+  absl::Status started = feed_->Start([this](const store::Revocation& r) { set_->Add(r); },
+                                      [this](absl::Time as_of) { set_->MarkCaughtUp(as_of); });
   if (!started.ok()) return started;
   Log(LogLevel::kInfo, "revocations loaded",
       {{"count", absl::StrCat(set_->size())},

@@ -90,6 +90,19 @@ std::optional<size_t> FirstNotAllowed(const absl::flat_hash_set<std::string>& al
   return std::nullopt;
 }
 
+// PERMISSION_DENIED when the policy has narrowed since a family was issued:
+// its audience or the scopes to grant are no longer the caller's.
+absl::Status CheckStillAllowed(const CallerPolicy& caller, const std::vector<std::string>& audience,
+                               const std::vector<std::string>& scopes) {
+  if (FirstNotAllowed(caller.audiences, audience).has_value()) {
+    return absl::PermissionDeniedError("audience: no longer allowed for this caller");
+  }
+  if (FirstNotAllowed(caller.scopes, scopes).has_value()) {
+    return absl::PermissionDeniedError("scopes: no longer allowed for this caller");
+  }
+  return absl::OkStatus();
+}
+
 // `values` without repeats, first occurrence kept.
 std::vector<std::string> Deduplicated(const std::vector<std::string>& values) {
   std::vector<std::string> out;
@@ -148,6 +161,13 @@ absl::StatusOr<std::unique_ptr<TokenService>> TokenService::New(
       options.refresh_absolute_ttl <= absl::ZeroDuration() ||
       options.leeway < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("tokens: lifetimes must be positive");
+  }
+  if (options.refresh_retry_window < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("tokens: the refresh retry window must not be negative");
+  }
+  // Why 32: the key must be as hard to guess as a refresh token's 256 bits.
+  if (options.refresh_successor_key.size() < 32) {
+    return absl::InvalidArgumentError("refresh successor key: must be at least 32 bytes");
   }
   absl::StatusOr<std::string> jwks = keys::JwksJson(*key_ring);
   if (!jwks.ok()) return jwks.status();
@@ -260,20 +280,18 @@ absl::StatusOr<IssuedTokens> TokenService::Refresh(const AuthorizedCall& call,
                                                    const RefreshParams& params) {
   if (absl::Status s = CheckAuthorizedFor(call, Rpc::kRefresh); !s.ok()) return s;
   const CallerPolicy& caller = call.caller();
+  const std::string& presented = params.refresh_token;
 
-  if (params.refresh_token.empty()) {
-    return absl::InvalidArgumentError("refresh_token: must not be empty");
-  }
+  if (presented.empty()) return absl::InvalidArgumentError("refresh_token: must not be empty");
   if (absl::Status s = CheckScopes(params.scopes); !s.ok()) return s;
   // Garbage never reaches the database and never revokes anything.
-  if (!IsRefreshTokenShaped(params.refresh_token) ||
-      params.refresh_token.size() > jwt::kMaxTokenBytes) {
+  if (!IsRefreshTokenShaped(presented) || presented.size() > jwt::kMaxTokenBytes) {
     return RejectRefresh(call, "not a refresh token", "");
   }
 
   // The lookup by SHA-256 is the secret comparison: only the holder of the
   // exact token text finds the row, so no byte-wise compare of secrets happens.
-  const std::string presented_hash = crypto::Sha256(params.refresh_token);
+  const std::string presented_hash = crypto::Sha256(presented);
   absl::StatusOr<std::optional<store::RefreshTokenState>> found =
       refresh_tokens_->Find(presented_hash, call.deadline());
   if (!found.ok()) return found.status();
@@ -291,7 +309,7 @@ absl::StatusOr<IssuedTokens> TokenService::Refresh(const AuthorizedCall& call,
     case RefreshVerdict::kRedeemable:
       break;
     case RefreshVerdict::kUsed:
-      return RevokeReusedFamily(call, family, now);
+      return RedeemAgain(call, presented, state, now);
     default:
       return RejectRefresh(call, VerdictName(verdict), family.family_id);
   }
@@ -299,42 +317,83 @@ absl::StatusOr<IssuedTokens> TokenService::Refresh(const AuthorizedCall& call,
   absl::StatusOr<std::vector<std::string>> granted =
       RefreshedScopes(state.token.scopes, params.scopes);
   if (!granted.ok()) return granted.status();
-  // The policy may have narrowed since the family was issued.
-  if (FirstNotAllowed(caller.audiences, family.audience).has_value()) {
-    return absl::PermissionDeniedError("audience: no longer allowed for this caller");
-  }
-  if (FirstNotAllowed(caller.scopes, *granted).has_value()) {
-    return absl::PermissionDeniedError("scopes: no longer allowed for this caller");
-  }
-
-  jwt::Claims claims{.subject = family.subject,
-                     .audience = family.audience,
-                     .client_id = family.client_id,
-                     .scopes = *granted,
-                     .session_id = family.family_id,
-                     .custom_claims_json = family.custom_claims_json};
-  absl::StatusOr<std::string> access_token =
-      SignAccessToken(claims, now, std::min(options_.access_ttl, caller.max_ttl));
-  if (!access_token.ok()) return access_token.status();
-  absl::StatusOr<MintedRefreshToken> successor =
-      MintSuccessor(family, *granted, now, options_.refresh_idle_ttl);
-  if (!successor.ok()) return successor.status();
+  if (absl::Status s = CheckStillAllowed(caller, family.audience, *granted); !s.ok()) return s;
+  // Signed before the rotation, so that a failure here leaves the token unused.
+  absl::StatusOr<IssuedTokens> issued = SignRefreshedAccessToken(call, family, *granted, now);
+  if (!issued.ok()) return issued.status();
+  MintedRefreshToken successor = DeriveSuccessor(presented, options_.refresh_successor_key, family,
+                                                 *granted, now, options_.refresh_idle_ttl);
 
   // The linearization point: of concurrent redemptions exactly one rotates.
   absl::StatusOr<store::RefreshTokenStore::RotateOutcome> rotated =
-      refresh_tokens_->Rotate(presented_hash, now, successor->record, call.deadline());
+      refresh_tokens_->Rotate(presented_hash, now, successor.record, call.deadline());
   if (!rotated.ok()) return rotated.status();
   if (*rotated == store::RefreshTokenStore::RotateOutcome::kAlreadyUsed) {
-    // Another redemption of the same token won the race: that is reuse too.
-    return RevokeReusedFamily(call, family, now);
+    // A concurrent redemption of the same token won: this one repeats it.
+    absl::StatusOr<std::optional<store::RefreshTokenState>> again =
+        refresh_tokens_->Find(presented_hash, call.deadline());
+    if (!again.ok()) return again.status();
+    if (!again->has_value()) return RejectRefresh(call, "unknown", family.family_id);
+    return RedeemAgain(call, presented, **again, now);
   }
+  issued->refresh_token = std::move(successor.text);
+  issued->refresh_expires_at = successor.record.expires_at;
+  return issued;
+}
 
+absl::StatusOr<IssuedTokens> TokenService::RedeemAgain(const AuthorizedCall& call,
+                                                       absl::string_view presented,
+                                                       const store::RefreshTokenState& used,
+                                                       absl::Time now) {
+  // Retry safety: the caller may not have seen the answer to the first
+  // redemption (the connection broke, or the outcome was in doubt), so
+  // within the window a repeat gets the successor that redemption stored,
+  // as long as nobody has redeemed it since. Anything else is reuse.
+  const bool in_window = used.used_at.has_value() && *used.used_at <= now &&
+                         now - *used.used_at <= options_.refresh_retry_window;
+  if (in_window && options_.refresh_retry_window > absl::ZeroDuration()) {
+    MintedRefreshToken successor = DeriveSuccessor(presented, options_.refresh_successor_key,
+                                                   used.family, {}, now, options_.refresh_idle_ttl);
+    absl::StatusOr<std::optional<store::RefreshTokenState>> stored =
+        refresh_tokens_->Find(successor.record.token_hash, call.deadline());
+    if (!stored.ok()) return stored.status();
+    if (stored->has_value() && (*stored)->family.family_id == used.family.family_id &&
+        Judge(**stored, now) == RefreshVerdict::kRedeemable) {
+      const store::RefreshTokenState& next = **stored;
+      if (absl::Status s =
+              CheckStillAllowed(call.caller(), next.family.audience, next.token.scopes);
+          !s.ok()) {
+        return s;
+      }
+      absl::StatusOr<IssuedTokens> issued =
+          SignRefreshedAccessToken(call, next.family, next.token.scopes, now);
+      if (!issued.ok()) return issued.status();
+      common::Log(common::LogLevel::kInfo, "refresh repeated within the retry window",
+                  {{"caller", call.caller().id}, {"family", used.family.family_id}});
+      issued->refresh_token = std::move(successor.text);
+      issued->refresh_expires_at = next.token.expires_at;
+      return issued;
+    }
+  }
+  return RevokeReusedFamily(call, used.family, now);
+}
+
+absl::StatusOr<IssuedTokens> TokenService::SignRefreshedAccessToken(
+    const AuthorizedCall& call, const store::RefreshFamily& family,
+    const std::vector<std::string>& scopes, absl::Time now) const {
+  jwt::Claims claims{.subject = family.subject,
+                     .audience = family.audience,
+                     .client_id = family.client_id,
+                     .scopes = scopes,
+                     .session_id = family.family_id,
+                     .custom_claims_json = family.custom_claims_json};
+  absl::StatusOr<std::string> access_token =
+      SignAccessToken(claims, now, std::min(options_.access_ttl, call.caller().max_ttl));
+  if (!access_token.ok()) return access_token.status();
   IssuedTokens issued;
   issued.access_token = *std::move(access_token);
   issued.expires_at = claims.expires_at;
-  issued.refresh_token = std::move(successor->text);
-  issued.refresh_expires_at = successor->record.expires_at;
-  issued.scopes = *std::move(granted);
+  issued.scopes = scopes;
   return issued;
 }
 
@@ -388,6 +447,13 @@ absl::StatusOr<Introspection> TokenService::IntrospectAccessToken(absl::string_v
     common::Log(common::LogLevel::kDebug, "introspect: inactive",
                 {{"reason", valid.message()}, {"jti", claims.token_id}});
     return Introspection{};
+  }
+  // Why here: an inactive answer is safe from any view, an active one only
+  // from a view that is known to hold every revocation up to a moment ago.
+  if (!revocation_set_->IsCurrent(now)) {
+    return absl::UnavailableError(
+        "revocations: this replica cannot reach the database to vouch that the token is not "
+        "revoked; retry on another replica");
   }
   // Checked on every call, cached or not: a revocation takes effect at once.
   if (revocation_set_->IsAccessTokenRevoked(claims.token_id, claims.session_id, claims.subject,

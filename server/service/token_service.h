@@ -40,6 +40,12 @@ struct ServiceOptions {
   absl::Duration refresh_idle_ttl;
   absl::Duration refresh_absolute_ttl;
   absl::Duration leeway;
+  // How long after a refresh token's first redemption a repeat of it by the
+  // same caller gets the same successor (0: never, every repeat is reuse).
+  absl::Duration refresh_retry_window;
+  // The key successors are derived under (see refresh_tokens.h), shared by
+  // every replica; at least 32 bytes.
+  std::string refresh_successor_key;
 };
 
 // Who is calling and until when the answer is useful.
@@ -135,11 +141,17 @@ class TokenService {
   absl::StatusOr<AuthorizedCall> Authorize(const RequestContext& ctx, Rpc rpc) const;
 
   absl::StatusOr<IssuedTokens> Issue(const AuthorizedCall& call, const IssueParams& params);
+  // Redeems a refresh token once. A repeat by the same caller within
+  // refresh_retry_window of the first redemption, while the successor that
+  // redemption stored is unredeemed, answers that same successor (with a new
+  // access token): a caller that lost the answer may retry. Any other
+  // repeat is reuse, which revokes the family (UNAUTHENTICATED).
   absl::StatusOr<IssuedTokens> Refresh(const AuthorizedCall& call, const RefreshParams& params);
 
   // Inactive tokens answer OK with active false, whatever the reason.
   // INVALID_ARGUMENT for an empty token; UNAVAILABLE if a refresh token
-  // cannot be looked up.
+  // cannot be looked up, or if an access token would be active but this
+  // replica's revocation view is not current (RevocationSet::IsCurrent).
   absl::StatusOr<Introspection> Introspect(const AuthorizedCall& call, absl::string_view token,
                                            TokenType hint);
 
@@ -175,6 +187,17 @@ class TokenService {
   absl::StatusOr<Introspection> IntrospectRefreshToken(const AuthorizedCall& call,
                                                        absl::string_view token);
   absl::Status RevokeToken(const AuthorizedCall& call, absl::string_view token);
+  // A refresh token presented again after its redemption `used`: within
+  // the retry window, and while that redemption's successor is unredeemed,
+  // the same successor with a new access token; otherwise reuse.
+  absl::StatusOr<IssuedTokens> RedeemAgain(const AuthorizedCall& call, absl::string_view presented,
+                                           const store::RefreshTokenState& used, absl::Time now);
+  // A new access token of `family` with `scopes`, in an IssuedTokens
+  // without a refresh token.
+  absl::StatusOr<IssuedTokens> SignRefreshedAccessToken(const AuthorizedCall& call,
+                                                        const store::RefreshFamily& family,
+                                                        const std::vector<std::string>& scopes,
+                                                        absl::Time now) const;
   // Detected reuse of a refresh token of `family`: counted, logged, and the
   // family revoked. UNAUTHENTICATED once the revocation is durable.
   absl::Status RevokeReusedFamily(const AuthorizedCall& call, const store::RefreshFamily& family,

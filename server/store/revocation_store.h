@@ -47,11 +47,15 @@ class RevocationFeed {
   // until Stop(): what that first read could not see, then every new
   // revocation. When the read fails, returns its error (UNAVAILABLE,
   // DEADLINE_EXCEEDED, INTERNAL as in refresh_token_store.h) and starts
-  // nothing. Call once. `deliver` must be thread-safe and fast. Whenever
-  // the feed may have missed notifications it replays from the store: every
-  // unexpired revocation after a reconnect, and the recent ones
-  // periodically as a safety net.
-  virtual absl::Status Start(std::function<void(const Revocation&)> deliver) = 0;
+  // nothing. Call once. `deliver` must be thread-safe and fast.
+  //
+  // `caught_up(as_of)` (may be empty) runs whenever the feed has proof that
+  // every revocation committed before `as_of` (the feed's clock) has been
+  // delivered: after Start's read, and then about every second while the
+  // database answers. A view that stops being caught up is stale; see
+  // RevocationSet::IsCurrent.
+  virtual absl::Status Start(std::function<void(const Revocation&)> deliver,
+                             std::function<void(absl::Time as_of)> caught_up) = 0;
 
   // Stops delivering and joins the thread. Idempotent.
   virtual void Stop() = 0;

@@ -40,13 +40,15 @@ struct World {
         .audiences = {"api://bench"},
         .scopes = {"bench:read"},
         .max_ttl = absl::Hours(1)}});
-    service = *TokenService::New(
-        ServiceOptions{.issuer = "https://tokend.bench.local",
-                       .access_ttl = absl::Minutes(15),
-                       .refresh_idle_ttl = absl::Hours(720),
-                       .refresh_absolute_ttl = absl::Hours(2160),
-                       .leeway = absl::Seconds(5)},
-        *policy, *ring, &refresh_tokens, &revocations, &revocation_set, &clock);
+    service =
+        *TokenService::New(ServiceOptions{.issuer = "https://tokend.bench.local",
+                                          .access_ttl = absl::Minutes(15),
+                                          .refresh_idle_ttl = absl::Hours(720),
+                                          .refresh_absolute_ttl = absl::Hours(2160),
+                                          .leeway = absl::Seconds(5),
+                                          .refresh_retry_window = absl::ZeroDuration(),
+                                          .refresh_successor_key = std::string(32, 'k')},
+                           *policy, *ring, &refresh_tokens, &revocations, &revocation_set, &clock);
   }
 
   std::string Mint() {

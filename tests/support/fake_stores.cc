@@ -240,13 +240,15 @@ FakeRevocationFeed::FakeRevocationFeed(FakeRevocationStore& store, const common:
 
 FakeRevocationFeed::~FakeRevocationFeed() { Stop(); }
 
-absl::Status FakeRevocationFeed::Start(std::function<void(const Revocation&)> deliver) {
+absl::Status FakeRevocationFeed::Start(std::function<void(const Revocation&)> deliver,
+                                       std::function<void(absl::Time)> caught_up) {
   if (deliver_ != nullptr) return absl::FailedPreconditionError("revocation feed already started");
   {
     absl::MutexLock lock(&state_->mu);
     if (!state_->failure.ok()) return state_->failure;
   }
   deliver_ = std::make_shared<FakeStoreState::Deliver>(std::move(deliver));
+  caught_up_ = std::move(caught_up);
   {
     absl::MutexLock lock(&state_->delivery_mu);
     state_->feeds.push_back(deliver_);
@@ -269,8 +271,10 @@ void FakeRevocationFeed::Resync() {
     absl::MutexLock lock(&state_->mu);
     if (!state_->failure.ok()) return;  // as a feed that cannot reach the database
   }
+  const absl::Time as_of = clock_->Now();
   absl::MutexLock lock(&state_->delivery_mu);
-  for (const Revocation& r : Unexpired(*state_, clock_->Now())) (*deliver_)(r);
+  for (const Revocation& r : Unexpired(*state_, as_of)) (*deliver_)(r);
+  if (caught_up_) caught_up_(as_of);
 }
 
 }  // namespace tokend::testing

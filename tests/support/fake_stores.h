@@ -106,7 +106,9 @@ class FakeRevocationFeed final : public store::RevocationFeed {
   FakeRevocationFeed(FakeRevocationStore& store, const common::Clock* clock);
   ~FakeRevocationFeed() override;  // Stop()s.
 
-  absl::Status Start(std::function<void(const store::Revocation&)> deliver) override;
+  // `caught_up` (may be empty) runs after Start's replay and each Resync.
+  absl::Status Start(std::function<void(const store::Revocation&)> deliver,
+                     std::function<void(absl::Time)> caught_up) override;
   void Stop() override;
   // Replays every unexpired revocation now, as the real feed does after a
   // reconnect.
@@ -116,6 +118,7 @@ class FakeRevocationFeed final : public store::RevocationFeed {
   std::shared_ptr<internal::FakeStoreState> state_;
   const common::Clock* const clock_;
   std::shared_ptr<std::function<void(const store::Revocation&)>> deliver_;
+  std::function<void(absl::Time)> caught_up_;
 };
 
 }  // namespace tokend::testing

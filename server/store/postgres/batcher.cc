@@ -87,33 +87,47 @@ bool Batcher::TakeBatch(std::vector<Op*>* batch) {
 }
 
 void Batcher::Execute(std::vector<Op*>& batch) {
-  // Calls whose deadline passed while they waited are answered without
-  // running (nothing written), as a call waiting for a connection would be.
-  const absl::Time now = absl::Now();
-  std::vector<Op*> live;
-  live.reserve(batch.size());
-  absl::Time deadline = absl::InfinitePast();
-  for (Op* op : batch) {
-    if (op->deadline <= now) {
-      op->status = absl::DeadlineExceededError("database deadline exceeded");
-      continue;
-    }
-    live.push_back(op);
-    deadline = std::max(deadline, op->deadline);
-  }
-  if (live.empty()) return;
+  std::vector<Op*> live(batch.begin(), batch.end());
   // A stable order of rows across concurrent batches, so that two batches
   // locking the same rows take them in the same order (no deadlock).
   std::sort(live.begin(), live.end(), [](const Op* a, const Op* b) { return a->key < b->key; });
-
-  const absl::Status status = RunBatch(live, deadline);
-  if (!status.ok() && live.size() > 1 && RetryAlone(status)) {
-    // Each on its own, through the same statement: the outcome it would have
-    // had alone, whatever its neighbours hold.
-    for (Op* const& op : live) op->status = RunBatch(absl::MakeConstSpan(&op, 1), op->deadline);
+  while (true) {
+    // Calls whose deadline has passed are answered without running (nothing
+    // written), as a call waiting for a connection would be.
+    const absl::Time now = absl::Now();
+    absl::Time deadline = absl::InfiniteFuture();
+    std::vector<Op*> running;
+    running.reserve(live.size());
+    for (Op* op : live) {
+      if (op->deadline <= now) {
+        op->status = absl::DeadlineExceededError("database deadline exceeded");
+        continue;
+      }
+      running.push_back(op);
+      deadline = std::min(deadline, op->deadline);
+    }
+    if (running.empty()) return;
+    // Under the earliest deadline, so that no write commits after its caller
+    // was told DEADLINE_EXCEEDED. When that deadline cuts the statement
+    // short nothing committed, and the others run again without it.
+    const absl::Status status = RunBatch(running, deadline);
+    if (absl::IsDeadlineExceeded(status) &&
+        std::any_of(running.begin(), running.end(),
+                    [&](const Op* op) { return op->deadline > deadline; })) {
+      live = std::move(running);
+      continue;
+    }
+    if (!status.ok() && running.size() > 1 && RetryAlone(status)) {
+      // Each on its own, through the same statement: the outcome it would
+      // have had alone, whatever its neighbours hold.
+      for (Op* const& op : running) {
+        op->status = RunBatch(absl::MakeConstSpan(&op, 1), op->deadline);
+      }
+      return;
+    }
+    for (Op* op : running) op->status = status;
     return;
   }
-  for (Op* op : live) op->status = status;
 }
 
 absl::Status Batcher::RunBatch(absl::Span<Op* const> ops, absl::Time deadline) {

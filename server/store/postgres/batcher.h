@@ -18,10 +18,16 @@
 // conflict with another transaction, an unexpected error), each operation
 // is run again as a batch of one, so one bad operation never fails its
 // neighbours and each gets the outcome it would have had alone. When it
-// fails because the database is unreachable or the deadline passed, every
-// operation of the batch gets that status (nothing was committed; an
-// in-doubt commit is reported as UNAVAILABLE to all, as it would be to a
-// caller alone).
+// fails because the database is unreachable, every operation of the batch
+// gets that status (nothing was committed; an in-doubt commit is reported as
+// UNAVAILABLE to all, as it would be to a caller alone).
+//
+// Deadlines: operations whose deadline has passed leave the batch before it
+// runs (DEADLINE_EXCEEDED, nothing written), and a batch runs under its
+// earliest member's deadline (its statement_timeout may reach 200 ms past
+// it), so no write commits after its caller was told DEADLINE_EXCEEDED.
+// When that deadline cuts a batch short, nothing committed, and the members
+// with later deadlines run again without the expired ones.
 
 #include <deque>
 #include <functional>

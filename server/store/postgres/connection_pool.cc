@@ -144,8 +144,11 @@ int64_t TimeoutMs(absl::Time deadline) {
 }
 
 // How far past a statement's deadline the session's statement_timeout may
-// reach before RunAutocommit sets it again.
-constexpr int64_t kSessionTimeoutSlackMs = 1000;
+// reach before RunAutocommit sets it again: the most a batch may run past its
+// earliest member's deadline (see batcher.h). Small, because a write that
+// commits after its caller was told DEADLINE_EXCEEDED surprises the caller;
+// not zero, because each new value costs a round trip.
+constexpr int64_t kSessionTimeoutSlackMs = 200;
 
 // The loop both runners share (see connection_pool.h). `attempt` runs the SQL
 // on the leased connection and sets `sent` once it may have sent something

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -55,7 +56,7 @@ absl::StatusOr<std::string> EffectiveDsn(const DatabaseOptions& options) {
       {"keepalives_interval", "5"},
       {"keepalives_count", "3"},
       {"tcp_user_timeout", "15000"},
-      {"application_name", "tokend"},
+      {"application_name", options.application_name},
   };
   std::string dsn = options.dsn;
   bool uri_has_query = dsn.find('?') != std::string::npos;
@@ -91,6 +92,20 @@ absl::Status Database::Ping(absl::Time deadline) {
     txn.exec_prepared(sql::kPing.name);
     return absl::OkStatus();
   });
+}
+
+absl::StatusOr<std::string> Database::SharedSecret(absl::string_view name, absl::Time deadline) {
+  std::optional<std::string> value;
+  absl::Status status = RunTransaction(*pool_, "read_secret", deadline, [&](pqxx::work& txn) {
+    const pqxx::result r = txn.exec_prepared(sql::kReadSharedSecret.name, std::string(name));
+    if (!r.empty()) value = pqxx::binarystring(r[0][0]).str();
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  if (!value.has_value()) {
+    return absl::NotFoundError(absl::StrCat("no shared secret \"", name, "\" in the database"));
+  }
+  return *std::move(value);
 }
 
 Database::PoolStats Database::stats() const {

@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace tokend::store::postgres {
@@ -25,6 +26,9 @@ struct DatabaseOptions {
   // Bound on opening one connection. libpq counts whole seconds, at least 2:
   // it is rounded up to that.
   absl::Duration connect_timeout = absl::Seconds(5);
+  // Shown in pg_stat_activity, unless the DSN names one: operators (and
+  // tests) tell the feed's LISTEN session ("tokend-feed") from the pool's.
+  std::string application_name = "tokend";
 };
 
 // A bounded pool of connections to one database. Connections are opened on
@@ -47,6 +51,11 @@ class Database {
   // Runs a trivial query, for readiness: OK, UNAVAILABLE, or
   // DEADLINE_EXCEEDED when `deadline` passes first.
   absl::Status Ping(absl::Time deadline);
+
+  // The secret called `name` in table tokend_secrets (migration 0002), which
+  // every replica shares: "refresh_successor_key". NOT_FOUND when there is
+  // none; UNAVAILABLE / DEADLINE_EXCEEDED as Ping.
+  absl::StatusOr<std::string> SharedSecret(absl::string_view name, absl::Time deadline);
 
   struct PoolStats {
     int size;     // pool_size

@@ -22,14 +22,22 @@ namespace {
 using common::Log;
 using common::LogLevel;
 
+// Longest the thread waits for a notification before looking at its timers.
 constexpr absl::Duration kPoll = absl::Milliseconds(200);
+// How often the view is proven current: a ping of the LISTEN session while
+// it is up, an incremental read through the pool while it is not. Both keep
+// a revocation from another replica under 2 s from commit to effect.
+constexpr absl::Duration kCatchUpInterval = absl::Seconds(1);
+// Between attempts to open the LISTEN session again.
 constexpr absl::Duration kInitialBackoff = absl::Milliseconds(100);
-constexpr absl::Duration kMaxBackoff = absl::Seconds(2);
+constexpr absl::Duration kMaxBackoff = absl::Seconds(5);
 // How far before the previous replay's start an incremental replay reaches:
 // a Revoke's row carries the time of its INSERT, and its transaction may
 // commit (become visible) a little later.
 constexpr absl::Duration kLateCommitMargin = absl::Seconds(30);
-constexpr absl::Duration kReplayTimeout = absl::Minutes(5);
+// Bounds of one read: the first reads every row, later ones only recent rows.
+constexpr absl::Duration kFullReadTimeout = absl::Minutes(5);
+constexpr absl::Duration kRecentReadTimeout = absl::Seconds(10);
 
 // Parses "<kind> <revoked_at us> <expires_at us> <key>" (sql.cc kRevokeMany).
 std::optional<Revocation> ParsePayload(absl::string_view payload) {
@@ -85,14 +93,18 @@ PgRevocationFeed::PgRevocationFeed(const DatabaseOptions& listen, PgRevocationSt
 
 PgRevocationFeed::~PgRevocationFeed() { Stop(); }
 
-absl::Status PgRevocationFeed::Start(std::function<void(const Revocation&)> deliver) {
+absl::Status PgRevocationFeed::Start(std::function<void(const Revocation&)> deliver,
+                                     std::function<void(absl::Time)> caught_up) {
   if (thread_.joinable()) return absl::FailedPreconditionError("revocation feed already started");
   if (!dsn_.ok()) return dsn_.status();
+  const absl::Time as_of = clock_->Now();
   absl::StatusOr<absl::Time> read = store_->ForEachRecordedAfter(
-      absl::InfinitePast(), clock_->Now(), deliver, absl::Now() + kReplayTimeout);
+      absl::InfinitePast(), as_of, deliver, absl::Now() + kFullReadTimeout);
   if (!read.ok()) return read.status();
-  first_replay_after_ = *read;
+  watermark_ = *read;
   deliver_ = std::move(deliver);
+  caught_up_ = std::move(caught_up);
+  if (caught_up_) caught_up_(as_of);
   thread_ = std::thread([this] { Run(); });
   return absl::OkStatus();
 }
@@ -111,17 +123,33 @@ bool PgRevocationFeed::WaitForStop(absl::Duration d) {
   return stopping_;
 }
 
+bool PgRevocationFeed::ReadRecent() {
+  const absl::Time as_of = clock_->Now();
+  absl::StatusOr<absl::Time> started = store_->ForEachRecordedAfter(
+      watermark_ - kLateCommitMargin, as_of, deliver_, absl::Now() + kRecentReadTimeout);
+  if (!started.ok()) {
+    if (!failing_) {
+      Log(LogLevel::kWarning, "revocation feed cannot read revocations; retrying",
+          {{"error", started.status().message()}});
+    }
+    failing_ = true;
+    return false;
+  }
+  watermark_ = std::max(watermark_, *started);
+  if (caught_up_) caught_up_(as_of);
+  return true;
+}
+
 void PgRevocationFeed::Run() {
   std::unique_ptr<pqxx::connection> conn;
   std::unique_ptr<Receiver> receiver;
   absl::Duration backoff = kInitialBackoff;
-  bool need_full = false;
-  bool need_recent = false;
-  bool first_connection = true;
-  bool announce_listening = false;  // once the replay after a (re)connection is done
-  bool failing = false;             // log one line per outage, not per attempt
-  absl::Time watermark = first_replay_after_;
-  absl::Time next_resync = absl::InfinitePast();
+  bool need_recent = true;  // what Start's read could not see
+  absl::Time next_connect = absl::InfinitePast();
+  absl::Time next_catch_up = absl::InfinitePast();
+  // By `clock_`, as the resync interval is configured; the other timers
+  // are the machine's.
+  absl::Time next_resync = clock_->Now() + resync_interval_;
 
   auto disconnect = [&] {
     listening_ = false;
@@ -130,7 +158,8 @@ void PgRevocationFeed::Run() {
   };
 
   while (!WaitForStop(absl::ZeroDuration())) {
-    if (conn == nullptr) {
+    const absl::Time now = absl::Now();
+    if (conn == nullptr && now >= next_connect) {
       try {
         conn = OpenConnection(*dsn_);
         receiver = std::make_unique<Receiver>(*conn, [&](const std::string& payload) {
@@ -143,61 +172,64 @@ void PgRevocationFeed::Run() {
         });
         // libpqxx swallows a broken connection during LISTEN.
         if (!conn->is_open()) throw pqxx::broken_connection("LISTEN failed");
-        // The first connection follows Start's read of every row, so only
-        // what that read could not see is replayed; after a reconnection
-        // nothing tells what was missed while not listening.
-        need_full = !first_connection;
-        need_recent = first_connection;
-        first_connection = false;
-        announce_listening = true;
+        // Notifications sent while it was not listening are lost: read
+        // what was written since the last read.
+        need_recent = true;
         backoff = kInitialBackoff;
       } catch (...) {
-        if (!failing) {
-          Log(LogLevel::kWarning, "revocation feed cannot connect; retrying",
+        if (!failing_) {
+          Log(LogLevel::kWarning, "revocation feed cannot listen; reading through the pool",
               {{"error", CurrentError()}});
         }
-        failing = true;
+        failing_ = true;
         disconnect();
-        if (WaitForStop(backoff)) break;
+        next_connect = now + backoff;
         backoff = std::min(backoff * 2, kMaxBackoff);
-        continue;
       }
     }
 
-    if (need_full || need_recent || clock_->Now() >= next_resync) {
-      const absl::Time after = need_full ? absl::InfinitePast() : watermark - kLateCommitMargin;
-      absl::StatusOr<absl::Time> started = store_->ForEachRecordedAfter(
-          after, clock_->Now(), deliver_, absl::Now() + kReplayTimeout);
-      if (!started.ok()) {
-        if (!failing) {
-          Log(LogLevel::kWarning, "revocation feed cannot replay; retrying",
-              {{"error", started.status().message()}});
+    if (need_recent || clock_->Now() >= next_resync || (conn == nullptr && now >= next_catch_up)) {
+      if (ReadRecent()) {
+        need_recent = false;
+        next_resync = clock_->Now() + resync_interval_;
+        next_catch_up = now + kCatchUpInterval;
+        if (conn != nullptr && !listening_) {
+          Log(LogLevel::kInfo, "revocation feed listening");
+          listening_ = true;
+          failing_ = false;
         }
-        failing = true;
-        if (WaitForStop(backoff)) break;
-        backoff = std::min(backoff * 2, kMaxBackoff);
-        continue;
+      } else {
+        next_catch_up = now + kCatchUpInterval;
+        next_resync = clock_->Now() + kCatchUpInterval;
       }
-      watermark = std::max(watermark, *started);
-      if (announce_listening) {
-        announce_listening = false;
-        Log(LogLevel::kInfo, "revocation feed listening");
-        listening_ = true;
-        failing = false;
-      }
-      need_full = false;
-      need_recent = false;
-      next_resync = clock_->Now() + resync_interval_;
     }
 
+    if (conn == nullptr) {
+      if (WaitForStop(std::min(kPoll, std::max(absl::ZeroDuration(),
+                                               std::min(next_connect, next_catch_up) - now)))) {
+        break;
+      }
+      continue;
+    }
     try {
+      if (listening_ && now >= next_catch_up) {
+        // A round trip on the LISTEN session proves it alive, and every
+        // notification committed before it was sent arrives before its
+        // answer: the view is current as of just before it.
+        const absl::Time as_of = clock_->Now();
+        pqxx::nontransaction(*conn).exec_prepared(sql::kPing.name);
+        conn->get_notifs();
+        if (caught_up_) caught_up_(as_of);
+        next_catch_up = now + kCatchUpInterval;
+      }
       conn->await_notification(0, absl::ToInt64Microseconds(kPoll));
       if (!conn->is_open()) throw pqxx::broken_connection("connection closed");
     } catch (...) {
-      Log(LogLevel::kWarning, "revocation feed lost its connection; reconnecting",
+      Log(LogLevel::kWarning, "revocation feed lost its LISTEN session; reading through the pool",
           {{"error", CurrentError()}});
-      failing = true;
+      failing_ = true;
       disconnect();
+      next_connect = now;
     }
   }
   disconnect();

@@ -18,20 +18,24 @@
 
 namespace tokend::store::postgres {
 
-// RevocationFeed on PostgreSQL LISTEN/NOTIFY. A background thread holds its
-// own connection (not a pooled one: LISTEN is per session) listening on
-// channel "tokend_revocations", and delivers the revocation in each
-// notification PgRevocationStore::Revoke sends. It replays from `store`:
-//   - on its first connection, the rows written since Start's own read
-//     began, minus 30 seconds for transactions that were still committing;
-//   - every unexpired revocation after each reconnection, because
-//     notifications sent while it was not listening are lost;
+// RevocationFeed on PostgreSQL LISTEN/NOTIFY, with the pool as its fallback.
+// A background thread holds its own connection (not a pooled one: LISTEN is
+// per session, application_name "tokend-feed") listening on channel
+// "tokend_revocations", and delivers the revocation in each notification
+// PgRevocationStore::Revoke sends. It reads rows written since its previous
+// read (minus 30 seconds for transactions that were still committing)
+// through `store`'s pooled connections:
+//   - when it (re)connects, because notifications sent while it was not
+//     listening are lost;
 //   - every resync_interval (by `clock`), and whenever a notification
-//     carries no payload (keys too long for NOTIFY), the rows written since
-//     the previous replay began, minus 30 seconds for transactions that were
-//     still committing.
-// When the connection breaks it reconnects with backoff (100 ms doubling to
-// 2 s). "Unexpired" is judged by `clock`.
+//     carries no payload (keys too long for NOTIFY);
+//   - every second while it cannot listen (a connection limit, a proxy
+//     that drops idle sessions, idle_session_timeout): the LISTEN session is
+//     a shortcut, never the only way revocations arrive.
+// It calls `caught_up` every second while the database answers: after a
+// round trip on the LISTEN session, or after a read. While it cannot listen
+// it tries again with backoff (100 ms doubling to 5 s). "Unexpired" is
+// judged by `clock`.
 class PgRevocationFeed final : public RevocationFeed {
  public:
   // `listen` gives the DSN and connect_timeout of the dedicated connection
@@ -47,7 +51,8 @@ class PgRevocationFeed final : public RevocationFeed {
   // minutes (DEADLINE_EXCEEDED). INVALID_ARGUMENT, before reading anything,
   // when `listen` is invalid; FAILED_PRECONDITION when already started.
   // After it `deliver` runs on the feed's thread only.
-  absl::Status Start(std::function<void(const Revocation&)> deliver) override;
+  absl::Status Start(std::function<void(const Revocation&)> deliver,
+                     std::function<void(absl::Time as_of)> caught_up) override;
 
   // Returns within about 200 ms, or the DSN's connect_timeout when a
   // connection attempt is under way.
@@ -59,6 +64,9 @@ class PgRevocationFeed final : public RevocationFeed {
 
  private:
   void Run();
+  // Reads what was written since the previous read; false (logged) when the
+  // read fails.
+  bool ReadRecent();
   // Sleeps up to `d`; true when Stop() was called.
   bool WaitForStop(absl::Duration d);
 
@@ -68,9 +76,11 @@ class PgRevocationFeed final : public RevocationFeed {
   const common::Clock* const clock_;
 
   std::function<void(const Revocation&)> deliver_;
-  // The database's clock when Start's read began: the first connection
-  // replays from there.
-  absl::Time first_replay_after_ = absl::InfinitePast();
+  std::function<void(absl::Time)> caught_up_;
+  // The database's clock when the latest successful read began; the next
+  // read starts there (minus the late-commit margin). Feed thread only.
+  absl::Time watermark_ = absl::InfinitePast();
+  bool failing_ = false;  // log one line per outage, not per attempt
   std::thread thread_;
   std::atomic<bool> listening_{false};
   absl::Mutex mu_;

@@ -48,6 +48,9 @@ const Statement kSetSessionTimeoutAndIndexPlans = {
 
 const Statement kPing = {"ping", "SELECT 1"};
 
+const Statement kReadSharedSecret = {"read_shared_secret",
+                                     "SELECT value FROM tokend_secrets WHERE name = $1"};
+
 const Statement kMigrationLock = {"migration_lock", "SELECT pg_advisory_xact_lock($1::bigint)"};
 
 const Statement kMigrationsTableExists = {"migrations_table_exists",
@@ -212,6 +215,7 @@ absl::Span<const Statement* const> AllStatements() {
       &kSetTransactionTimeoutAndDefaultPlans,
       &kSetSessionTimeoutAndIndexPlans,
       &kPing,
+      &kReadSharedSecret,
       &kMigrationLock,
       &kMigrationsTableExists,
       &kCreateMigrationsTable,

@@ -41,6 +41,7 @@ extern const Statement kSetTransactionTimeoutAndDefaultPlans;
 // loops only, all for the session.
 extern const Statement kSetSessionTimeoutAndIndexPlans;
 extern const Statement kPing;
+extern const Statement kReadSharedSecret;  // $1 name -> value bytea
 
 // Migrations.
 extern const Statement kMigrationLock;          // $1 lock key

@@ -314,13 +314,18 @@ TEST(Lifecycle, RedeemingAUsedRefreshTokenRevokesTheWholeFamily) {
       Caller().Refresh(RefreshRequest(issued->refresh_token()));
   ASSERT_TRUE(second.ok()) << second.status();
   ASSERT_TRUE(IsActive(Caller(), second->access_token()));
+  // Once the successor is redeemed the first token's repeat is no retry.
+  absl::StatusOr<v1::RefreshResponse> third =
+      Caller().Refresh(RefreshRequest(second->refresh_token()));
+  ASSERT_TRUE(third.ok()) << third.status();
 
   EXPECT_TRUE(HasCode(Caller().Refresh(RefreshRequest(issued->refresh_token())).status(),
                       absl::StatusCode::kUnauthenticated));
-  EXPECT_TRUE(IntrospectsBareInactive(Caller(), second->refresh_token()));
+  EXPECT_TRUE(IntrospectsBareInactive(Caller(), third->refresh_token()));
+  EXPECT_TRUE(IntrospectsBareInactive(Caller(), third->access_token()));
   EXPECT_TRUE(IntrospectsBareInactive(Caller(), second->access_token()));
   EXPECT_TRUE(IntrospectsBareInactive(Caller(), issued->access_token()));
-  EXPECT_TRUE(HasCode(Caller().Refresh(RefreshRequest(second->refresh_token())).status(),
+  EXPECT_TRUE(HasCode(Caller().Refresh(RefreshRequest(third->refresh_token())).status(),
                       absl::StatusCode::kUnauthenticated));
 }
 
@@ -470,6 +475,14 @@ TEST(Lifecycle, TheHealthServiceAnswersServingOnTheApiPort) {
   absl::StatusOr<client::ServingStatus> health = Caller().CheckHealth("");
   ASSERT_TRUE(health.ok()) << health.status();
   EXPECT_EQ(*health, client::ServingStatus::kServing);
+}
+
+TEST(Lifecycle, TheHealthServiceAnswersForTheServiceNameToo) {
+  absl::StatusOr<client::ServingStatus> health = Caller().CheckHealth("tokend.v1.TokenService");
+  ASSERT_TRUE(health.ok()) << health.status();
+  EXPECT_EQ(*health, client::ServingStatus::kServing);
+  EXPECT_EQ(Caller().CheckHealth("tokend.v1.NoSuchService").status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 }  // namespace

@@ -18,27 +18,40 @@ namespace {
 constexpr int kThreads = 32;
 constexpr int kRounds = 4;
 
+// Redeems `refresh_token` from kThreads threads at once over `clients`.
+std::vector<absl::StatusOr<v1::RefreshResponse>> RedeemAtOnce(
+    std::vector<std::unique_ptr<client::TokenClient>>& clients, const std::string& refresh_token) {
+  std::vector<absl::StatusOr<v1::RefreshResponse>> results(kThreads, absl::UnknownError("not run"));
+  absl::Barrier* start = new absl::Barrier(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      if (start->Block()) delete start;
+      results[t] = clients[t % clients.size()]->Refresh(RefreshRequest(refresh_token));
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  return results;
+}
+
 TEST(RefreshRace, ConcurrentRedemptionsOfOneTokenLetExactlyOneWinAndRevokeTheFamily) {
+  // Without a retry window every repeat is reuse, however close in time.
+  TokendConfig config = Bed().Config();
+  config.refresh_retry_window = "0s";
+  absl::StatusOr<std::unique_ptr<TokendServer>> server = Bed().StartServer(config);
+  ASSERT_TRUE(server.ok()) << server.status();
+  std::unique_ptr<client::TokenClient> caller = ClientFor(**server, Bed().pki().client_uri());
   // A few connections, so the calls really arrive in parallel.
   std::vector<std::unique_ptr<client::TokenClient>> clients;
-  for (int i = 0; i < 4; ++i) clients.push_back(ClientFor(Bed().pki().client_uri()));
+  for (int i = 0; i < 4; ++i) clients.push_back(ClientFor(**server, Bed().pki().client_uri()));
   for (int round = 0; round < kRounds; ++round) {
     SCOPED_TRACE(round);
     absl::StatusOr<v1::IssueResponse> issued =
-        Caller().Issue(IssueRequest({"api://orders"}, {"orders:read"}, true, Unique("racer")));
+        caller->Issue(IssueRequest({"api://orders"}, {"orders:read"}, true, Unique("racer")));
     ASSERT_TRUE(issued.ok()) << issued.status();
 
-    std::vector<absl::StatusOr<v1::RefreshResponse>> results(kThreads,
-                                                             absl::UnknownError("not run"));
-    absl::Barrier* start = new absl::Barrier(kThreads);
-    std::vector<std::thread> threads;
-    for (int t = 0; t < kThreads; ++t) {
-      threads.emplace_back([&, t] {
-        if (start->Block()) delete start;
-        results[t] = clients[t % clients.size()]->Refresh(RefreshRequest(issued->refresh_token()));
-      });
-    }
-    for (std::thread& t : threads) t.join();
+    std::vector<absl::StatusOr<v1::RefreshResponse>> results =
+        RedeemAtOnce(clients, issued->refresh_token());
 
     int won = 0;
     const v1::RefreshResponse* winner = nullptr;
@@ -53,11 +66,32 @@ TEST(RefreshRace, ConcurrentRedemptionsOfOneTokenLetExactlyOneWinAndRevokeTheFam
     ASSERT_EQ(won, 1);
     // Every loser was a reuse, which revoked the family, the winner's new
     // tokens and the first access token included.
-    EXPECT_TRUE(IntrospectsBareInactive(Caller(), winner->refresh_token()));
-    EXPECT_TRUE(IntrospectsBareInactive(Caller(), winner->access_token()));
-    EXPECT_TRUE(IntrospectsBareInactive(Caller(), issued->access_token()));
-    EXPECT_TRUE(HasCode(Caller().Refresh(RefreshRequest(winner->refresh_token())).status(),
+    EXPECT_TRUE(IntrospectsBareInactive(*caller, winner->refresh_token()));
+    EXPECT_TRUE(IntrospectsBareInactive(*caller, winner->access_token()));
+    EXPECT_TRUE(IntrospectsBareInactive(*caller, issued->access_token()));
+    EXPECT_TRUE(HasCode(caller->Refresh(RefreshRequest(winner->refresh_token())).status(),
                         absl::StatusCode::kUnauthenticated));
+  }
+}
+
+TEST(RefreshRace, ConcurrentRedemptionsWithinTheRetryWindowAllGetTheOneSuccessor) {
+  std::vector<std::unique_ptr<client::TokenClient>> clients;
+  for (int i = 0; i < 4; ++i) clients.push_back(ClientFor(Bed().pki().client_uri()));
+  for (int round = 0; round < kRounds; ++round) {
+    SCOPED_TRACE(round);
+    absl::StatusOr<v1::IssueResponse> issued =
+        Caller().Issue(IssueRequest({"api://orders"}, {"orders:read"}, true, Unique("retrier")));
+    ASSERT_TRUE(issued.ok()) << issued.status();
+    std::vector<absl::StatusOr<v1::RefreshResponse>> results =
+        RedeemAtOnce(clients, issued->refresh_token());
+    std::set<std::string> successors;
+    for (const auto& r : results) {
+      ASSERT_TRUE(r.ok()) << r.status();
+      successors.insert(r->refresh_token());
+    }
+    EXPECT_EQ(successors.size(), 1u);
+    EXPECT_TRUE(IsActive(Caller(), *successors.begin()));
+    EXPECT_TRUE(IsActive(Caller(), issued->access_token()));
   }
 }
 

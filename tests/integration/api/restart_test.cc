@@ -10,7 +10,10 @@ namespace tokend::testing {
 namespace {
 
 TEST(Restart, RevocationsAndRefreshStateSurviveSigkillAndADatabaseRestart) {
-  absl::StatusOr<std::unique_ptr<TokendServer>> server = Bed().StartServer();
+  // Without a retry window, so that the remembered rotation shows as reuse.
+  TokendConfig config = Bed().Config();
+  config.refresh_retry_window = "0s";
+  absl::StatusOr<std::unique_ptr<TokendServer>> server = Bed().StartServer(config);
   ASSERT_TRUE(server.ok()) << server.status();
   const std::string config_path = (*server)->config_path();
   std::unique_ptr<client::TokenClient> c = ClientFor(**server, Bed().pki().client_uri());

@@ -315,9 +315,31 @@ TEST(StatusCodes, ReusedRefreshTokensAreUnauthenticated) {
   absl::StatusOr<v1::IssueResponse> issued =
       Caller().Issue(IssueRequest({"api://orders"}, {}, true));
   ASSERT_TRUE(issued.ok());
-  ASSERT_TRUE(Caller().Refresh(RefreshRequest(issued->refresh_token())).ok());
+  absl::StatusOr<v1::RefreshResponse> second =
+      Caller().Refresh(RefreshRequest(issued->refresh_token()));
+  ASSERT_TRUE(second.ok());
+  // Once its successor is redeemed, a repeat is reuse even within the retry
+  // window.
+  ASSERT_TRUE(Caller().Refresh(RefreshRequest(second->refresh_token())).ok());
   EXPECT_TRUE(HasCode(Caller().Refresh(RefreshRequest(issued->refresh_token())).status(),
                       absl::StatusCode::kUnauthenticated));
+}
+
+TEST(StatusCodes, ARepeatedRefreshWithinTheRetryWindowAnswersTheSameSuccessor) {
+  absl::StatusOr<v1::IssueResponse> issued =
+      Caller().Issue(IssueRequest({"api://orders"}, {"orders:read"}, true));
+  ASSERT_TRUE(issued.ok());
+  absl::StatusOr<v1::RefreshResponse> second =
+      Caller().Refresh(RefreshRequest(issued->refresh_token()));
+  ASSERT_TRUE(second.ok()) << second.status();
+  absl::StatusOr<v1::RefreshResponse> repeat =
+      Caller().Refresh(RefreshRequest(issued->refresh_token()));
+  ASSERT_TRUE(repeat.ok()) << repeat.status();
+  EXPECT_EQ(repeat->refresh_token(), second->refresh_token());
+  EXPECT_EQ(repeat->refresh_expires_at().seconds(), second->refresh_expires_at().seconds());
+  EXPECT_TRUE(IsActive(Caller(), repeat->access_token()));
+  EXPECT_TRUE(IsActive(Caller(), second->access_token()));
+  EXPECT_TRUE(IsActive(Caller(), second->refresh_token()));
 }
 
 TEST(StatusCodes, ExpiredRefreshTokensAreUnauthenticated) {

@@ -45,10 +45,12 @@ TEST(FeedFirstReplay, ReplaysOnlyWhatTheStartUpReadCannotHaveSeen) {
   Collector collected;
   const std::thread::id caller = std::this_thread::get_id();
   std::atomic<int> read_at_start_up{0};
-  absl::Status started = feed.Start([&](const store::Revocation& r) {
-    if (std::this_thread::get_id() == caller) ++read_at_start_up;
-    collected.Add(r);
-  });
+  absl::Status started = feed.Start(
+      [&](const store::Revocation& r) {
+        if (std::this_thread::get_id() == caller) ++read_at_start_up;
+        collected.Add(r);
+      },
+      nullptr);
   ASSERT_TRUE(started.ok()) << started;
   // Start read every row before returning, on this thread.
   EXPECT_EQ(read_at_start_up.load(), 2);

@@ -249,7 +249,7 @@ TEST(GroupCommit, EveryRevocationOfABatchReachesTheFeed) {
   PgRevocationFeed feed(DatabaseOptions{.dsn = tdb->dsn, .pool_size = 1}, &revocations,
                         absl::Hours(1), &clock);
   Collector collected;
-  ASSERT_TRUE(feed.Start([&](const store::Revocation& r) { collected.Add(r); }).ok());
+  ASSERT_TRUE(feed.Start([&](const store::Revocation& r) { collected.Add(r); }, nullptr).ok());
   const absl::Time give_up = absl::Now() + absl::Seconds(10);
   while (!feed.Listening() && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(20));
   ASSERT_TRUE(feed.Listening());

@@ -107,6 +107,9 @@ std::string TokendConfig::ToYaml() const {
   absl::StrAppend(&y, "ops_listen: ", Quoted(ops_listen), "\n");
   absl::StrAppend(&y, "shutdown_grace: ", shutdown_grace, "\n");
   if (!log_level.empty()) absl::StrAppend(&y, "log_level: ", log_level, "\n");
+  if (!revocation_max_staleness.empty()) {
+    absl::StrAppend(&y, "revocation_max_staleness: ", revocation_max_staleness, "\n");
+  }
   absl::StrAppend(&y, "tls:\n");
   absl::StrAppend(&y, "  cert_file: ", Quoted(cert_file), "\n");
   absl::StrAppend(&y, "  key_file: ", Quoted(key_file), "\n");
@@ -127,6 +130,9 @@ std::string TokendConfig::ToYaml() const {
   absl::StrAppend(&y, "  refresh_idle_ttl: ", refresh_idle_ttl, "\n");
   absl::StrAppend(&y, "  refresh_absolute_ttl: ", refresh_absolute_ttl, "\n");
   absl::StrAppend(&y, "  leeway: ", leeway, "\n");
+  if (!refresh_retry_window.empty()) {
+    absl::StrAppend(&y, "  refresh_retry_window: ", refresh_retry_window, "\n");
+  }
   absl::StrAppend(&y, "signing_keys:\n");
   for (const SigningKeyEntry& key : signing_keys) {
     absl::StrAppend(&y, "  - file: ", Quoted(key.file), "\n");

@@ -81,6 +81,10 @@ struct TokendConfig {
   std::string refresh_idle_ttl = "720h";
   std::string refresh_absolute_ttl = "2160h";
   std::string leeway = "5s";
+  // Extension: tokens.refresh_retry_window; empty: omitted (the default).
+  std::string refresh_retry_window;
+  // Extension: revocation_max_staleness; empty: omitted (the default).
+  std::string revocation_max_staleness;
   std::string log_level;  // extension; empty: omitted
   std::vector<SigningKeyEntry> signing_keys;
   std::string callers_yaml = StandardCallersYaml();

@@ -42,13 +42,15 @@ class IntrospectCacheTest : public ::testing::Test {
                        .max_ttl = absl::Hours(1)};
     auto policy = Policy::New({login});
     ASSERT_TRUE(policy.ok()) << policy.status();
-    auto service = TokenService::New(
-        ServiceOptions{.issuer = kIssuer,
-                       .access_ttl = absl::Minutes(15),
-                       .refresh_idle_ttl = absl::Hours(720),
-                       .refresh_absolute_ttl = absl::Hours(2160),
-                       .leeway = absl::Seconds(5)},
-        *policy, *ring, &refresh_tokens_, &revocations_, &revocation_set_, &clock_);
+    auto service = TokenService::New(ServiceOptions{.issuer = kIssuer,
+                                                    .access_ttl = absl::Minutes(15),
+                                                    .refresh_idle_ttl = absl::Hours(720),
+                                                    .refresh_absolute_ttl = absl::Hours(2160),
+                                                    .leeway = absl::Seconds(5),
+                                                    .refresh_retry_window = absl::ZeroDuration(),
+                                                    .refresh_successor_key = std::string(32, 'k')},
+                                     *policy, *ring, &refresh_tokens_, &revocations_,
+                                     &revocation_set_, &clock_);
     ASSERT_TRUE(service.ok()) << service.status();
     service_ = *std::move(service);
   }

@@ -41,8 +41,8 @@ TEST(RevocationSet, RevokesEveryAccessTokenOfARevokedFamily) {
   RevocationSet set;
   set.Add(Of(Revocation::Kind::kFamily, "FFFFFFFFFFFFFFFFFFFFFF", kT0));
   EXPECT_TRUE(set.IsFamilyRevoked("FFFFFFFFFFFFFFFFFFFFFF"));
-  EXPECT_TRUE(set.IsAccessTokenRevoked("AAAAAAAAAAAAAAAAAAAAAA", "FFFFFFFFFFFFFFFFFFFFFF",
-                                       "alice", kT0 + absl::Hours(1)));
+  EXPECT_TRUE(set.IsAccessTokenRevoked("AAAAAAAAAAAAAAAAAAAAAA", "FFFFFFFFFFFFFFFFFFFFFF", "alice",
+                                       kT0 + absl::Hours(1)));
   EXPECT_FALSE(set.IsAccessTokenRevoked("AAAAAAAAAAAAAAAAAAAAAA", "", "alice", kT0));
   EXPECT_FALSE(set.IsFamilyRevoked("GGGGGGGGGGGGGGGGGGGGGG"));
 }
@@ -76,6 +76,21 @@ TEST(RevocationSet, ForgetsOnlyRevocationsThatHaveExpired) {
   EXPECT_FALSE(set.IsAccessTokenRevoked("short", "", "x", kT0));
   EXPECT_TRUE(set.IsFamilyRevoked("long"));
   EXPECT_FALSE(set.SubjectRevokedAt("bob").has_value());
+}
+
+TEST(RevocationSet, IsCurrentOnlyWithinItsBoundOfTheLatestCatchUp) {
+  const absl::Time t0 = absl::FromUnixSeconds(1'800'000'000);
+  RevocationSet bounded(absl::Seconds(5));
+  EXPECT_FALSE(bounded.IsCurrent(t0));
+  EXPECT_EQ(bounded.Age(t0), absl::InfiniteDuration());
+  bounded.MarkCaughtUp(t0);
+  EXPECT_TRUE(bounded.IsCurrent(t0 + absl::Seconds(5)));
+  EXPECT_FALSE(bounded.IsCurrent(t0 + absl::Seconds(6)));
+  // An older proof does not move it back.
+  bounded.MarkCaughtUp(t0 - absl::Seconds(3));
+  EXPECT_EQ(bounded.Age(t0 + absl::Seconds(2)), absl::Seconds(2));
+  // Unbounded, it is always current.
+  EXPECT_TRUE(RevocationSet().IsCurrent(t0));
 }
 
 }  // namespace

@@ -37,6 +37,7 @@ nlohmann::json Segment(const std::string& token, int index) {
 class TokenServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    revocation_set_ = std::make_unique<RevocationSet>(max_staleness_);
     auto ring = keys::KeyRing::New(
         {keys::Key{.kid = "k1",
                    .alg = crypto::Algorithm::kES256,
@@ -56,13 +57,15 @@ class TokenServiceTest : public ::testing::Test {
     CallerPolicy reader{.id = kReader, .rpcs = {Rpc::kIntrospect}, .max_ttl = absl::Minutes(1)};
     auto policy = Policy::New({login, orders, reader});
     ASSERT_TRUE(policy.ok()) << policy.status();
-    auto service = TokenService::New(
-        ServiceOptions{.issuer = kIssuer,
-                       .access_ttl = absl::Minutes(15),
-                       .refresh_idle_ttl = absl::Hours(720),
-                       .refresh_absolute_ttl = absl::Hours(2160),
-                       .leeway = absl::Seconds(5)},
-        *policy, *ring, &refresh_tokens_, &revocations_, &revocation_set_, &clock_);
+    auto service = TokenService::New(ServiceOptions{.issuer = kIssuer,
+                                                    .access_ttl = absl::Minutes(15),
+                                                    .refresh_idle_ttl = absl::Hours(720),
+                                                    .refresh_absolute_ttl = absl::Hours(2160),
+                                                    .leeway = absl::Seconds(5),
+                                                    .refresh_retry_window = retry_window_,
+                                                    .refresh_successor_key = std::string(32, 'k')},
+                                     *policy, *ring, &refresh_tokens_, &revocations_,
+                                     revocation_set_.get(), &clock_);
     ASSERT_TRUE(service.ok()) << service.status();
     service_ = *std::move(service);
   }
@@ -87,10 +90,15 @@ class TokenServiceTest : public ::testing::Test {
     return seen.ok() && seen->active;
   }
 
+  // Off, so that every repeat of a redemption is reuse; the retry tests
+  // below turn it on.
+  absl::Duration retry_window_ = absl::ZeroDuration();
   common::FakeClock clock_{kT0};
   testing::FakeRevocationStore revocations_;
   testing::FakeRefreshTokenStore refresh_tokens_{revocations_};
-  RevocationSet revocation_set_;
+  // Unbounded unless a test fixture below bounds it.
+  absl::Duration max_staleness_ = absl::InfiniteDuration();
+  std::unique_ptr<RevocationSet> revocation_set_;  // made by SetUp, with max_staleness_
   std::unique_ptr<TokenService> service_;
 };
 
@@ -448,6 +456,138 @@ TEST_F(TokenServiceTest, PublishesAJwkSetWithThePrimaryKey) {
   EXPECT_EQ(jwks["keys"][0]["kid"], "k1");
   EXPECT_EQ(jwks["keys"][0]["use"], "sig");
   EXPECT_FALSE(jwks["keys"][0].contains("d"));
+}
+
+// With the retry window of the contract's default (60 s).
+class RefreshRetryTest : public TokenServiceTest {
+ protected:
+  RefreshRetryTest() { retry_window_ = absl::Seconds(60); }
+};
+
+TEST_F(RefreshRetryTest, ARepeatWithinTheWindowGetsTheSameSuccessorAndIsNotReuse) {
+  IssuedTokens first = MustIssue(ForAlice(/*refresh=*/true));
+  absl::StatusOr<IssuedTokens> second =
+      testing::RefreshAs(*service_, kLogin, {.refresh_token = first.refresh_token});
+  ASSERT_TRUE(second.ok()) << second.status();
+  clock_.Advance(absl::Seconds(59));
+  absl::StatusOr<IssuedTokens> repeat =
+      testing::RefreshAs(*service_, kLogin, {.refresh_token = first.refresh_token});
+  ASSERT_TRUE(repeat.ok()) << repeat.status();
+  EXPECT_EQ(repeat->refresh_token, second->refresh_token);
+  EXPECT_EQ(repeat->refresh_expires_at, second->refresh_expires_at);
+  EXPECT_EQ(repeat->scopes, second->scopes);
+  EXPECT_NE(repeat->access_token, second->access_token);
+  EXPECT_EQ(service_->counters().refresh_reuse_detected.load(), 0u);
+  EXPECT_TRUE(Active(first.access_token));
+  EXPECT_TRUE(Active(second->access_token));
+  EXPECT_TRUE(Active(repeat->access_token));
+  EXPECT_TRUE(Active(second->refresh_token));
+  // The successor is still redeemed once.
+  absl::StatusOr<IssuedTokens> third =
+      testing::RefreshAs(*service_, kLogin, {.refresh_token = second->refresh_token});
+  ASSERT_TRUE(third.ok()) << third.status();
+  EXPECT_NE(third->refresh_token, second->refresh_token);
+}
+
+TEST_F(RefreshRetryTest, ARepeatOnceTheSuccessorWasRedeemedIsReuse) {
+  IssuedTokens first = MustIssue(ForAlice(/*refresh=*/true));
+  absl::StatusOr<IssuedTokens> second =
+      testing::RefreshAs(*service_, kLogin, {.refresh_token = first.refresh_token});
+  ASSERT_TRUE(second.ok()) << second.status();
+  absl::StatusOr<IssuedTokens> third =
+      testing::RefreshAs(*service_, kLogin, {.refresh_token = second->refresh_token});
+  ASSERT_TRUE(third.ok()) << third.status();
+  EXPECT_EQ(
+      testing::RefreshAs(*service_, kLogin, {.refresh_token = first.refresh_token}).status().code(),
+      absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(service_->counters().refresh_reuse_detected.load(), 1u);
+  EXPECT_FALSE(Active(third->access_token));
+  EXPECT_FALSE(Active(third->refresh_token));
+}
+
+TEST_F(RefreshRetryTest, ARepeatAfterTheWindowIsReuse) {
+  IssuedTokens first = MustIssue(ForAlice(/*refresh=*/true));
+  absl::StatusOr<IssuedTokens> second =
+      testing::RefreshAs(*service_, kLogin, {.refresh_token = first.refresh_token});
+  ASSERT_TRUE(second.ok()) << second.status();
+  clock_.Advance(absl::Seconds(61));
+  EXPECT_EQ(
+      testing::RefreshAs(*service_, kLogin, {.refresh_token = first.refresh_token}).status().code(),
+      absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(service_->counters().refresh_reuse_detected.load(), 1u);
+  EXPECT_FALSE(Active(second->refresh_token));
+  EXPECT_FALSE(Active(second->access_token));
+}
+
+TEST_F(RefreshRetryTest, ARepeatByAnotherCallerIsRefusedAndRevokesNothing) {
+  IssuedTokens first = MustIssue(ForAlice(/*refresh=*/true));
+  absl::StatusOr<IssuedTokens> second =
+      testing::RefreshAs(*service_, kLogin, {.refresh_token = first.refresh_token});
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(testing::RefreshAs(*service_, kOrders, {.refresh_token = first.refresh_token})
+                .status()
+                .code(),
+            absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(service_->counters().refresh_reuse_detected.load(), 0u);
+  EXPECT_TRUE(Active(second->refresh_token));
+}
+
+TEST_F(RefreshRetryTest, ConcurrentRedemptionsByTheSameCallerAllGetTheOneSuccessor) {
+  IssuedTokens first = MustIssue(ForAlice(/*refresh=*/true));
+  std::vector<std::string> successors(16);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 16; ++i) {
+    threads.emplace_back([&, i] {
+      absl::StatusOr<IssuedTokens> r =
+          testing::RefreshAs(*service_, kLogin, {.refresh_token = first.refresh_token});
+      if (r.ok()) successors[i] = r->refresh_token;
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const std::string& successor : successors) {
+    EXPECT_FALSE(successor.empty());
+    EXPECT_EQ(successor, successors[0]);
+  }
+  EXPECT_EQ(service_->counters().refresh_reuse_detected.load(), 0u);
+  EXPECT_TRUE(Active(successors[0]));
+}
+
+TEST_F(RefreshRetryTest, ARepeatAfterTheFamilyWasRevokedIsRefused) {
+  IssuedTokens first = MustIssue(ForAlice(/*refresh=*/true));
+  absl::StatusOr<IssuedTokens> second =
+      testing::RefreshAs(*service_, kLogin, {.refresh_token = first.refresh_token});
+  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_TRUE(testing::RevokeAs(*service_, kLogin, {.token = second->refresh_token}).ok());
+  EXPECT_EQ(
+      testing::RefreshAs(*service_, kLogin, {.refresh_token = first.refresh_token}).status().code(),
+      absl::StatusCode::kUnauthenticated);
+}
+
+// With a revocation view that may be at most 10 s old.
+class StaleViewTest : public TokenServiceTest {
+ protected:
+  StaleViewTest() { max_staleness_ = absl::Seconds(10); }
+};
+
+TEST_F(StaleViewTest, AnAccessTokenIsUnavailableUntilTheViewIsCaughtUpAndAgainOnceItIsStale) {
+  IssuedTokens issued = MustIssue(ForAlice());
+  auto introspect = [&](const std::string& token) {
+    return testing::IntrospectAs(*service_, kReader, token, TokenType::kUnspecified);
+  };
+  // Never caught up: it cannot vouch for the token.
+  EXPECT_EQ(introspect(issued.access_token).status().code(), absl::StatusCode::kUnavailable);
+  revocation_set_->MarkCaughtUp(clock_.Now());
+  EXPECT_TRUE(Active(issued.access_token));
+  clock_.Advance(absl::Seconds(10));
+  EXPECT_TRUE(Active(issued.access_token));
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_EQ(introspect(issued.access_token).status().code(), absl::StatusCode::kUnavailable);
+  // What is inactive anyway is still said to be.
+  absl::StatusOr<Introspection> garbage = introspect("not-a-token");
+  ASSERT_TRUE(garbage.ok()) << garbage.status();
+  EXPECT_FALSE(garbage->active);
+  revocation_set_->MarkCaughtUp(clock_.Now());
+  EXPECT_TRUE(Active(issued.access_token));
 }
 
 }  // namespace

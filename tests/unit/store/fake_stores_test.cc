@@ -98,7 +98,7 @@ TEST(FakeRevocationFeed, ReplaysOnStartThenDeliversEachRevokeMerged) {
       store.Revoke(Rev(Kind::kToken, "live", kStart, kStart + absl::Hours(1)), kStart).ok());
   std::vector<Revocation> got;
   FakeRevocationFeed feed(store, &clock);
-  ASSERT_TRUE(feed.Start([&](const Revocation& r) { got.push_back(r); }).ok());
+  ASSERT_TRUE(feed.Start([&](const Revocation& r) { got.push_back(r); }, nullptr).ok());
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].key, "live");
 
@@ -127,7 +127,8 @@ TEST(FakeRevocationFeed, StartFailsAndStartsNothingWhileTheStoreIsUnavailable) {
   std::vector<Revocation> got;
   FakeRevocationFeed feed(store, &clock);
   store.SetUnavailable(true);
-  EXPECT_TRUE(absl::IsUnavailable(feed.Start([&](const Revocation& r) { got.push_back(r); })));
+  EXPECT_TRUE(
+      absl::IsUnavailable(feed.Start([&](const Revocation& r) { got.push_back(r); }, nullptr)));
   store.SetUnavailable(false);
   ASSERT_TRUE(
       store.Revoke(Rev(Kind::kToken, "later", kStart, kStart + absl::Hours(1)), kStart).ok());

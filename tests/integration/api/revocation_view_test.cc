@@ -1,0 +1,173 @@
+// A replica's revocation view under faults: a replica whose LISTEN session is
+// gone keeps catching up through its pool, and one that cannot read
+// revocations at all stops vouching for access tokens (UNAVAILABLE, /readyz
+// 503, health NOT_SERVING) until it catches up again, by itself.
+
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "tests/integration/api/api_test_util.h"
+
+namespace tokend::testing {
+namespace {
+
+// Starts PostgreSQL again if a test left it stopped.
+struct RestartPostgresOnExit {
+  ~RestartPostgresOnExit() {
+    if (!Cluster().running()) {
+      absl::Status s = Cluster().StartAgain();
+      EXPECT_TRUE(s.ok()) << s;
+    }
+  }
+};
+
+int64_t CountSessions(absl::string_view where) {
+  absl::StatusOr<std::string> n = Cluster().Psql(
+      "tokend_api", absl::StrCat("SELECT count(*) FROM pg_stat_activity WHERE ", where));
+  int64_t count = -1;
+  EXPECT_TRUE(n.ok()) << n.status();
+  if (n.ok()) EXPECT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(*n), &count)) << *n;
+  return count;
+}
+
+// Calls `probe` until it returns true or `timeout` passes; how long it took.
+template <typename Probe>
+std::optional<absl::Duration> TimeUntil(Probe probe, absl::Duration timeout) {
+  const absl::Time start = absl::Now();
+  while (absl::Now() - start < timeout) {
+    if (probe()) return absl::Now() - start;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return std::nullopt;
+}
+
+int ReadyzStatus(const TokendServer& server) {
+  absl::StatusOr<HttpResponse> ready = HttpGet(server.ops_port(), "/readyz", absl::Seconds(5));
+  return ready.ok() ? ready->status : 0;
+}
+
+bool HealthIs(client::TokenClient& client, client::ServingStatus want) {
+  for (const char* service : {"", "tokend.v1.TokenService"}) {
+    absl::StatusOr<client::ServingStatus> health = client.CheckHealth(service);
+    if (!health.ok() || *health != want) return false;
+  }
+  return true;
+}
+
+TEST(RevocationView, AReplicaThatCannotListenCatchesUpAndOneThatCannotReadStopsVouching) {
+  RestartPostgresOnExit restart_postgres;
+  // Replica A connects as its own role, so that its LISTEN session alone can
+  // be kept out while its pool stays connected.
+  ASSERT_TRUE(Cluster()
+                  .Psql("tokend_api",
+                        "CREATE ROLE tokend_a LOGIN; GRANT USAGE ON SCHEMA public TO tokend_a; "
+                        "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public "
+                        "TO tokend_a")
+                  .ok());
+  TokendConfig config_a = Bed().Config();
+  config_a.dsn =
+      absl::StrCat("host=127.0.0.1 port=", Cluster().port(), " user=tokend_a dbname=tokend_api");
+  config_a.revocation_max_staleness = "3s";
+  absl::StatusOr<std::unique_ptr<TokendServer>> a = Bed().StartServer(config_a);
+  ASSERT_TRUE(a.ok()) << a.status();
+  absl::StatusOr<std::unique_ptr<TokendServer>> b = Bed().StartServer();
+  ASSERT_TRUE(b.ok()) << b.status();
+  std::unique_ptr<client::TokenClient> ca = ClientFor(**a, Bed().pki().client_uri());
+  std::unique_ptr<client::TokenClient> cb = ClientFor(**b, Bed().pki().client_uri());
+  ASSERT_TRUE(ca != nullptr && cb != nullptr);
+
+  const char* kFeedOfA = "usename = 'tokend_a' AND application_name = 'tokend-feed'";
+  ASSERT_TRUE(TimeUntil([&] { return CountSessions(kFeedOfA) == 1; }, absl::Seconds(10)));
+  absl::StatusOr<v1::IssueResponse> issued = cb->Issue(IssueRequest({"api://orders"}));
+  ASSERT_TRUE(issued.ok()) << issued.status();
+  ASSERT_TRUE(IsActive(*ca, issued->access_token()));
+
+  // Keep A's LISTEN session out: no room for another session of its role.
+  const int64_t pool_sessions =
+      CountSessions("usename = 'tokend_a' AND application_name <> 'tokend-feed'");
+  ASSERT_GE(pool_sessions, 1);
+  ASSERT_TRUE(Cluster()
+                  .Psql("tokend_api",
+                        absl::StrCat("ALTER ROLE tokend_a CONNECTION LIMIT ", pool_sessions,
+                                     "; SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                     "WHERE ",
+                                     kFeedOfA))
+                  .ok());
+  absl::SleepFor(absl::Seconds(1));
+  ASSERT_EQ(CountSessions(kFeedOfA), 0);
+
+  // A revocation through B takes effect on A within 2 s, with nothing listening.
+  ASSERT_TRUE(cb->Revoke(RevokeTokenRequest(issued->access_token())).ok());
+  std::optional<absl::Duration> took =
+      TimeUntil([&] { return !IsActive(*ca, issued->access_token()); }, absl::Seconds(2));
+  ASSERT_TRUE(took.has_value()) << "revoked token still active on A after 2 s";
+  std::cerr << "[view] revoked through B, inactive on A (not listening) after "
+            << absl::FormatDuration(*took) << "\n";
+  EXPECT_EQ(CountSessions(kFeedOfA), 0) << "the test meant A not to listen";
+  EXPECT_EQ(ReadyzStatus(**a), 200);
+  EXPECT_TRUE(HealthIs(*ca, client::ServingStatus::kServing));
+  ASSERT_TRUE(Cluster().Psql("tokend_api", "ALTER ROLE tokend_a CONNECTION LIMIT -1").ok());
+
+  // No database at all: past the bound (3 s) A no longer vouches for access
+  // tokens, and says so to probes; garbage is still plainly inactive.
+  absl::StatusOr<v1::IssueResponse> live = ca->Issue(IssueRequest({"api://orders"}));
+  ASSERT_TRUE(live.ok()) << live.status();
+  ASSERT_TRUE(Cluster().Stop().ok());
+  const absl::Time stopped = absl::Now();
+  took = TimeUntil(
+      [&] {
+        return HasCode(ca->Introspect(IntrospectRequest(live->access_token())).status(),
+                       absl::StatusCode::kUnavailable);
+      },
+      absl::Seconds(10));
+  ASSERT_TRUE(took.has_value()) << "A still vouches 10 s into the outage";
+  std::cerr << "[view] A answers UNAVAILABLE " << absl::FormatDuration(absl::Now() - stopped)
+            << " into the outage\n";
+  EXPECT_GE(absl::Now() - stopped, absl::Seconds(2));
+  EXPECT_EQ(ReadyzStatus(**a), 503);
+  EXPECT_TRUE(TimeUntil([&] { return HealthIs(*ca, client::ServingStatus::kNotServing); },
+                        absl::Seconds(2)));
+  EXPECT_TRUE(IntrospectsBareInactive(*ca, "not-a-token"));
+
+  // Back: A serves again by itself.
+  ASSERT_TRUE(Cluster().StartAgain().ok());
+  took = TimeUntil(
+      [&] {
+        absl::StatusOr<v1::IntrospectResponse> seen =
+            ca->Introspect(IntrospectRequest(live->access_token()));
+        return seen.ok() && seen->active();
+      },
+      absl::Seconds(15));
+  ASSERT_TRUE(took.has_value()) << "A did not recover within 15 s";
+  std::cerr << "[view] A vouches again " << absl::FormatDuration(*took)
+            << " after PostgreSQL is back\n";
+  EXPECT_TRUE(TimeUntil([&] { return ReadyzStatus(**a) == 200; }, absl::Seconds(10)));
+  EXPECT_TRUE(
+      TimeUntil([&] { return HealthIs(*ca, client::ServingStatus::kServing); }, absl::Seconds(5)));
+}
+
+TEST(RevocationView, ARefreshRetriedThroughAnotherReplicaGetsTheSameSuccessor) {
+  absl::StatusOr<std::unique_ptr<TokendServer>> a = Bed().StartServer();
+  ASSERT_TRUE(a.ok()) << a.status();
+  std::unique_ptr<client::TokenClient> ca = ClientFor(**a, Bed().pki().client_uri());
+  absl::StatusOr<v1::IssueResponse> issued =
+      Caller().Issue(IssueRequest({"api://orders"}, {"orders:read"}, true));
+  ASSERT_TRUE(issued.ok()) << issued.status();
+  absl::StatusOr<v1::RefreshResponse> first =
+      Caller().Refresh(RefreshRequest(issued->refresh_token()));
+  ASSERT_TRUE(first.ok()) << first.status();
+  absl::StatusOr<v1::RefreshResponse> retried =
+      ca->Refresh(RefreshRequest(issued->refresh_token()));
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_EQ(retried->refresh_token(), first->refresh_token());
+  EXPECT_TRUE(IsActive(*ca, first->refresh_token()));
+}
+
+}  // namespace
+}  // namespace tokend::testing
