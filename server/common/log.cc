@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <iterator>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -14,17 +15,10 @@ namespace {
 std::atomic<int> min_level{static_cast<int>(LogLevel::kInfo)};
 
 absl::string_view LevelName(LogLevel level) {
-  switch (level) {
-    case LogLevel::kDebug:
-      return "debug";
-    case LogLevel::kInfo:
-      return "info";
-    case LogLevel::kWarning:
-      return "warn";
-    case LogLevel::kError:
-      return "error";
-  }
-  return "info";
+  // Indexed by LogLevel's values, 0 to 3.
+  constexpr absl::string_view kNames[] = {"debug", "info", "warn", "error"};
+  const size_t i = static_cast<size_t>(level);
+  return i < std::size(kNames) ? kNames[i] : "info";
 }
 
 bool NeedsQuoting(absl::string_view v) {

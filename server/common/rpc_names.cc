@@ -1,21 +1,19 @@
 #include "common/rpc_names.h"
 
+#include <iterator>
+
 namespace tokend::common {
 
+namespace {
+
+// In the order of Rpc's enumerators.
+constexpr absl::string_view kNames[] = {"Issue", "Refresh", "Introspect", "Revoke", "GetJwks"};
+
+}  // namespace
+
 absl::string_view RpcName(Rpc rpc) {
-  switch (rpc) {
-    case Rpc::kIssue:
-      return "Issue";
-    case Rpc::kRefresh:
-      return "Refresh";
-    case Rpc::kIntrospect:
-      return "Introspect";
-    case Rpc::kRevoke:
-      return "Revoke";
-    case Rpc::kGetJwks:
-      return "GetJwks";
-  }
-  return "";
+  const size_t i = static_cast<size_t>(rpc);
+  return i < std::size(kNames) ? kNames[i] : "";
 }
 
 std::optional<Rpc> RpcFromName(absl::string_view name) {

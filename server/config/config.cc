@@ -1,7 +1,5 @@
 #include "config/config.h"
 
-#include <arpa/inet.h>
-
 #include <exception>
 #include <utility>
 
@@ -12,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/host_port.h"
 #include "common/scope.h"
 #include "config/yaml_reader.h"
 #include "crypto/signature_algorithm.h"
@@ -22,49 +21,13 @@ namespace {
 // ---------------------------------------------------------------------------
 // Listen addresses
 
-// "host:port": host is an IPv4 literal, a [bracketed] IPv6 literal or a DNS
-// name; port is 0..65535 (0: ephemeral). Returns an error message, or "".
-std::string CheckHostPort(absl::string_view text) {
-  size_t colon = text.rfind(':');
-  if (colon == absl::string_view::npos) return "not host:port";
-  absl::string_view host = text.substr(0, colon);
-  absl::string_view port = text.substr(colon + 1);
-  int port_number = 0;
-  bool digits = !port.empty() && port.size() <= 5;
-  for (char c : port) digits = digits && absl::ascii_isdigit(c);
-  if (!digits || !absl::SimpleAtoi(port, &port_number) || port_number > 65535) {
-    return "not host:port (port must be 0..65535)";
-  }
-  if (host.empty()) return "not host:port (host is empty; use 0.0.0.0 for every address)";
-  if (host.front() == '[') {
-    if (host.size() < 3 || host.back() != ']') return "not host:port (bad [ipv6] address)";
-    std::string inner(host.substr(1, host.size() - 2));
-    in6_addr addr6;
-    if (inet_pton(AF_INET6, inner.c_str(), &addr6) != 1) {
-      return "not host:port (bad [ipv6] address)";
-    }
-    return "";
-  }
-  if (absl::StrContains(host, ':')) {
-    return "not host:port (write ipv6 addresses in brackets, e.g. [::1]:9090)";
-  }
-  bool numeric = true;
-  for (char c : host) {
-    if (!(absl::ascii_isalnum(c) || c == '-' || c == '.')) return "not host:port (bad host)";
-    numeric = numeric && (absl::ascii_isdigit(c) || c == '.');
-  }
-  if (numeric) {
-    in_addr addr4;
-    if (inet_pton(AF_INET, std::string(host).c_str(), &addr4) != 1) {
-      return "not host:port (bad ipv4 address)";
-    }
-  }
-  return "";
-}
-
 absl::Status CheckListen(absl::string_view path, const std::string& value) {
-  std::string problem = CheckHostPort(value);
-  if (problem.empty()) return absl::OkStatus();
+  absl::StatusOr<common::HostPort> parsed = common::ParseHostPort(value);
+  if (parsed.ok()) return absl::OkStatus();
+  std::string problem = "not host:port";
+  if (parsed.status().message() != problem) {
+    absl::StrAppend(&problem, " (", parsed.status().message(), ")");
+  }
   return Error(path, absl::StrCat(problem, ": ", Quote(value)));
 }
 
@@ -154,16 +117,11 @@ absl::Status CheckTokens(const Config::Tokens& tokens) {
   return absl::OkStatus();
 }
 
-// "ES256, ES384, ...": crypto's names, so that the list has one home. The
-// enumerators of crypto::Algorithm run from 0 and AlgorithmName gives "" past
-// the last.
+// "ES256, ES384, ...": crypto's names, so that the list has one home.
 std::string AlgorithmNames() {
   std::vector<absl::string_view> names;
-  for (int i = 0;; ++i) {
-    absl::string_view name = crypto::AlgorithmName(static_cast<crypto::Algorithm>(i));
-    if (name.empty()) return absl::StrJoin(names, ", ");
-    names.push_back(name);
-  }
+  for (crypto::Algorithm alg : crypto::kAllAlgorithms) names.push_back(crypto::AlgorithmName(alg));
+  return absl::StrJoin(names, ", ");
 }
 
 absl::Status ParseSigningKeys(const YAML::Node& node, std::vector<SigningKeyConfig>* keys) {

@@ -3,6 +3,7 @@
 #include <exception>
 #include <utility>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -131,46 +132,58 @@ absl::Status GetString(const Mapping& mapping, absl::string_view key, std::strin
   return absl::OkStatus();
 }
 
-absl::Status GetBool(const Mapping& mapping, absl::string_view key, bool* out) {
+namespace {
+
+// Calls `parse` with the key's path and text when `key` holds a scalar; OK
+// without calling it when the key is absent; WrongType naming `expected`
+// when the value is not a scalar.
+absl::Status WithScalar(
+    const Mapping& mapping, absl::string_view key, absl::string_view expected,
+    absl::FunctionRef<absl::Status(const std::string& path, const std::string& text)> parse) {
   const YAML::Node* node = mapping.Find(key);
   if (node == nullptr) return absl::OkStatus();
-  std::string path = mapping.PathOf(key);
-  if (!node->IsScalar()) return WrongType(path, "true or false", *node);
-  const std::string& text = node->Scalar();
-  if (text == "true" || text == "True" || text == "TRUE") {
-    *out = true;
-  } else if (text == "false" || text == "False" || text == "FALSE") {
-    *out = false;
-  } else {
-    return Error(path, absl::StrCat("not a boolean: ", Quote(text), " (use true or false)"));
-  }
-  return absl::OkStatus();
+  const std::string path = mapping.PathOf(key);
+  if (!node->IsScalar()) return WrongType(path, expected, *node);
+  return parse(path, node->Scalar());
+}
+
+}  // namespace
+
+absl::Status GetBool(const Mapping& mapping, absl::string_view key, bool* out) {
+  return WithScalar(mapping, key, "true or false", [&](const std::string& path,
+                                                       const std::string& text) {
+    if (text == "true" || text == "True" || text == "TRUE") {
+      *out = true;
+    } else if (text == "false" || text == "False" || text == "FALSE") {
+      *out = false;
+    } else {
+      return Error(path, absl::StrCat("not a boolean: ", Quote(text), " (use true or false)"));
+    }
+    return absl::OkStatus();
+  });
 }
 
 absl::Status GetInt(const Mapping& mapping, absl::string_view key, int* out) {
-  const YAML::Node* node = mapping.Find(key);
-  if (node == nullptr) return absl::OkStatus();
-  std::string path = mapping.PathOf(key);
-  if (!node->IsScalar()) return WrongType(path, "an integer", *node);
-  const std::string& text = node->Scalar();
-  bool digits = !text.empty();
-  for (size_t i = 0; i < text.size(); ++i) {
-    digits = digits && (absl::ascii_isdigit(text[i]) || (i == 0 && text[i] == '-'));
-  }
-  int value = 0;
-  if (!digits || !absl::SimpleAtoi(text, &value)) {
-    return Error(path, absl::StrCat("not an integer: ", Quote(text)));
-  }
-  *out = value;
-  return absl::OkStatus();
+  return WithScalar(mapping, key, "an integer", [&](const std::string& path,
+                                                    const std::string& text) {
+    bool digits = !text.empty();
+    for (size_t i = 0; i < text.size(); ++i) {
+      digits = digits && (absl::ascii_isdigit(text[i]) || (i == 0 && text[i] == '-'));
+    }
+    int value = 0;
+    if (!digits || !absl::SimpleAtoi(text, &value)) {
+      return Error(path, absl::StrCat("not an integer: ", Quote(text)));
+    }
+    *out = value;
+    return absl::OkStatus();
+  });
 }
 
 absl::Status GetDuration(const Mapping& mapping, absl::string_view key, absl::Duration* out) {
-  const YAML::Node* node = mapping.Find(key);
-  if (node == nullptr) return absl::OkStatus();
-  std::string path = mapping.PathOf(key);
-  if (!node->IsScalar()) return WrongType(path, "a duration", *node);
-  return ParseDurationText(path, node->Scalar(), out);
+  return WithScalar(mapping, key, "a duration",
+                    [&](const std::string& path, const std::string& text) {
+                      return ParseDurationText(path, text, out);
+                    });
 }
 
 absl::Status GetStringList(const Mapping& mapping, absl::string_view key,

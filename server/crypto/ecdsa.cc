@@ -154,12 +154,8 @@ absl::StatusOr<std::string> EcdsaAlgorithm::Sign(const EVP_PKEY& key,
   // same signature EVP_DigestSign makes, without initialising a context on
   // every call (see thread_contexts.h).
   const EVP_MD* md = FetchedDigest(params_.digest);
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int digest_size = 0;
-  if (md == nullptr || EVP_Digest(signing_input.data(), signing_input.size(), digest, &digest_size,
-                                  md, nullptr) != 1) {
-    return OpenSslError("EVP_Digest");
-  }
+  Digest digest;
+  if (!DigestInto(md, signing_input, digest)) return OpenSslError("EVP_Digest");
   unsigned char der[kMaxDerBytes + 16];
   size_t size = 0;
   // A cached context that fails is dropped and the signature tried once more
@@ -169,7 +165,7 @@ absl::StatusOr<std::string> EcdsaAlgorithm::Sign(const EVP_PKEY& key,
         key, SignUse(params_.id), [](EVP_PKEY_CTX* c) { return EVP_PKEY_sign_init(c) == 1; });
     if (ctx == nullptr) return OpenSslError("EVP_PKEY_sign_init");
     size = sizeof(der);
-    if (EVP_PKEY_sign(ctx, der, &size, digest, digest_size) == 1) break;
+    if (EVP_PKEY_sign(ctx, der, &size, digest.bytes, digest.size) == 1) break;
     ForgetThreadContext(key, SignUse(params_.id));
     if (attempt == 1) return OpenSslError("EVP_PKEY_sign");
     ClearOpenSslErrors();
@@ -184,16 +180,14 @@ bool EcdsaAlgorithm::Verify(const EVP_PKEY& key, absl::string_view signing_input
   size_t der_size = 0;
   if (!RawToDer(signature, params_.coordinate_bytes, der, &der_size)) return false;
   const EVP_MD* md = FetchedDigest(params_.digest);
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int digest_size = 0;
-  if (md == nullptr || EVP_Digest(signing_input.data(), signing_input.size(), digest, &digest_size,
-                                  md, nullptr) != 1) {
+  Digest digest;
+  if (!DigestInto(md, signing_input, digest)) {
     ClearOpenSslErrors();
     return false;
   }
   EVP_PKEY_CTX* ctx = ThreadPkeyContext(
       key, VerifyUse(params_.id), [](EVP_PKEY_CTX* c) { return EVP_PKEY_verify_init(c) == 1; });
-  const bool ok = ctx != nullptr && EVP_PKEY_verify(ctx, der, der_size, digest, digest_size) == 1;
+  const bool ok = ctx != nullptr && EVP_PKEY_verify(ctx, der, der_size, digest.bytes, digest.size) == 1;
   if (!ok) {
     // A signature that does not verify leaves the context as it was; it is
     // dropped anyway so that no failure path ever reuses a context.
@@ -225,6 +219,32 @@ absl::StatusOr<PublicJwkMembers> EcdsaAlgorithm::PublicMembers(const EVP_PKEY& k
                  {"x", Base64UrlEncode(x_bytes)},
                  {"y", Base64UrlEncode(y_bytes)}};
   return out;
+}
+
+// ES256: ECDSA on P-256 with SHA-256 (RFC 7518 section 3.4).
+const SignatureAlgorithm& Es256Algorithm() {
+  static const EcdsaAlgorithm* const kEs256 = new EcdsaAlgorithm(EcdsaParams{
+      .id = Algorithm::kES256,
+      .digest = "SHA256",
+      .curve_nid = NID_X9_62_prime256v1,
+      .group_name = "prime256v1",
+      .jwk_crv = "P-256",
+      .coordinate_bytes = 32,  // JWS signature: r||s, 64 bytes
+  });
+  return *kEs256;
+}
+
+// ES384: ECDSA on P-384 with SHA-384 (RFC 7518 section 3.4).
+const SignatureAlgorithm& Es384Algorithm() {
+  static const EcdsaAlgorithm* const kEs384 = new EcdsaAlgorithm(EcdsaParams{
+      .id = Algorithm::kES384,
+      .digest = "SHA384",
+      .curve_nid = NID_secp384r1,
+      .group_name = "secp384r1",
+      .jwk_crv = "P-384",
+      .coordinate_bytes = 48,  // JWS signature: r||s, 96 bytes
+  });
+  return *kEs384;
 }
 
 }  // namespace tokend::crypto::internal

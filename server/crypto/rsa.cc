@@ -95,12 +95,8 @@ absl::StatusOr<std::string> RsaAlgorithm::Sign(const EVP_PKEY& key,
   // padding and digest were set once (see thread_contexts.h): the same
   // signature EVP_DigestSign makes.
   const EVP_MD* md = FetchedDigest(kDigest);
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int digest_size = 0;
-  if (md == nullptr || EVP_Digest(signing_input.data(), signing_input.size(), digest, &digest_size,
-                                  md, nullptr) != 1) {
-    return OpenSslError("EVP_Digest");
-  }
+  Digest digest;
+  if (!DigestInto(md, signing_input, digest)) return OpenSslError("EVP_Digest");
   std::string signature(static_cast<size_t>(EVP_PKEY_get_size(&key)), '\0');
   const ContextUse use = SignUse();
   // A cached context that fails is dropped and the signature tried once more
@@ -112,8 +108,8 @@ absl::StatusOr<std::string> RsaAlgorithm::Sign(const EVP_PKEY& key,
     });
     if (ctx == nullptr) return OpenSslError("EVP_PKEY_sign_init");
     size_t size = signature.size();
-    if (EVP_PKEY_sign(ctx, reinterpret_cast<unsigned char*>(signature.data()), &size, digest,
-                      digest_size) == 1) {
+    if (EVP_PKEY_sign(ctx, reinterpret_cast<unsigned char*>(signature.data()), &size, digest.bytes,
+                      digest.size) == 1) {
       signature.resize(size);
       return signature;
     }
@@ -130,10 +126,8 @@ bool RsaAlgorithm::Verify(const EVP_PKEY& key, absl::string_view signing_input,
   // zeros added or dropped.
   if (signature.size() != static_cast<size_t>(EVP_PKEY_get_size(&key))) return false;
   const EVP_MD* md = FetchedDigest(kDigest);
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int digest_size = 0;
-  if (md == nullptr || EVP_Digest(signing_input.data(), signing_input.size(), digest, &digest_size,
-                                  md, nullptr) != 1) {
+  Digest digest;
+  if (!DigestInto(md, signing_input, digest)) {
     ClearOpenSslErrors();
     return false;
   }
@@ -145,7 +139,7 @@ bool RsaAlgorithm::Verify(const EVP_PKEY& key, absl::string_view signing_input,
   });
   const bool ok = ctx != nullptr &&
                   EVP_PKEY_verify(ctx, reinterpret_cast<const unsigned char*>(signature.data()),
-                                  signature.size(), digest, digest_size) == 1;
+                                  signature.size(), digest.bytes, digest.size) == 1;
   if (!ok) {
     ForgetThreadContext(key, use);  // no failure path reuses a context
     ClearOpenSslErrors();
@@ -167,6 +161,22 @@ absl::StatusOr<PublicJwkMembers> RsaAlgorithm::PublicMembers(const EVP_PKEY& key
   PublicJwkMembers out;
   out.members = {{"e", Base64UrlEncode(e_bytes)}, {"kty", "RSA"}, {"n", Base64UrlEncode(n_bytes)}};
   return out;
+}
+
+// RS256: RSASSA-PKCS1-v1_5 with SHA-256 (RFC 7518 section 3.3).
+const SignatureAlgorithm& Rs256Algorithm() {
+  static const RsaAlgorithm* const kRs256 =
+      new RsaAlgorithm(RsaParams{.id = Algorithm::kRS256, .pss = false});
+  return *kRs256;
+}
+
+// PS256: RSASSA-PSS with SHA-256, MGF1 with SHA-256 and a 32-byte salt
+// (RFC 7518 section 3.5). Both signing and verification pin the salt length
+// to 32 (see RsaAlgorithm::SetPadding).
+const SignatureAlgorithm& Ps256Algorithm() {
+  static const RsaAlgorithm* const kPs256 =
+      new RsaAlgorithm(RsaParams{.id = Algorithm::kPS256, .pss = true});
+  return *kPs256;
 }
 
 }  // namespace tokend::crypto::internal

@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "absl/functional/function_ref.h"
+#include "absl/strings/string_view.h"
 
 namespace tokend::crypto::internal {
 
@@ -46,6 +47,19 @@ void ForgetThreadContext(const EVP_PKEY& key, ContextUse use);
 // provider once per process; nullptr for any other name or if the fetch
 // failed. Fetched digests are immutable and safe to share between threads.
 const EVP_MD* FetchedDigest(const char* name);
+
+// A digest on the stack, for the sign and verify paths.
+struct Digest {
+  unsigned char bytes[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+};
+
+// Hashes `data` with `md` into `out`; false (OpenSSL's error left queued)
+// when `md` is null or hashing fails.
+inline bool DigestInto(const EVP_MD* md, absl::string_view data, Digest& out) {
+  return md != nullptr &&
+         EVP_Digest(data.data(), data.size(), out.bytes, &out.size, md, nullptr) == 1;
+}
 
 }  // namespace tokend::crypto::internal
 

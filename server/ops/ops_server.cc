@@ -23,6 +23,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "common/host_port.h"
 #include "common/log.h"
 
 namespace tokend::ops {
@@ -115,38 +116,18 @@ absl::StatusOr<ListenAddress> ResolveListen(absl::string_view listen) {
     return absl::InvalidArgumentError(
         absl::StrCat("ops server: bad listen address \"", absl::CHexEscape(listen), "\": ", why));
   };
-  size_t colon = listen.rfind(':');
-  if (colon == absl::string_view::npos) return bad("expected host:port");
-  absl::string_view host = listen.substr(0, colon);
-  absl::string_view port = listen.substr(colon + 1);
-  int port_number = 0;
-  bool digits = !port.empty() && port.size() <= 5;
-  for (char c : port) digits = digits && absl::ascii_isdigit(c);
-  if (!digits || !absl::SimpleAtoi(port, &port_number) || port_number > 65535) {
-    return bad("port must be 0..65535");
-  }
-  if (host.empty()) return bad("host is empty (use 0.0.0.0 or [::] for every interface)");
+  absl::StatusOr<common::HostPort> parsed = common::ParseHostPort(listen);
+  if (!parsed.ok()) return bad(parsed.status().message());
 
   addrinfo hints;
   std::memset(&hints, 0, sizeof(hints));
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_NUMERICSERV;
-  std::string node;
-  if (host.front() == '[') {
-    if (host.size() < 3 || host.back() != ']') return bad("expected [ipv6 address]:port");
-    node = std::string(host.substr(1, host.size() - 2));
-    hints.ai_family = AF_INET6;
-    hints.ai_flags |= AI_NUMERICHOST;
-  } else if (absl::StrContains(host, ':')) {
-    return bad("an ipv6 address needs brackets, as in [::]:9090");
-  } else {
-    for (char c : host) {
-      if (!(absl::ascii_isalnum(c) || c == '-' || c == '.')) return bad("bad host");
-    }
-    node = std::string(host);
-    hints.ai_family = AF_UNSPEC;
-  }
-  std::string service = absl::StrCat(port_number);
+  // Literals are not looked up; a name may have IPv4 and IPv6 addresses.
+  hints.ai_family = parsed->ipv6 ? AF_INET6 : AF_UNSPEC;
+  if (parsed->ipv6) hints.ai_flags |= AI_NUMERICHOST;
+  const std::string& node = parsed->host;
+  std::string service = absl::StrCat(parsed->port);
   addrinfo* found = nullptr;
   int rc = ::getaddrinfo(node.c_str(), service.c_str(), &hints, &found);
   if (rc != 0 || found == nullptr) {

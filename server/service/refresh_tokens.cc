@@ -1,6 +1,7 @@
 #include "service/refresh_tokens.h"
 
 #include <algorithm>
+#include <iterator>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -78,19 +79,11 @@ RefreshVerdict Judge(const store::RefreshTokenState& state, absl::Time now) {
 }
 
 absl::string_view VerdictName(RefreshVerdict verdict) {
-  switch (verdict) {
-    case RefreshVerdict::kRedeemable:
-      return "redeemable";
-    case RefreshVerdict::kFamilyRevoked:
-      return "family revoked";
-    case RefreshVerdict::kSubjectRevoked:
-      return "subject revoked";
-    case RefreshVerdict::kUsed:
-      return "already used";
-    case RefreshVerdict::kExpired:
-      return "expired";
-  }
-  return "unknown";
+  // In the order of RefreshVerdict's enumerators.
+  constexpr absl::string_view kNames[] = {"redeemable", "family revoked", "subject revoked",
+                                          "already used", "expired"};
+  const size_t i = static_cast<size_t>(verdict);
+  return i < std::size(kNames) ? kNames[i] : "unknown";
 }
 
 }  // namespace tokend::service

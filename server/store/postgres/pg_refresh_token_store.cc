@@ -19,42 +19,41 @@ namespace {
 
 // Columns of sql::kFindTokens, in order.
 absl::StatusOr<RefreshTokenState> ReadState(const pqxx::row& row, absl::string_view token_hash) {
+  // The first field that cannot be read is the answer (INTERNAL).
+  absl::Status status;
+  auto read_time = [&](const pqxx::field& f, absl::Time& out) {
+    absl::StatusOr<absl::Time> t = MicrosField(f);
+    if (t.ok()) {
+      out = *t;
+    } else if (status.ok()) {
+      status = t.status();
+    }
+  };
+  auto read_texts = [&](const pqxx::field& f, std::vector<std::string>& out) {
+    absl::StatusOr<std::vector<std::string>> texts = TextArrayField(f);
+    if (texts.ok()) {
+      out = *std::move(texts);
+    } else if (status.ok()) {
+      status = texts.status();
+    }
+  };
   RefreshTokenState state;
   state.token.token_hash = std::string(token_hash);
   state.token.family_id = row[0].as<std::string>();
-  auto scopes = TextArrayField(row[1]);
-  if (!scopes.ok()) return scopes.status();
-  state.token.scopes = *std::move(scopes);
-  auto issued = MicrosField(row[2]);
-  if (!issued.ok()) return issued.status();
-  state.token.issued_at = *issued;
-  auto expires = MicrosField(row[3]);
-  if (!expires.ok()) return expires.status();
-  state.token.expires_at = *expires;
-  if (!row[4].is_null()) {
-    auto used = MicrosField(row[4]);
-    if (!used.ok()) return used.status();
-    state.used_at = *used;
-  }
+  read_texts(row[1], state.token.scopes);
+  read_time(row[2], state.token.issued_at);
+  read_time(row[3], state.token.expires_at);
+  if (!row[4].is_null()) read_time(row[4], state.used_at.emplace());
   state.family.family_id = state.token.family_id;
   state.family.client_id = row[5].as<std::string>();
   state.family.subject = row[6].as<std::string>();
-  auto audience = TextArrayField(row[7]);
-  if (!audience.ok()) return audience.status();
-  state.family.audience = *std::move(audience);
+  read_texts(row[7], state.family.audience);
   state.family.custom_claims_json = row[8].as<std::string>();
-  auto created = MicrosField(row[9]);
-  if (!created.ok()) return created.status();
-  state.family.created_at = *created;
-  auto absolute = MicrosField(row[10]);
-  if (!absolute.ok()) return absolute.status();
-  state.family.absolute_expires_at = *absolute;
+  read_time(row[9], state.family.created_at);
+  read_time(row[10], state.family.absolute_expires_at);
   state.family_revoked = row[11].as<bool>();
-  if (!row[12].is_null()) {
-    auto subject_revoked = MicrosField(row[12]);
-    if (!subject_revoked.ok()) return subject_revoked.status();
-    state.subject_revoked_at = *subject_revoked;
-  }
+  if (!row[12].is_null()) read_time(row[12], state.subject_revoked_at.emplace());
+  if (!status.ok()) return status;
   return state;
 }
 
