@@ -249,7 +249,12 @@ int RunServe(const config::Config& config) {
 
   rpc::TokenServiceImpl api(token_service->get(), &database_work);
   absl::StatusOr<std::unique_ptr<rpc::ApiServer>> api_server =
-      rpc::ApiServer::Start({.listen = config.listen, .tls = tls_files}, &api, &metrics);
+      rpc::ApiServer::Start({.listen = config.listen,
+                             .tls = tls_files,
+                             .max_connection_age = config.tls.max_connection_age,
+                             .max_connection_age_grace = config.tls.max_connection_age_grace,
+                             .handshake_timeout = config.tls.handshake_timeout},
+                            &api, &metrics);
   if (!api_server.ok()) return Fail(api_server.status());
 
   std::unique_ptr<ops::OpsServer> ops_server;
