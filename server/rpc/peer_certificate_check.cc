@@ -21,8 +21,9 @@ using crypto::CertificateVerdict;
 constexpr absl::string_view kKey = "tls.client_ca_file";
 
 // Verdicts kept at most; past it they are all forgotten at once (each costs
-// one verification to learn again). Bounds memory whatever clients connect.
-constexpr size_t kMaxVerdicts = 10000;
+// one verification to learn again). Bounds memory (a verdict holds its
+// certificate's PEM, about 1 KiB) whatever clients connect.
+constexpr size_t kMaxVerdicts = 4096;
 
 // Forced re-reads of the bundle (for a certificate the handshake accepted
 // that does not verify here) happen at most this often.
@@ -67,9 +68,10 @@ class Processor final : public grpc::AuthMetadataProcessor {
  public:
   explicit Processor(std::shared_ptr<PeerCertificateCheck> check) : check_(std::move(check)) {}
 
-  // Why not blocking: Check is a cache lookup, and a re-read of a small file
-  // once per reload interval; gRPC would otherwise hop every call to a
-  // thread pool.
+  // Why not blocking: Check is a cache lookup, a re-read of a small file
+  // once per reload interval, and an OpenSSL verification (under a
+  // millisecond) only for a chain it has no verdict for; gRPC would
+  // otherwise hand every call to a thread pool and back.
   bool IsBlocking() const override { return false; }
 
   grpc::Status Process(const InputMetadata& /*auth_metadata*/, grpc::AuthContext* context,
@@ -173,8 +175,8 @@ bool PeerCertificateCheck::ReloadForUntrusted(absl::Time now) {
   return Reload(now);
 }
 
-PeerCertificateCheck::Verdict PeerCertificateCheck::Verify(const Digest& key,
-                                                           absl::string_view chain_pem,
+PeerCertificateCheck::Verdict PeerCertificateCheck::Verify(absl::string_view leaf_pem,
+                                                           absl::string_view intermediates_pem,
                                                            absl::Time now) {
   std::shared_ptr<const crypto::CaBundle> bundle;
   uint64_t generation = 0;
@@ -183,13 +185,15 @@ PeerCertificateCheck::Verdict PeerCertificateCheck::Verify(const Digest& key,
     bundle = bundle_;
     generation = generation_;
   }
-  crypto::CertificateCheck check = bundle->VerifyClient(chain_pem, now);
-  Verdict verdict{check.verdict, check.valid_from, check.valid_until, std::move(check.reason)};
+  crypto::CertificateCheck check =
+      bundle->VerifyClient(absl::StrCat(leaf_pem, intermediates_pem), now);
+  Verdict verdict{check.verdict, check.valid_from, check.valid_until, std::move(check.reason),
+                  std::string(intermediates_pem)};
   absl::MutexLock lock(&mu_);
   // A verdict reached with a bundle that has since been replaced is not kept.
   if (generation == generation_) {
     if (verdicts_.size() >= kMaxVerdicts) verdicts_.clear();
-    verdicts_.insert_or_assign(key, verdict);
+    verdicts_.insert_or_assign(std::string(leaf_pem), verdict);
   }
   return verdict;
 }
@@ -199,19 +203,12 @@ absl::Status PeerCertificateCheck::Check(absl::string_view leaf_pem,
                                          absl::FunctionRef<std::string()> caller) {
   const absl::Time now = clock_->Now();
   ReloadIfDue(now);
-  // The intermediates are part of the key: the verdict is the chain's.
-  std::string joined;
-  absl::string_view chain = leaf_pem;
-  if (!intermediates_pem.empty()) {
-    joined = absl::StrCat(leaf_pem, intermediates_pem);
-    chain = joined;
-  }
-  const Digest key = crypto::Sha256Digest(chain);
   std::optional<Verdict> verdict;
   {
     absl::ReaderMutexLock lock(&mu_);
-    auto it = verdicts_.find(key);
-    if (it != verdicts_.end()) {
+    auto it = verdicts_.find(leaf_pem);
+    // The verdict is the whole chain's: other intermediates, another verdict.
+    if (it != verdicts_.end() && it->second.intermediates_pem == intermediates_pem) {
       const Verdict& known = it->second;
       if (known.verdict != CertificateVerdict::kTrusted) {
         verdict = known;
@@ -221,9 +218,9 @@ absl::Status PeerCertificateCheck::Check(absl::string_view leaf_pem,
     }
   }
   if (!verdict.has_value()) {
-    verdict = Verify(key, chain, now);
+    verdict = Verify(leaf_pem, intermediates_pem, now);
     if (verdict->verdict == CertificateVerdict::kUntrusted && ReloadForUntrusted(now)) {
-      verdict = Verify(key, chain, now);
+      verdict = Verify(leaf_pem, intermediates_pem, now);
     }
   }
   if (verdict->verdict == CertificateVerdict::kTrusted) return absl::OkStatus();

@@ -28,9 +28,11 @@ namespace tokend::rpc {
 // validity period of the certificate, and a client whose CA was rotated out
 // of the bundle, or whose certificate expired, is refused on its next call.
 //
-// The hot path is a lookup: a verdict is kept per certificate chain (the
-// SHA-256 of its PEM) and bundle, and reused while now lies within the
-// validity periods of the chain. The bundle file is re-read on gRPC's own
+// The hot path is a lookup: a verdict is kept per certificate chain for the
+// bundle in force, and reused while now lies within the validity periods of
+// the chain. The key is the chain's PEM text itself: exact, and the hash
+// table's own hash of it costs far less than a SHA-256 would
+// (tokend_bench_peer_check). The bundle file is re-read on gRPC's own
 // schedule (every `reload_interval`, by the first call after it), and also
 // at once (at most once a second) when a certificate that the handshake
 // accepted does not verify: gRPC may have seen a new bundle first, and a
@@ -71,6 +73,7 @@ class PeerCertificateCheck {
     absl::Time valid_from;
     absl::Time valid_until;
     std::string reason;
+    std::string intermediates_pem;  // of the chain it is for
   };
 
   PeerCertificateCheck(std::string client_ca_file, absl::Duration reload_interval,
@@ -85,7 +88,7 @@ class PeerCertificateCheck {
   // Reload now, at most once a second, for a certificate that did not verify.
   bool ReloadForUntrusted(absl::Time now);
   // Verifies against the bundle in force and remembers the verdict.
-  Verdict Verify(const Digest& key, absl::string_view chain_pem, absl::Time now);
+  Verdict Verify(absl::string_view leaf_pem, absl::string_view intermediates_pem, absl::Time now);
 
   const std::string client_ca_file_;
   const absl::Duration reload_interval_;
@@ -98,8 +101,8 @@ class PeerCertificateCheck {
 
   absl::Mutex mu_;
   std::shared_ptr<const crypto::CaBundle> bundle_ ABSL_GUARDED_BY(mu_);
-  uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;  // of bundle_
-  absl::flat_hash_map<Digest, Verdict> verdicts_ ABSL_GUARDED_BY(mu_);
+  uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;                             // of bundle_
+  absl::flat_hash_map<std::string, Verdict> verdicts_ ABSL_GUARDED_BY(mu_);  // by leaf PEM
 };
 
 }  // namespace tokend::rpc
