@@ -30,9 +30,9 @@ namespace tokend::rpc {
 //
 // The hot path is a lookup: a verdict is kept per certificate chain for the
 // bundle in force, and reused while now lies within the validity periods of
-// the chain. The key is the chain's PEM text itself: exact, and the hash
-// table's own hash of it costs far less than a SHA-256 would
-// (tokend_bench_peer_check). The bundle file is re-read on gRPC's own
+// the chain. The key is the leaf's PEM text itself, with the intermediates
+// compared beside it: exact, and the hash table's own hash of it costs far
+// less than a SHA-256 would (tokend_bench_peer_check). The bundle file is re-read on gRPC's own
 // schedule (every `reload_interval`, by the first call after it), and also
 // at once (at most once a second) when a certificate that the handshake
 // accepted does not verify: gRPC may have seen a new bundle first, and a

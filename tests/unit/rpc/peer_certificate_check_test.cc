@@ -162,6 +162,19 @@ TEST(PeerCertificateCheck, KeepsTheBundleInForceWhenTheFileBecomesUnusable) {
             absl::StatusCode::kUnauthenticated);
 }
 
+TEST(PeerCertificateCheck, JudgesALeafSentWithOtherIntermediatesAsAnotherChain) {
+  Fixture f("intermediates", ReadText(Pki().ca_file()));
+  ASSERT_NE(f.check, nullptr);
+  const std::string leaf = ReadText(Pki().client_uri().cert_file);
+  // A certificate block that does not parse ("MIIBog" in base64) makes the
+  // chain unverifiable, whatever was decided for the leaf alone.
+  const std::string broken = "-----BEGIN CERTIFICATE-----\nTUlJQm9n\n-----END CERTIFICATE-----\n";
+  ASSERT_TRUE(f.check->Check(leaf, "", Caller).ok());
+  EXPECT_EQ(f.check->Check(leaf, broken, Caller).code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_TRUE(f.check->Check(leaf, "", Caller).ok());
+  EXPECT_TRUE(f.check->Check(leaf, ReadText(Pki().ca_file()), Caller).ok());
+}
+
 TEST(PeerCertificateCheck, RefusesWhatIsNoCertificate) {
   Fixture f("garbage", ReadText(Pki().ca_file()));
   ASSERT_NE(f.check, nullptr);
