@@ -7,10 +7,8 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <memory>
-#include <sstream>
 #include <string>
 
 #include "absl/hash/hash.h"
@@ -24,13 +22,6 @@
 
 namespace tokend {
 namespace {
-
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 struct World {
   std::unique_ptr<test::TestPki> pki;
@@ -48,10 +39,10 @@ struct World {
     if (!c.ok()) Die(c.status());
     check = *std::move(c);
     absl::StatusOr<std::unique_ptr<const crypto::CaBundle>> b =
-        crypto::CaBundle::FromPem(ReadText(pki->ca_file()));
+        crypto::CaBundle::FromPem(test::ReadTextFile(pki->ca_file()));
     if (!b.ok()) Die(b.status());
     bundle = *std::move(b);
-    leaf_pem = ReadText(pki->client_uri().cert_file);
+    leaf_pem = test::ReadTextFile(pki->client_uri().cert_file);
   }
 
   [[noreturn]] static void Die(const absl::Status& status) {

@@ -6,19 +6,14 @@
 //
 // Each test runs its own tokend with short limits, over real mutual TLS.
 
-#include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <thread>
 
@@ -36,13 +31,6 @@ namespace {
 // The reload interval of the tests' servers: short, so that a rotation
 // takes effect quickly.
 constexpr absl::Duration kReload = absl::Seconds(1);
-
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 // Replaces `path` atomically (write beside it, rename), as a Secret update does.
 ::testing::AssertionResult Install(const std::string& path, const std::string& text) {
@@ -73,7 +61,7 @@ absl::StatusOr<std::unique_ptr<TokendServer>> StartServer(const std::string& cli
 // A copy of the bed's client CA bundle that a test may replace.
 std::string OwnClientCaFile() {
   const std::string path = absl::StrCat(Bed().dir(), "/", Unique("client-ca"), ".crt");
-  EXPECT_TRUE(Install(path, ReadText(Bed().pki().ca_file())));
+  EXPECT_TRUE(Install(path, test::ReadTextFile(Bed().pki().ca_file())));
   return path;
 }
 
@@ -109,7 +97,7 @@ TEST(ConnectionTrust, ACallOnAnOpenConnectionIsRefusedOnceItsCaIsRotatedOut) {
   ASSERT_TRUE(Introspect(*stub).ok());
 
   // The bundle now trusts only the other CA.
-  ASSERT_TRUE(Install(client_ca, ReadText(Bed().pki().untrusted_ca_file())));
+  ASSERT_TRUE(Install(client_ca, test::ReadTextFile(Bed().pki().untrusted_ca_file())));
   absl::SleepFor(kReload + absl::Milliseconds(1500));
 
   // The next calls on the connection opened before are refused, whatever
@@ -126,9 +114,9 @@ TEST(ConnectionTrust, ACallOnAnOpenConnectionIsRefusedOnceItsCaIsRotatedOut) {
   // A certificate of the CA now in the bundle gets in.
   const test::CertFiles& other = Bed().pki().client_untrusted();
   grpc::SslCredentialsOptions options;
-  options.pem_root_certs = ReadText(Bed().pki().ca_file());
-  options.pem_cert_chain = ReadText(other.cert_file);
-  options.pem_private_key = ReadText(other.key_file);
+  options.pem_root_certs = test::ReadTextFile(Bed().pki().ca_file());
+  options.pem_cert_chain = test::ReadTextFile(other.cert_file);
+  options.pem_private_key = test::ReadTextFile(other.key_file);
   std::unique_ptr<v1::TokenService::Stub> other_stub = v1::TokenService::NewStub(
       grpc::CreateChannel((*server)->target(), grpc::SslCredentials(options)));
   grpc::Status newcomer = GetJwks(*other_stub);
@@ -165,19 +153,9 @@ TEST(ConnectionTrust, ACallOnAnOpenConnectionIsRefusedOnceTheClientCertificateHa
 // Connects to 127.0.0.1:`port` and sends nothing; returns how long the
 // server took to close the connection, or `give_up` if it had not by then.
 absl::StatusOr<absl::Duration> TimeUntilDisconnected(int port, absl::Duration give_up) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", std::strerror(errno)));
-  struct Closer {
-    int fd;
-    ~Closer() { close(fd); }
-  } closer{fd};
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    return absl::UnavailableError(absl::StrCat("connect: ", std::strerror(errno)));
-  }
+  absl::StatusOr<std::unique_ptr<LoopbackSocket>> connection = LoopbackSocket::Connect(port);
+  if (!connection.ok()) return connection.status();
+  const int fd = (*connection)->fd();
   const absl::Time start = absl::Now();
   while (true) {
     const absl::Duration left = start + give_up - absl::Now();

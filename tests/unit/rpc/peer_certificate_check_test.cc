@@ -9,11 +9,8 @@
 #include <grpcpp/health_check_service_interface.h>
 
 #include <cstdio>
-#include <cstdlib>
 #include <fstream>
-#include <iostream>
 #include <memory>
-#include <sstream>
 #include <string>
 
 #include "absl/strings/match.h"
@@ -29,25 +26,6 @@ namespace {
 
 constexpr absl::Duration kReload = absl::Seconds(10);
 
-test::TestPki& Pki() {
-  static const std::unique_ptr<test::TestPki> pki = [] {
-    absl::StatusOr<std::unique_ptr<test::TestPki>> made = test::TestPki::New();
-    if (!made.ok()) {
-      std::cerr << "TestPki: " << made.status() << "\n";
-      std::abort();
-    }
-    return *std::move(made);
-  }();
-  return *pki;
-}
-
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // Replaces `path` atomically (write beside it, rename), as a Secret update does.
 void Install(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp";
@@ -57,7 +35,7 @@ void Install(const std::string& path, const std::string& text) {
 
 // A client CA file of its own for each test, holding `text`.
 std::string CaFile(const std::string& name, const std::string& text) {
-  const std::string path = Pki().dir() + "/" + name + "-client-ca.crt";
+  const std::string path = test::SharedTestPki().dir() + "/" + name + "-client-ca.crt";
   Install(path, text);
   return path;
 }
@@ -66,7 +44,7 @@ std::string Caller() { return "test-caller"; }
 
 // Check of a certificate file's PEM, without intermediates.
 absl::Status CheckCert(PeerCertificateCheck& check, const test::CertFiles& cert) {
-  return check.Check(ReadText(cert.cert_file), "", Caller);
+  return check.Check(test::ReadTextFile(cert.cert_file), "", Caller);
 }
 
 struct Fixture {
@@ -83,31 +61,31 @@ struct Fixture {
 };
 
 TEST(PeerCertificateCheck, LetsATrustedCertificateThroughCallAfterCall) {
-  Fixture f("trusted", ReadText(Pki().ca_file()));
+  Fixture f("trusted", test::ReadTextFile(test::SharedTestPki().ca_file()));
   ASSERT_NE(f.check, nullptr);
   for (int i = 0; i < 3; ++i) {
-    EXPECT_TRUE(CheckCert(*f.check, Pki().client_uri()).ok());
+    EXPECT_TRUE(CheckCert(*f.check, test::SharedTestPki().client_uri()).ok());
     f.clock.Advance(kReload);
   }
 }
 
 TEST(PeerCertificateCheck, RefusesACertificateWhoseCaWasRotatedOutFromTheNextReRead) {
-  Fixture f("rotated-out", ReadText(Pki().ca_file()));
+  Fixture f("rotated-out", test::ReadTextFile(test::SharedTestPki().ca_file()));
   ASSERT_NE(f.check, nullptr);
-  ASSERT_TRUE(CheckCert(*f.check, Pki().client_uri()).ok());
-  Install(f.ca_file, ReadText(Pki().untrusted_ca_file()));
+  ASSERT_TRUE(CheckCert(*f.check, test::SharedTestPki().client_uri()).ok());
+  Install(f.ca_file, test::ReadTextFile(test::SharedTestPki().untrusted_ca_file()));
   // Until the file is due to be re-read, the bundle in force is the old one,
   // on gRPC's own schedule.
   f.clock.Advance(kReload - absl::Seconds(1));
-  EXPECT_TRUE(CheckCert(*f.check, Pki().client_uri()).ok());
+  EXPECT_TRUE(CheckCert(*f.check, test::SharedTestPki().client_uri()).ok());
   f.clock.Advance(absl::Seconds(1));
-  const absl::Status refused = CheckCert(*f.check, Pki().client_uri());
+  const absl::Status refused = CheckCert(*f.check, test::SharedTestPki().client_uri());
   EXPECT_EQ(refused.code(), absl::StatusCode::kUnauthenticated);
   EXPECT_EQ(refused.message(), "client certificate no longer trusted");
   // Taken back into the bundle, it is trusted again from the next re-read.
-  Install(f.ca_file, ReadText(Pki().ca_file()));
+  Install(f.ca_file, test::ReadTextFile(test::SharedTestPki().ca_file()));
   f.clock.Advance(kReload);
-  EXPECT_TRUE(CheckCert(*f.check, Pki().client_uri()).ok());
+  EXPECT_TRUE(CheckCert(*f.check, test::SharedTestPki().client_uri()).ok());
 }
 
 TEST(PeerCertificateCheck, RefusesACertificateFromTheMomentItExpires) {
@@ -116,9 +94,9 @@ TEST(PeerCertificateCheck, RefusesACertificateFromTheMomentItExpires) {
   spec.common_name = spec.name;
   spec.not_before = -absl::Minutes(1);
   spec.not_after = absl::Minutes(10);
-  absl::StatusOr<test::CertFiles> cert = Pki().IssueCert(spec);
+  absl::StatusOr<test::CertFiles> cert = test::SharedTestPki().IssueCert(spec);
   ASSERT_TRUE(cert.ok()) << cert.status();
-  Fixture f("expiry", ReadText(Pki().ca_file()));
+  Fixture f("expiry", test::ReadTextFile(test::SharedTestPki().ca_file()));
   ASSERT_NE(f.check, nullptr);
   EXPECT_TRUE(CheckCert(*f.check, *cert).ok());
   f.clock.Advance(absl::Minutes(9));
@@ -128,13 +106,13 @@ TEST(PeerCertificateCheck, RefusesACertificateFromTheMomentItExpires) {
   EXPECT_EQ(refused.code(), absl::StatusCode::kUnauthenticated);
   EXPECT_EQ(refused.message(), "client certificate expired");
   // Other certificates are not affected.
-  EXPECT_TRUE(CheckCert(*f.check, Pki().client_dns()).ok());
+  EXPECT_TRUE(CheckCert(*f.check, test::SharedTestPki().client_dns()).ok());
 }
 
 TEST(PeerCertificateCheck, RefusesAnAlreadyExpiredCertificate) {
-  Fixture f("expired", ReadText(Pki().ca_file()));
+  Fixture f("expired", test::ReadTextFile(test::SharedTestPki().ca_file()));
   ASSERT_NE(f.check, nullptr);
-  const absl::Status refused = CheckCert(*f.check, Pki().client_expired());
+  const absl::Status refused = CheckCert(*f.check, test::SharedTestPki().client_expired());
   EXPECT_EQ(refused.code(), absl::StatusCode::kUnauthenticated);
   EXPECT_EQ(refused.message(), "client certificate expired");
 }
@@ -142,41 +120,43 @@ TEST(PeerCertificateCheck, RefusesAnAlreadyExpiredCertificate) {
 TEST(PeerCertificateCheck, TrustsACertificateOfANewlyAddedCaWithoutWaitingForTheSchedule) {
   // gRPC may re-read the bundle before this check does: a client it let in
   // must not be refused meanwhile.
-  Fixture f("added", ReadText(Pki().ca_file()));
+  Fixture f("added", test::ReadTextFile(test::SharedTestPki().ca_file()));
   ASSERT_NE(f.check, nullptr);
-  Install(f.ca_file, ReadText(Pki().ca_file()) + ReadText(Pki().untrusted_ca_file()));
-  EXPECT_TRUE(CheckCert(*f.check, Pki().client_untrusted()).ok());
-  EXPECT_TRUE(CheckCert(*f.check, Pki().client_uri()).ok());
+  Install(f.ca_file, test::ReadTextFile(test::SharedTestPki().ca_file()) +
+                         test::ReadTextFile(test::SharedTestPki().untrusted_ca_file()));
+  EXPECT_TRUE(CheckCert(*f.check, test::SharedTestPki().client_untrusted()).ok());
+  EXPECT_TRUE(CheckCert(*f.check, test::SharedTestPki().client_uri()).ok());
 }
 
 TEST(PeerCertificateCheck, KeepsTheBundleInForceWhenTheFileBecomesUnusable) {
-  Fixture f("unusable", ReadText(Pki().ca_file()));
+  Fixture f("unusable", test::ReadTextFile(test::SharedTestPki().ca_file()));
   ASSERT_NE(f.check, nullptr);
   Install(f.ca_file, "not a certificate\n");
   f.clock.Advance(kReload);
-  EXPECT_TRUE(CheckCert(*f.check, Pki().client_uri()).ok());
+  EXPECT_TRUE(CheckCert(*f.check, test::SharedTestPki().client_uri()).ok());
   ASSERT_EQ(std::remove(f.ca_file.c_str()), 0);
   f.clock.Advance(kReload);
-  EXPECT_TRUE(CheckCert(*f.check, Pki().client_uri()).ok());
-  EXPECT_EQ(CheckCert(*f.check, Pki().client_untrusted()).code(),
+  EXPECT_TRUE(CheckCert(*f.check, test::SharedTestPki().client_uri()).ok());
+  EXPECT_EQ(CheckCert(*f.check, test::SharedTestPki().client_untrusted()).code(),
             absl::StatusCode::kUnauthenticated);
 }
 
 TEST(PeerCertificateCheck, JudgesALeafSentWithOtherIntermediatesAsAnotherChain) {
-  Fixture f("intermediates", ReadText(Pki().ca_file()));
+  Fixture f("intermediates", test::ReadTextFile(test::SharedTestPki().ca_file()));
   ASSERT_NE(f.check, nullptr);
-  const std::string leaf = ReadText(Pki().client_uri().cert_file);
+  const std::string leaf = test::ReadTextFile(test::SharedTestPki().client_uri().cert_file);
   // A certificate block that does not parse ("MIIBog" in base64) makes the
   // chain unverifiable, whatever was decided for the leaf alone.
   const std::string broken = "-----BEGIN CERTIFICATE-----\nTUlJQm9n\n-----END CERTIFICATE-----\n";
   ASSERT_TRUE(f.check->Check(leaf, "", Caller).ok());
   EXPECT_EQ(f.check->Check(leaf, broken, Caller).code(), absl::StatusCode::kUnauthenticated);
   EXPECT_TRUE(f.check->Check(leaf, "", Caller).ok());
-  EXPECT_TRUE(f.check->Check(leaf, ReadText(Pki().ca_file()), Caller).ok());
+  EXPECT_TRUE(
+      f.check->Check(leaf, test::ReadTextFile(test::SharedTestPki().ca_file()), Caller).ok());
 }
 
 TEST(PeerCertificateCheck, RefusesWhatIsNoCertificate) {
-  Fixture f("garbage", ReadText(Pki().ca_file()));
+  Fixture f("garbage", test::ReadTextFile(test::SharedTestPki().ca_file()));
   ASSERT_NE(f.check, nullptr);
   EXPECT_EQ(f.check->Check("garbage", "", Caller).code(), absl::StatusCode::kUnauthenticated);
   EXPECT_EQ(f.check->Check("", "", Caller).code(), absl::StatusCode::kUnauthenticated);
@@ -185,7 +165,7 @@ TEST(PeerCertificateCheck, RefusesWhatIsNoCertificate) {
 TEST(PeerCertificateCheck, NewNamesTheKeyOfAMissingOrEmptyBundle) {
   common::FakeClock clock(absl::Now());
   absl::StatusOr<std::unique_ptr<PeerCertificateCheck>> missing =
-      PeerCertificateCheck::New(Pki().dir() + "/no-such-ca.crt", kReload, &clock);
+      PeerCertificateCheck::New(test::SharedTestPki().dir() + "/no-such-ca.crt", kReload, &clock);
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
   EXPECT_TRUE(absl::StartsWith(missing.status().message(), "tls.client_ca_file: "))
       << missing.status();
@@ -199,9 +179,9 @@ TEST(PeerCertificateCheck, NewNamesTheKeyOfAMissingOrEmptyBundle) {
 
 std::shared_ptr<grpc::Channel> ClientChannel(int port, const test::CertFiles& cert) {
   grpc::SslCredentialsOptions options;
-  options.pem_root_certs = ReadText(Pki().ca_file());
-  options.pem_cert_chain = ReadText(cert.cert_file);
-  options.pem_private_key = ReadText(cert.key_file);
+  options.pem_root_certs = test::ReadTextFile(test::SharedTestPki().ca_file());
+  options.pem_cert_chain = test::ReadTextFile(cert.cert_file);
+  options.pem_private_key = test::ReadTextFile(cert.key_file);
   return grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::SslCredentials(options));
 }
 
@@ -215,12 +195,12 @@ grpc::Status HealthCheck(const std::shared_ptr<grpc::Channel>& channel) {
 
 TEST(PeerCertificateCheckOverGrpc, RefusesTheNextCallOnAnOpenConnectionAfterTheCaIsRotatedOut) {
   common::FakeClock clock(absl::Now());
-  const std::string ca_file = CaFile("grpc", ReadText(Pki().ca_file()));
+  const std::string ca_file = CaFile("grpc", test::ReadTextFile(test::SharedTestPki().ca_file()));
   absl::StatusOr<std::unique_ptr<PeerCertificateCheck>> check =
       PeerCertificateCheck::New(ca_file, kReload, &clock);
   ASSERT_TRUE(check.ok()) << check.status();
-  const TlsFiles files{.cert_file = Pki().server().cert_file,
-                       .key_file = Pki().server().key_file,
+  const TlsFiles files{.cert_file = test::SharedTestPki().server().cert_file,
+                       .key_file = test::SharedTestPki().server().key_file,
                        .client_ca_file = ca_file,
                        .reload_interval = absl::Hours(1)};  // gRPC keeps trusting the old CA
   grpc::EnableDefaultHealthCheckService(true);
@@ -234,18 +214,18 @@ TEST(PeerCertificateCheckOverGrpc, RefusesTheNextCallOnAnOpenConnectionAfterTheC
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   ASSERT_NE(server, nullptr);
 
-  std::shared_ptr<grpc::Channel> channel = ClientChannel(port, Pki().client_uri());
+  std::shared_ptr<grpc::Channel> channel = ClientChannel(port, test::SharedTestPki().client_uri());
   grpc::Status before = HealthCheck(channel);
   ASSERT_TRUE(before.ok()) << before.error_code() << " " << before.error_message();
 
-  Install(ca_file, ReadText(Pki().untrusted_ca_file()));
+  Install(ca_file, test::ReadTextFile(test::SharedTestPki().untrusted_ca_file()));
   clock.Advance(kReload);
   grpc::Status after = HealthCheck(channel);
   EXPECT_EQ(after.error_code(), grpc::StatusCode::UNAUTHENTICATED) << after.error_message();
   EXPECT_EQ(after.error_message(), "client certificate no longer trusted");
   // The handshake of a new connection still uses gRPC's (stale) bundle, so
   // the check refuses a fresh channel's calls as well.
-  std::shared_ptr<grpc::Channel> fresh = ClientChannel(port, Pki().client_uri());
+  std::shared_ptr<grpc::Channel> fresh = ClientChannel(port, test::SharedTestPki().client_uri());
   EXPECT_EQ(HealthCheck(fresh).error_code(), grpc::StatusCode::UNAUTHENTICATED);
   server->Shutdown();
 }
