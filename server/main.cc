@@ -263,7 +263,10 @@ int RunServe(const config::Config& config) {
   absl::StatusOr<std::unique_ptr<rpc::ApiServer>> api_server =
       rpc::ApiServer::Start({.listen = config.listen,
                              .tls = tls_files,
-                             .can_serve = [&] { return revocation_set.IsCurrent(clock.Now()); }},
+                             .can_serve = [&] { return revocation_set.IsCurrent(clock.Now()); },
+                             .max_connection_age = config.tls.max_connection_age,
+                             .max_connection_age_grace = config.tls.max_connection_age_grace,
+                             .handshake_timeout = config.tls.handshake_timeout},
                             &api, &metrics);
   if (!api_server.ok()) return Fail(api_server.status());
 

@@ -34,9 +34,38 @@ absl::Status CheckListen(absl::string_view path, const std::string& value) {
 // ---------------------------------------------------------------------------
 // Sections. Absent keys keep Config's defaults.
 
+// The tls keys that bound a connection's life. The bounds keep each within
+// what gRPC takes (int milliseconds) and away from values that only break
+// things: a connection younger than a second, a handshake given no time, or
+// one given longer than gRPC's own default (2m).
+absl::Status ParseConnectionLimits(const Mapping& fields, Config::Tls* tls) {
+  struct Limit {
+    absl::string_view key;
+    absl::Duration* value;
+    absl::Duration min, max;
+    absl::string_view range;
+  };
+  for (const Limit& limit : {
+           Limit{"max_connection_age", &tls->max_connection_age, absl::Seconds(1), absl::Hours(24),
+                 "1s to 24h"},
+           Limit{"max_connection_age_grace", &tls->max_connection_age_grace, absl::ZeroDuration(),
+                 absl::Hours(1), "0 to 1h"},
+           Limit{"handshake_timeout", &tls->handshake_timeout, absl::Milliseconds(100),
+                 absl::Minutes(2), "100ms to 2m"},
+       }) {
+    if (absl::Status s = GetDuration(fields, limit.key, limit.value); !s.ok()) return s;
+    if (*limit.value < limit.min || *limit.value > limit.max) {
+      return Error(fields.PathOf(limit.key), absl::StrCat("must be ", limit.range));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ParseTls(const YAML::Node& node, Config::Tls* tls) {
   absl::StatusOr<Mapping> fields =
-      Mapping::Read(node, "tls", {"cert_file", "key_file", "client_ca_file", "reload_interval"});
+      Mapping::Read(node, "tls",
+                    {"cert_file", "key_file", "client_ca_file", "reload_interval",
+                     "max_connection_age", "max_connection_age_grace", "handshake_timeout"});
   if (!fields.ok()) return fields.status();
   for (auto [key, out] : {std::pair<absl::string_view, std::string*>{"cert_file", &tls->cert_file},
                           {"key_file", &tls->key_file},
@@ -50,7 +79,7 @@ absl::Status ParseTls(const YAML::Node& node, Config::Tls* tls) {
   if (tls->reload_interval <= absl::ZeroDuration()) {
     return Error("tls.reload_interval", "must be positive");
   }
-  return absl::OkStatus();
+  return ParseConnectionLimits(*fields, tls);
 }
 
 // `dsn_override`: when set, replaces database.dsn, which then is not required.

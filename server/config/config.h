@@ -68,6 +68,9 @@ struct Config {
     std::string key_file;        // required
     std::string client_ca_file;  // required
     absl::Duration reload_interval = absl::Seconds(10);
+    absl::Duration max_connection_age = absl::Minutes(30);        // 1s..24h
+    absl::Duration max_connection_age_grace = absl::Seconds(30);  // 0..1h
+    absl::Duration handshake_timeout = absl::Seconds(5);          // 100ms..2m
   } tls;
 
   struct Database {

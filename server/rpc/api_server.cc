@@ -3,32 +3,69 @@
 #include <grpcpp/ext/health_check_service_server_builder_option.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <limits>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "rpc/interceptors.h"
+#include "rpc/peer_certificate_check.h"
 
 namespace tokend::rpc {
 
 // Requests over this size are refused by gRPC with RESOURCE_EXHAUSTED.
 constexpr int kMaxRequestBytes = 64 * 1024;
 
+namespace {
+
+// Keepalive enforcement (see Start).
+constexpr absl::Duration kMinPingInterval = absl::Seconds(10);
+constexpr int kMaxPingStrikes = 2;
+
+// A duration as gRPC's int milliseconds, capped at INT_MAX (which gRPC
+// reads as "unlimited").
+int GrpcMillis(absl::Duration d) {
+  return static_cast<int>(
+      std::min<int64_t>(absl::ToInt64Milliseconds(d), std::numeric_limits<int>::max()));
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& options,
                                                             TokenServiceImpl* service,
                                                             ops::Metrics* metrics) {
   std::unique_ptr<ApiServer> api(new ApiServer());
+  static const common::RealClock kClock;
+  absl::StatusOr<std::unique_ptr<PeerCertificateCheck>> per_call_check =
+      PeerCertificateCheck::New(options.tls.client_ca_file, options.tls.reload_interval, &kClock);
+  if (!per_call_check.ok()) return per_call_check.status();
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, MakeServerCredentials(options.tls), &api->port_);
+  builder.AddListeningPort(
+      options.listen, MakeServerCredentials(options.tls, *std::move(per_call_check)), &api->port_);
   builder.RegisterService(service);
   builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
-  // Let clients keep idle connections alive with pings (every 10 s at most).
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
-  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
+                             GrpcMillis(options.max_connection_age));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                             GrpcMillis(options.max_connection_age_grace));
+  builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+                             GrpcMillis(options.handshake_timeout));
+  // Keepalive pings are welcome only while calls are in flight, one per
+  // kMinPingInterval; a client that pings more often, or again while idle,
+  // more than kMaxPingStrikes times before the server next sends it
+  // anything, gets GOAWAY (too_many_pings). Why: an idle connection kept
+  // open by pings outlives any use it had (and the trust it was opened
+  // with), and pings cost the server work that no call accounts for.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 0);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                             GrpcMillis(kMinPingInterval));
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, kMaxPingStrikes);
   // gRPC sets SO_REUSEPORT by default: a second tokend on the same address
   // would then start "successfully" and silently take half the connections.
   // A port in use must be a start-up error instead.

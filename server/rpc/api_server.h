@@ -27,6 +27,15 @@ struct ApiServerOptions {
   // Whether the replica can serve right now (for example, its revocation
   // view is current); the health service follows it. Empty: always.
   std::function<bool()> can_serve;
+  // Connection limits. Why: a connection is trusted for what its handshake
+  // showed, so none may live for ever (every call is also checked again,
+  // peer_certificate_check.h). At max_connection_age (+-10% jitter, gRPC's)
+  // the server sends GOAWAY, and calls in flight get the grace to finish;
+  // clients reconnect with a new handshake. A client that has not finished
+  // its TLS handshake after handshake_timeout is disconnected.
+  absl::Duration max_connection_age = absl::Minutes(30);
+  absl::Duration max_connection_age_grace = absl::Seconds(30);
+  absl::Duration handshake_timeout = absl::Seconds(5);
 };
 
 // The service name tokend registers with the standard health service, beside
@@ -42,6 +51,11 @@ class ApiServer {
   // the server is not draining, NOT_SERVING otherwise (checked every
   // 250 ms). `service` and `metrics` must outlive the server. UNAVAILABLE naming the address when
   // it cannot listen (for example, the port is in use).
+  // Listens and serves `service` (and health, SERVING). `service` and
+  // `metrics` must outlive the server. UNAVAILABLE naming the address when
+  // it cannot listen (for example, the port is in use); NOT_FOUND or
+  // INVALID_ARGUMENT naming tls.client_ca_file when the CA bundle for the
+  // per-call check cannot be read.
   static absl::StatusOr<std::unique_ptr<ApiServer>> Start(const ApiServerOptions& options,
                                                           TokenServiceImpl* service,
                                                           ops::Metrics* metrics);

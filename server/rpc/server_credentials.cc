@@ -72,7 +72,8 @@ absl::Status CheckTlsFiles(const TlsFiles& files) {
   return absl::OkStatus();
 }
 
-std::shared_ptr<grpc::ServerCredentials> MakeServerCredentials(const TlsFiles& files) {
+std::shared_ptr<grpc::ServerCredentials> MakeServerCredentials(
+    const TlsFiles& files, std::shared_ptr<PeerCertificateCheck> per_call_check) {
   auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
       files.key_file, files.cert_file, files.client_ca_file,
       static_cast<unsigned int>(std::max<int64_t>(1, absl::ToInt64Seconds(files.reload_interval))));
@@ -82,7 +83,13 @@ std::shared_ptr<grpc::ServerCredentials> MakeServerCredentials(const TlsFiles& f
   // gRPC's default is not to ask for a client certificate at all: mutual TLS
   // must be demanded explicitly, with verification against the CA bundle.
   options.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-  return grpc::experimental::TlsServerCredentials(options);
+  std::shared_ptr<grpc::ServerCredentials> credentials =
+      grpc::experimental::TlsServerCredentials(options);
+  if (per_call_check != nullptr) {
+    credentials->SetAuthMetadataProcessor(
+        PeerCertificateCheck::AsAuthMetadataProcessor(std::move(per_call_check)));
+  }
+  return credentials;
 }
 
 }  // namespace tokend::rpc

@@ -1,14 +1,15 @@
 #ifndef TOKEND_SERVER_RPC_SERVER_CREDENTIALS_H_
 #define TOKEND_SERVER_RPC_SERVER_CREDENTIALS_H_
 
+#include <grpcpp/security/server_credentials.h>
+
 #include <memory>
 #include <string>
-
-#include <grpcpp/security/server_credentials.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "rpc/peer_certificate_check.h"
 
 namespace tokend::rpc {
 
@@ -28,8 +29,10 @@ absl::Status CheckTlsFiles(const TlsFiles& files);
 // Mutual-TLS credentials for the API port. The files are watched and re-read
 // every reload_interval, so a Kubernetes Secret update (an atomic symlink
 // swap in a mounted directory) rotates them without a restart. Clients must
-// present a certificate that chains to the CA bundle.
-std::shared_ptr<grpc::ServerCredentials> MakeServerCredentials(const TlsFiles& files);
+// present a certificate that chains to the CA bundle at the handshake, and,
+// when `per_call_check` is set, at every call (peer_certificate_check.h).
+std::shared_ptr<grpc::ServerCredentials> MakeServerCredentials(
+    const TlsFiles& files, std::shared_ptr<PeerCertificateCheck> per_call_check = nullptr);
 
 }  // namespace tokend::rpc
 

@@ -8,7 +8,9 @@
 //   tokend_bench_noop_server --listen 127.0.0.1:0 --cert F --key F --ca F
 // prints "port=<n>" on stdout once serving, then serves until SIGTERM/SIGINT.
 // With --interceptors 1 it also installs tokend's server interceptors and
-// metrics (rpc::MakeServerInterceptors), to measure what they cost per call.
+// metrics (rpc::MakeServerInterceptors), and with --peer_check 1 tokend's
+// per-call client certificate check (rpc::PeerCertificateCheck), to measure
+// what each costs per call.
 
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
@@ -19,9 +21,11 @@
 #include <string>
 
 #include "absl/synchronization/mutex.h"
+#include "common/clock.h"
 #include "noop.grpc.pb.h"
 #include "ops/metrics.h"
 #include "rpc/interceptors.h"
+#include "rpc/peer_certificate_check.h"
 #include "rpc/server_credentials.h"
 
 namespace {
@@ -39,7 +43,7 @@ class NoopService final : public tokend::bench::Noop::CallbackService {
 int Usage() {
   std::fprintf(stderr,
                "usage: tokend_bench_noop_server --listen ADDR --cert FILE --key FILE --ca FILE"
-               " [--interceptors 0|1]\n");
+               " [--interceptors 0|1] [--peer_check 0|1]\n");
   return 2;
 }
 
@@ -57,6 +61,7 @@ int main(int argc, char** argv) {
 
   std::string listen = "127.0.0.1:0";
   bool interceptors = false;
+  bool peer_check = false;
   tokend::rpc::TlsFiles files;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
@@ -71,6 +76,8 @@ int main(int argc, char** argv) {
       files.client_ca_file = value;
     } else if (flag == "--interceptors") {
       interceptors = value == "1";
+    } else if (flag == "--peer_check") {
+      peer_check = value == "1";
     } else {
       return Usage();
     }
@@ -81,15 +88,27 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  static const tokend::common::RealClock kClock;
+  std::shared_ptr<tokend::rpc::PeerCertificateCheck> check;
+  if (peer_check) {
+    absl::StatusOr<std::unique_ptr<tokend::rpc::PeerCertificateCheck>> made =
+        tokend::rpc::PeerCertificateCheck::New(files.client_ca_file, files.reload_interval,
+                                               &kClock);
+    if (!made.ok()) {
+      std::fprintf(stderr, "noop server: %s\n", std::string(made.status().message()).c_str());
+      return 1;
+    }
+    check = *std::move(made);
+  }
+
   NoopService service;
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(listen, tokend::rpc::MakeServerCredentials(files), &port);
+  builder.AddListeningPort(listen, tokend::rpc::MakeServerCredentials(files, check), &port);
   builder.RegisterService(&service);
-  // The same options as tokend's API port (server/main.cc).
+  // The same options as tokend's API port (server/rpc/api_server.cc); the
+  // connection limits (age, handshake, keepalive) do not touch a short run.
   builder.SetMaxReceiveMessageSize(64 * 1024);
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
-  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   tokend::ops::Metrics metrics;
   if (interceptors) {
     builder.experimental().SetInterceptorCreators(tokend::rpc::MakeServerInterceptors(&metrics));

@@ -12,8 +12,12 @@
 #include <openssl/x509v3.h>
 #include <stdlib.h>
 
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
+#include <iostream>
+#include <sstream>
 #include <system_error>
 #include <utility>
 
@@ -466,6 +470,25 @@ absl::Status InstallCertFiles(const CertFiles& from, const CertFiles& to) {
     return s;
   }
   return CopyFileAtomically(from.cert_file, to.cert_file);
+}
+
+TestPki& SharedTestPki() {
+  static const std::unique_ptr<TestPki> pki = [] {
+    absl::StatusOr<std::unique_ptr<TestPki>> made = TestPki::New();
+    if (!made.ok()) {
+      std::cerr << "TestPki: " << made.status() << "\n";
+      std::abort();
+    }
+    return *std::move(made);
+  }();
+  return *pki;
+}
+
+std::string ReadTextFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 }  // namespace tokend::test

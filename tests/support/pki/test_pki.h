@@ -154,6 +154,15 @@ class TestPki {
 // naming the path.
 absl::Status InstallCertFiles(const CertFiles& from, const CertFiles& to);
 
+// One TestPki for the whole test binary, made on first use and deleted at
+// exit. A PKI that cannot be made aborts the binary (with the reason on
+// stderr): no test of it could run.
+TestPki& SharedTestPki();
+
+// The whole text of the file at `path` (a certificate, a CA bundle); empty
+// when it cannot be read.
+std::string ReadTextFile(const std::string& path);
+
 }  // namespace tokend::test
 
 #endif  // TOKEND_TESTS_SUPPORT_PKI_TEST_PKI_H_

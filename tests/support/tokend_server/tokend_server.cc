@@ -208,14 +208,10 @@ absl::StatusOr<std::unique_ptr<client::TokenClient>> NewClient(const std::string
   return client::TokenClient::New(options);
 }
 
-absl::StatusOr<HttpResponse> HttpGet(int port, absl::string_view path, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+absl::StatusOr<std::unique_ptr<LoopbackSocket>> LoopbackSocket::Connect(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", std::strerror(errno)));
-  struct Closer {
-    int fd;
-    ~Closer() { close(fd); }
-  } closer{fd};
+  std::unique_ptr<LoopbackSocket> connection(new LoopbackSocket(fd));
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
@@ -224,6 +220,16 @@ absl::StatusOr<HttpResponse> HttpGet(int port, absl::string_view path, absl::Dur
     return absl::UnavailableError(
         absl::StrCat("connect 127.0.0.1:", port, ": ", std::strerror(errno)));
   }
+  return connection;
+}
+
+LoopbackSocket::~LoopbackSocket() { close(fd_); }
+
+absl::StatusOr<HttpResponse> HttpGet(int port, absl::string_view path, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  absl::StatusOr<std::unique_ptr<LoopbackSocket>> connection = LoopbackSocket::Connect(port);
+  if (!connection.ok()) return connection.status();
+  const int fd = (*connection)->fd();
   const std::string request = absl::StrCat("GET ", path,
                                            " HTTP/1.0\r\nHost: 127.0.0.1\r\n"
                                            "Connection: close\r\n\r\n");

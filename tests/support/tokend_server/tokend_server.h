@@ -146,6 +146,22 @@ absl::StatusOr<std::unique_ptr<client::TokenClient>> NewClient(
     const std::string& target, const std::string& ca_file, const test::CertFiles& cert,
     absl::Duration timeout = absl::Seconds(5));
 
+// A TCP connection to 127.0.0.1:`port` (a blocking socket), closed by the
+// destructor. UNAVAILABLE naming the port when it cannot connect.
+class LoopbackSocket {
+ public:
+  static absl::StatusOr<std::unique_ptr<LoopbackSocket>> Connect(int port);
+  ~LoopbackSocket();
+  LoopbackSocket(const LoopbackSocket&) = delete;
+  LoopbackSocket& operator=(const LoopbackSocket&) = delete;
+
+  int fd() const { return fd_; }
+
+ private:
+  explicit LoopbackSocket(int fd) : fd_(fd) {}
+  const int fd_;
+};
+
 // The answer to one HTTP/1.0 GET.
 struct HttpResponse {
   int status = 0;

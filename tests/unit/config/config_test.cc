@@ -263,6 +263,38 @@ TEST(ConfigParser, ParsesTheExtensionKeys) {
   EXPECT_EQ(config->shutdown_delay, absl::Seconds(5));
 }
 
+TEST(ConfigParser, DefaultsTheConnectionLimits) {
+  absl::StatusOr<Config> config = ParseConfig(kMinimal);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->tls.max_connection_age, absl::Minutes(30));
+  EXPECT_EQ(config->tls.max_connection_age_grace, absl::Seconds(30));
+  EXPECT_EQ(config->tls.handshake_timeout, absl::Seconds(5));
+}
+
+TEST(ConfigParser, ParsesTheConnectionLimits) {
+  absl::StatusOr<Config> config =
+      ParseConfig(Edit("tls:\n",
+                       "tls:\n  max_connection_age: 1h\n  max_connection_age_grace: 0\n"
+                       "  handshake_timeout: 500ms\n"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->tls.max_connection_age, absl::Hours(1));
+  EXPECT_EQ(config->tls.max_connection_age_grace, absl::ZeroDuration());
+  EXPECT_EQ(config->tls.handshake_timeout, absl::Milliseconds(500));
+}
+
+TEST(ConfigParser, RejectsConnectionLimitsOutOfRangeNamingTheKey) {
+  EXPECT_EQ(ErrorOf(Edit("tls:\n", "tls:\n  max_connection_age: 999ms\n")),
+            "tls.max_connection_age: must be 1s to 24h");
+  EXPECT_EQ(ErrorOf(Edit("tls:\n", "tls:\n  max_connection_age: 25h\n")),
+            "tls.max_connection_age: must be 1s to 24h");
+  EXPECT_EQ(ErrorOf(Edit("tls:\n", "tls:\n  max_connection_age_grace: 61m\n")),
+            "tls.max_connection_age_grace: must be 0 to 1h");
+  EXPECT_EQ(ErrorOf(Edit("tls:\n", "tls:\n  handshake_timeout: 0\n")),
+            "tls.handshake_timeout: must be 100ms to 2m");
+  EXPECT_EQ(ErrorOf(Edit("tls:\n", "tls:\n  handshake_timeout: 3m\n")),
+            "tls.handshake_timeout: must be 100ms to 2m");
+}
+
 TEST(ConfigParser, AcceptsEveryLogLevel) {
   for (auto [text, level] :
        std::vector<std::pair<std::string, common::LogLevel>>{{"debug", common::LogLevel::kDebug},

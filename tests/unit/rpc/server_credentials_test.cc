@@ -7,9 +7,7 @@
 
 #include <cstdlib>
 #include <fstream>
-#include <iostream>
 #include <memory>
-#include <sstream>
 #include <string>
 
 #include "absl/strings/match.h"
@@ -19,41 +17,21 @@
 namespace tokend::rpc {
 namespace {
 
-// One PKI for the binary; its directory is deleted at exit.
-test::TestPki& Pki() {
-  static const std::unique_ptr<test::TestPki> pki = [] {
-    absl::StatusOr<std::unique_ptr<test::TestPki>> made = test::TestPki::New();
-    if (!made.ok()) {
-      std::cerr << "TestPki: " << made.status() << "\n";
-      std::abort();
-    }
-    return *std::move(made);
-  }();
-  return *pki;
-}
-
 TlsFiles GoodFiles() {
-  return TlsFiles{.cert_file = Pki().server().cert_file,
-                  .key_file = Pki().server().key_file,
-                  .client_ca_file = Pki().ca_file()};
-}
-
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  return TlsFiles{.cert_file = test::SharedTestPki().server().cert_file,
+                  .key_file = test::SharedTestPki().server().key_file,
+                  .client_ca_file = test::SharedTestPki().ca_file()};
 }
 
 std::string WriteText(const std::string& name, const std::string& text) {
-  const std::string path = Pki().dir() + "/" + name;
+  const std::string path = test::SharedTestPki().dir() + "/" + name;
   std::ofstream(path, std::ios::binary) << text;
   return path;
 }
 
 // The server's key as PKCS#8 PEM encrypted under the passphrase "pass".
 std::string EncryptedServerKey() {
-  const std::string plain = ReadText(Pki().server().key_file);
+  const std::string plain = test::ReadTextFile(test::SharedTestPki().server().key_file);
   BIO* in = BIO_new_mem_buf(plain.data(), static_cast<int>(plain.size()));
   EVP_PKEY* key = PEM_read_bio_PrivateKey(in, nullptr, nullptr, nullptr);
   BIO_free(in);
@@ -76,7 +54,7 @@ TEST(CheckTlsFiles, AcceptsAMatchingCertificateKeyAndCaBundle) {
 
 TEST(CheckTlsFiles, AMissingFileIsNotFoundNamingTheOption) {
   TlsFiles files = GoodFiles();
-  files.client_ca_file = Pki().dir() + "/no-such-ca.crt";
+  files.client_ca_file = test::SharedTestPki().dir() + "/no-such-ca.crt";
   absl::Status status = CheckTlsFiles(files);
   EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
   EXPECT_TRUE(absl::StrContains(status.message(), "tls.client_ca_file")) << status;
@@ -102,7 +80,7 @@ TEST(CheckTlsFiles, RefusesAKeyFileWithoutAKey) {
 
 TEST(CheckTlsFiles, RefusesAKeyThatDoesNotMatchTheCertificate) {
   TlsFiles files = GoodFiles();
-  files.key_file = Pki().client_uri().key_file;
+  files.key_file = test::SharedTestPki().client_uri().key_file;
   absl::Status status = CheckTlsFiles(files);
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(absl::StrContains(status.message(), "does not match")) << status;
@@ -110,7 +88,7 @@ TEST(CheckTlsFiles, RefusesAKeyThatDoesNotMatchTheCertificate) {
 
 TEST(CheckTlsFiles, RefusesFilesWithoutACertificate) {
   TlsFiles files = GoodFiles();
-  files.cert_file = Pki().server().key_file;  // PEM, but a key
+  files.cert_file = test::SharedTestPki().server().key_file;  // PEM, but a key
   EXPECT_EQ(CheckTlsFiles(files).code(), absl::StatusCode::kInvalidArgument);
   files = GoodFiles();
   files.client_ca_file = WriteText("empty-ca.crt", "");
