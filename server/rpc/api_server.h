@@ -27,6 +27,9 @@ struct ApiServerOptions {
   // Whether the replica can serve right now (for example, its revocation
   // view is current); the health service follows it. Empty: always.
   std::function<bool()> can_serve;
+  // Calls one connection may have open at once (HTTP/2 streams); 0: gRPC's
+  // default, no limit. Bounds what one connection can pile onto the server.
+  int max_concurrent_streams = 0;
 };
 
 // The service name tokend registers with the standard health service, beside
