@@ -45,8 +45,12 @@ test::CertFiles CertFor(absl::string_view name, absl::string_view uri) {
   return cert.ok() ? *cert : test::CertFiles{};
 }
 
-std::unique_ptr<TokendServer> StartWith(TokendConfig config) {
+// The test bed's configuration with these callers and `extra_yaml` (a
+// `limits` section, or nothing).
+std::unique_ptr<TokendServer> StartWith(absl::string_view extra_yaml) {
+  TokendConfig config = Bed().Config();
   config.callers_yaml = CallersYaml();
+  config.extra_yaml = std::string(extra_yaml);
   absl::StatusOr<std::unique_ptr<TokendServer>> server = Bed().StartServer(config);
   EXPECT_TRUE(server.ok()) << server.status();
   return server.ok() ? *std::move(server) : nullptr;
@@ -126,8 +130,8 @@ class RevokeFlood {
 // The flood against a server started with `config`: every call of the other
 // caller succeeds, their p90 is under 250 ms, and the flooder is answered
 // OK or RESOURCE_EXHAUSTED, never anything else.
-void ExpectTheOtherCallerServedThroughAFlood(const TokendConfig& config) {
-  std::unique_ptr<TokendServer> server = StartWith(config);
+void ExpectTheOtherCallerServedThroughAFlood(absl::string_view limits_yaml) {
+  std::unique_ptr<TokendServer> server = StartWith(limits_yaml);
   ASSERT_NE(server, nullptr);
   const test::CertFiles flooder = CertFor("flooder", kFlooder);
   std::unique_ptr<client::TokenClient> other =
@@ -195,16 +199,14 @@ void ExpectTheOtherCallerServedThroughAFlood(const TokendConfig& config) {
 }
 
 TEST(Fairness, AFloodOfSubjectRevocationsDoesNotStarveAnotherCallersIssueAndRefresh) {
-  ExpectTheOtherCallerServedThroughAFlood(Bed().Config());
+  ExpectTheOtherCallerServedThroughAFlood("");
 }
 
 // Without the rate limit every flood call reaches the database queue: what
 // keeps the other caller served is then its turn in the queue and the
 // flooder's in-flight limit alone.
 TEST(Fairness, WithoutTheRateLimitTheFairQueueAloneKeepsTheOtherCallerServed) {
-  TokendConfig config = Bed().Config();
-  config.extra_yaml = "limits:\n  subject_revocations_per_minute: 0\n";
-  ExpectTheOtherCallerServedThroughAFlood(config);
+  ExpectTheOtherCallerServedThroughAFlood("limits:\n  subject_revocations_per_minute: 0\n");
 }
 
 // Every refresh-token lookup waits while this runs; returns when it is
@@ -223,9 +225,7 @@ std::thread LockRefreshTokens(absl::Duration hold) {
 }
 
 TEST(Fairness, ACallerOverItsInFlightLimitIsAnsweredResourceExhaustedAtOnce) {
-  TokendConfig config = Bed().Config();
-  config.extra_yaml = "limits:\n  max_in_flight_per_caller: 4\n";
-  std::unique_ptr<TokendServer> server = StartWith(config);
+  std::unique_ptr<TokendServer> server = StartWith("limits:\n  max_in_flight_per_caller: 4\n");
   ASSERT_NE(server, nullptr);
   std::unique_ptr<client::TokenClient> greedy =
       ClientFor(*server, Bed().pki().client_uri(), absl::Seconds(10));
@@ -269,9 +269,8 @@ TEST(Fairness, ACallerOverItsInFlightLimitIsAnsweredResourceExhaustedAtOnce) {
 }
 
 TEST(Limits, SubjectRevocationsBeyondTheCallersRateAreResourceExhaustedAtOnce) {
-  TokendConfig config = Bed().Config();
-  config.extra_yaml = "limits:\n  subject_revocations_per_minute: 5\n";
-  std::unique_ptr<TokendServer> server = StartWith(config);
+  std::unique_ptr<TokendServer> server =
+      StartWith("limits:\n  subject_revocations_per_minute: 5\n");
   ASSERT_NE(server, nullptr);
   std::unique_ptr<client::TokenClient> flooder =
       ClientFor(*server, CertFor("rate-flooder", kFlooder));
@@ -293,7 +292,7 @@ TEST(Limits, SubjectRevocationsBeyondTheCallersRateAreResourceExhaustedAtOnce) {
 }
 
 TEST(Limits, IntrospectOwnAudiencesOnlyAnswersOtherAudiencesInactive) {
-  std::unique_ptr<TokendServer> server = StartWith(Bed().Config());
+  std::unique_ptr<TokendServer> server = StartWith("");
   ASSERT_NE(server, nullptr);
   std::unique_ptr<client::TokenClient> issuer = ClientFor(*server, Bed().pki().client_uri());
   std::unique_ptr<client::TokenClient> scoped = ClientFor(*server, CertFor("scoped", kScoped));
