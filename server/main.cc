@@ -140,12 +140,14 @@ absl::StatusOr<std::shared_ptr<const service::Policy>> PolicyFromConfig(
   std::vector<service::CallerPolicy> callers;
   callers.reserve(config.callers.size());
   for (const config::CallerOptions& caller : config.callers) {
-    callers.push_back(service::CallerPolicy{.id = caller.id,
-                                            .rpcs = caller.rpcs,
-                                            .issue_for_others = caller.issue_for_others,
-                                            .audiences = caller.audiences,
-                                            .scopes = caller.scopes,
-                                            .max_ttl = caller.max_ttl});
+    callers.push_back(service::CallerPolicy{
+        .id = caller.id,
+        .rpcs = caller.rpcs,
+        .issue_for_others = caller.issue_for_others,
+        .audiences = caller.audiences,
+        .scopes = caller.scopes,
+        .max_ttl = caller.max_ttl,
+        .introspect_own_audiences_only = caller.introspect_own_audiences_only});
   }
   return service::Policy::New(std::move(callers));
 }
@@ -153,13 +155,16 @@ absl::StatusOr<std::shared_ptr<const service::Policy>> PolicyFromConfig(
 // The configuration's issuer and token lifetimes as the service's options.
 service::ServiceOptions ServiceOptionsFromConfig(const config::Config& config,
                                                  std::string refresh_successor_key) {
-  return service::ServiceOptions{.issuer = config.issuer,
-                                 .access_ttl = config.tokens.access_ttl,
-                                 .refresh_idle_ttl = config.tokens.refresh_idle_ttl,
-                                 .refresh_absolute_ttl = config.tokens.refresh_absolute_ttl,
-                                 .leeway = config.tokens.leeway,
-                                 .refresh_retry_window = config.tokens.refresh_retry_window,
-                                 .refresh_successor_key = std::move(refresh_successor_key)};
+  return service::ServiceOptions{
+      .issuer = config.issuer,
+      .access_ttl = config.tokens.access_ttl,
+      .refresh_idle_ttl = config.tokens.refresh_idle_ttl,
+      .refresh_absolute_ttl = config.tokens.refresh_absolute_ttl,
+      .leeway = config.tokens.leeway,
+      .refresh_retry_window = config.tokens.refresh_retry_window,
+      .refresh_successor_key = std::move(refresh_successor_key),
+      .subject_revocations_per_minute = config.limits.subject_revocations_per_minute,
+      .introspect_cache_bytes = static_cast<size_t>(config.limits.introspect_cache_bytes)};
 }
 
 sigset_t ShutdownSignals() {
@@ -248,9 +253,11 @@ int RunServe(const config::Config& config) {
   // bounds them); the workers are more, 16 per connection, because durable
   // writes are group-committed: every worker waiting on a write joins the
   // next batch, so batches (and the writes per commit) can only be as large
-  // as the number of workers.
+  // as the number of workers. Callers take turns, each with at most
+  // max_in_flight_per_caller calls waiting or running.
   const size_t pool_size = static_cast<size_t>(config.database.pool_size);
-  common::WorkQueue database_work(pool_size * 16, pool_size * 128);
+  common::WorkQueue database_work(pool_size * 16, pool_size * 128,
+                                  static_cast<size_t>(config.limits.max_in_flight_per_caller));
 
   ops::Metrics metrics;
   if (absl::Status s =
@@ -266,7 +273,8 @@ int RunServe(const config::Config& config) {
                              .can_serve = [&] { return revocation_set.IsCurrent(clock.Now()); },
                              .max_connection_age = config.tls.max_connection_age,
                              .max_connection_age_grace = config.tls.max_connection_age_grace,
-                             .handshake_timeout = config.tls.handshake_timeout},
+                             .handshake_timeout = config.tls.handshake_timeout,
+                             .max_concurrent_streams = config.limits.max_concurrent_streams},
                             &api, &metrics);
   if (!api_server.ok()) return Fail(api_server.status());
 

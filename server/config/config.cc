@@ -200,8 +200,10 @@ absl::Status ParseCallers(const YAML::Node& node, std::vector<CallerOptions>* ca
   absl::flat_hash_map<std::string, size_t> ids;
   for (size_t i = 0; i < node.size(); ++i) {
     std::string path = Element(kPath, i);
-    absl::StatusOr<Mapping> fields = Mapping::Read(
-        node[i], path, {"id", "rpcs", "issue_for_others", "audiences", "scopes", "max_ttl"});
+    absl::StatusOr<Mapping> fields =
+        Mapping::Read(node[i], path,
+                      {"id", "rpcs", "issue_for_others", "audiences", "scopes", "max_ttl",
+                       "introspect_own_audiences_only"});
     if (!fields.ok()) return fields.status();
     CallerOptions caller;
     if (absl::Status s = GetString(*fields, "id", &caller.id); !s.ok()) return s;
@@ -251,6 +253,11 @@ absl::Status ParseCallers(const YAML::Node& node, std::vector<CallerOptions>* ca
     }
     caller.scopes.insert(scopes.begin(), scopes.end());
 
+    if (absl::Status s = GetBool(*fields, "introspect_own_audiences_only",
+                                 &caller.introspect_own_audiences_only);
+        !s.ok()) {
+      return s;
+    }
     bool has_max_ttl = fields->Find("max_ttl") != nullptr;
     if (absl::Status s = GetDuration(*fields, "max_ttl", &caller.max_ttl); !s.ok()) return s;
     if (has_max_ttl && caller.max_ttl <= absl::ZeroDuration()) {
@@ -258,6 +265,30 @@ absl::Status ParseCallers(const YAML::Node& node, std::vector<CallerOptions>* ca
     }
     callers->push_back(std::move(caller));
     max_ttl_set->push_back(has_max_ttl);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseLimits(const YAML::Node& node, Config::Limits* limits) {
+  absl::StatusOr<Mapping> fields =
+      Mapping::Read(node, "limits",
+                    {"max_in_flight_per_caller", "max_concurrent_streams",
+                     "subject_revocations_per_minute", "introspect_cache_bytes"});
+  if (!fields.ok()) return fields.status();
+  struct IntKey {
+    absl::string_view key;
+    int* out;
+    int min;
+  };
+  for (const IntKey& k :
+       {IntKey{"max_in_flight_per_caller", &limits->max_in_flight_per_caller, 1},
+        IntKey{"max_concurrent_streams", &limits->max_concurrent_streams, 1},
+        IntKey{"subject_revocations_per_minute", &limits->subject_revocations_per_minute, 0},
+        IntKey{"introspect_cache_bytes", &limits->introspect_cache_bytes, 0}}) {
+    if (absl::Status s = GetInt(*fields, k.key, k.out); !s.ok()) return s;
+    if (*k.out < k.min) {
+      return Error(fields->PathOf(k.key), absl::StrCat("must be at least ", k.min));
+    }
   }
   return absl::OkStatus();
 }
@@ -303,7 +334,7 @@ absl::StatusOr<Config> ParseConfig(absl::string_view yaml_text,
         Mapping::Read(*document, "",
                       {"listen", "ops_listen", "shutdown_grace", "shutdown_delay", "log_level",
                        "revocation_resync_interval", "revocation_max_staleness", "tls", "database",
-                       "issuer", "tokens", "signing_keys", "callers"});
+                       "issuer", "tokens", "signing_keys", "callers", "limits"});
     if (!top.ok()) return top.status();
     Config config;
     const YAML::Node empty_map(YAML::NodeType::Map);
@@ -364,6 +395,11 @@ absl::StatusOr<Config> ParseConfig(absl::string_view yaml_text,
       return s;
     }
     if (absl::Status s = CheckTokens(config.tokens); !s.ok()) return s;
+
+    if (absl::Status s = ParseLimits(SectionOrEmpty(*top, "limits", empty_map), &config.limits);
+        !s.ok()) {
+      return s;
+    }
 
     const YAML::Node* keys = top->Find("signing_keys");
     if (keys == nullptr) return Error("signing_keys", "required key is missing");

@@ -50,6 +50,7 @@ struct CallerOptions {
   absl::flat_hash_set<std::string> audiences;
   absl::flat_hash_set<std::string> scopes;  // each common::IsValidScope
   absl::Duration max_ttl;                   // positive
+  bool introspect_own_audiences_only = false;
 };
 
 // The defaults below are the operators' defaults, documented in docs/config.md.
@@ -89,6 +90,14 @@ struct Config {
     absl::Duration leeway = absl::Seconds(5);                 // 0..5m
     absl::Duration refresh_retry_window = absl::Seconds(60);  // 0 (off)..10m
   } tokens;
+
+  // Bounds on what one caller can take of a replica (all extensions).
+  struct Limits {
+    int max_in_flight_per_caller = 256;       // database calls waiting or running; >= 1
+    int max_concurrent_streams = 256;         // per connection; >= 1
+    int subject_revocations_per_minute = 60;  // per caller, also the burst; 0: no limit
+    int introspect_cache_bytes = 64 << 20;    // 0 (no cache) .. 2^31 - 1
+  } limits;
 
   std::vector<SigningKeyConfig> signing_keys;  // at least one; the first signs
   std::vector<CallerOptions> callers;          // may be empty (deny all)

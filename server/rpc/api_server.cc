@@ -70,6 +70,9 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptio
   // would then start "successfully" and silently take half the connections.
   // A port in use must be a start-up error instead.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  if (options.max_concurrent_streams > 0) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, options.max_concurrent_streams);
+  }
   builder.experimental().SetInterceptorCreators(MakeServerInterceptors(
       metrics, [service](const grpc::AuthContext& auth, absl::string_view method) {
         return service->AuthorizeMethod(auth, method);

@@ -36,6 +36,9 @@ struct ApiServerOptions {
   absl::Duration max_connection_age = absl::Minutes(30);
   absl::Duration max_connection_age_grace = absl::Seconds(30);
   absl::Duration handshake_timeout = absl::Seconds(5);
+  // Calls one connection may have open at once (HTTP/2 streams); 0: gRPC's
+  // default, no limit. Bounds what one connection can pile onto the server.
+  int max_concurrent_streams = 0;
 };
 
 // The service name tokend registers with the standard health service, beside

@@ -48,9 +48,10 @@ absl::Status TokenServiceImpl::AuthorizeMethod(const grpc::AuthContext& auth,
 TokenServiceImpl::TokenServiceImpl(service::TokenService* service, common::WorkQueue* database_work)
     : service_(service), database_work_(database_work) {}
 
-void TokenServiceImpl::RunOnDatabaseQueue(grpc::ServerUnaryReactor* reactor, absl::Time deadline,
+void TokenServiceImpl::RunOnDatabaseQueue(grpc::ServerUnaryReactor* reactor,
+                                          const service::AuthorizedCall& call,
                                           std::function<grpc::Status()> work) {
-  auto task = [reactor, deadline, work = std::move(work)] {
+  auto task = [reactor, deadline = call.deadline(), work = std::move(work)] {
     if (absl::Now() >= deadline) {
       reactor->Finish(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
                                    "deadline exceeded while waiting for the database"));
@@ -58,9 +59,19 @@ void TokenServiceImpl::RunOnDatabaseQueue(grpc::ServerUnaryReactor* reactor, abs
     }
     reactor->Finish(work());
   };
-  if (!database_work_->TrySubmit(std::move(task))) {
-    reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                                 "server busy: too many calls waiting for the database"));
+  switch (database_work_->Submit(call.caller().id, std::move(task))) {
+    case common::WorkQueue::Admission::kAccepted:
+      return;
+    case common::WorkQueue::Admission::kKeyOverLimit:
+      // Why not UNAVAILABLE: retrying elsewhere at once would not help; the
+      // caller must first wait for its own calls in flight.
+      reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                   "caller over its limit of calls in flight; retry with backoff"));
+      return;
+    case common::WorkQueue::Admission::kFull:
+      reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                   "server busy: too many calls waiting for the database"));
+      return;
   }
 }
 
@@ -80,7 +91,7 @@ grpc::ServerUnaryReactor* TokenServiceImpl::Issue(grpc::CallbackServerContext* c
   };
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (request->include_refresh_token()) {
-    RunOnDatabaseQueue(reactor, call->deadline(), std::move(work));
+    RunOnDatabaseQueue(reactor, *call, std::move(work));
   } else {
     reactor->Finish(work());
   }
@@ -95,7 +106,7 @@ grpc::ServerUnaryReactor* TokenServiceImpl::Refresh(grpc::CallbackServerContext*
   if (!call.ok()) return FinishNow(context, call.status());
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   RunOnDatabaseQueue(
-      reactor, call->deadline(), [this, call = *call, params = FromProto(*request), response]() {
+      reactor, *call, [this, call = *call, params = FromProto(*request), response]() {
         absl::StatusOr<service::IssuedTokens> issued = service_->Refresh(call, params);
         if (!issued.ok()) return ToGrpcStatus(issued.status());
         ToProto(*issued, response);
@@ -119,7 +130,7 @@ grpc::ServerUnaryReactor* TokenServiceImpl::Introspect(grpc::CallbackServerConte
   };
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (service::TokenService::ReadsStore(request->token())) {
-    RunOnDatabaseQueue(reactor, call->deadline(), std::move(work));
+    RunOnDatabaseQueue(reactor, *call, std::move(work));
   } else {
     reactor->Finish(work());
   }
@@ -132,11 +143,15 @@ grpc::ServerUnaryReactor* TokenServiceImpl::Revoke(grpc::CallbackServerContext* 
   absl::StatusOr<service::AuthorizedCall> call =
       service_->Authorize(MakeRequestContext(context), Rpc::kRevoke);
   if (!call.ok()) return FinishNow(context, call.status());
+  // Checked here, so that a request that is malformed, beyond the caller's
+  // rights or over its rate limit is answered at once, not after a wait.
+  absl::StatusOr<service::AdmittedRevoke> admitted =
+      service_->AdmitRevoke(*call, FromProto(*request));
+  if (!admitted.ok()) return FinishNow(context, admitted.status());
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  RunOnDatabaseQueue(reactor, call->deadline(),
-                     [this, call = *call, params = FromProto(*request)]() -> grpc::Status {
-                       return ToGrpcStatus(service_->Revoke(call, params));
-                     });
+  RunOnDatabaseQueue(reactor, *call, [this, admitted = *std::move(admitted)]() -> grpc::Status {
+    return ToGrpcStatus(service_->Revoke(admitted));
+  });
   return reactor;
 }
 

@@ -14,7 +14,10 @@ namespace tokend::rpc {
 // only need the CPU (Issue without a refresh token, Introspect of an access
 // token, GetJwks) are answered on gRPC's thread at once; calls that wait for
 // PostgreSQL run on `database_work`, whose fixed threads and bounded backlog
-// cap the load on the database (a full backlog answers UNAVAILABLE).
+// cap the load on the database (a full backlog answers UNAVAILABLE). They are
+// queued under their caller's id, so callers take turns for the workers and
+// a caller with too many calls in flight is answered RESOURCE_EXHAUSTED at
+// once, before anything is read or written.
 class TokenServiceImpl final : public v1::TokenService::CallbackService {
  public:
   // Neither pointer is owned; both must outlive the gRPC server.
@@ -47,10 +50,12 @@ class TokenServiceImpl final : public v1::TokenService::CallbackService {
   absl::Status AuthorizeMethod(const grpc::AuthContext& auth, absl::string_view method) const;
 
  private:
-  // Runs `work` on the database queue; finishes `reactor` with its status.
-  // Answers UNAVAILABLE when the queue is full and DEADLINE_EXCEEDED when the
-  // deadline passed while the call waited in it, without running `work`.
-  void RunOnDatabaseQueue(grpc::ServerUnaryReactor* reactor, absl::Time deadline,
+  // Runs `work` on the database queue in `call`'s caller's turn; finishes
+  // `reactor` with its status. Answers RESOURCE_EXHAUSTED when that caller
+  // already has its limit of calls in flight, UNAVAILABLE when the queue is
+  // full, and DEADLINE_EXCEEDED when the deadline passed while the call
+  // waited in it, without running `work`.
+  void RunOnDatabaseQueue(grpc::ServerUnaryReactor* reactor, const service::AuthorizedCall& call,
                           std::function<grpc::Status()> work);
 
   service::TokenService* service_;

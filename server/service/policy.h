@@ -27,6 +27,10 @@ struct CallerPolicy {
   absl::flat_hash_set<std::string> audiences;
   absl::flat_hash_set<std::string> scopes;
   absl::Duration max_ttl;  // longest access token it may ask for
+  // Introspect answers active only for tokens whose audience includes one of
+  // `audiences`; any other token is `active: false` to this caller, so that
+  // it cannot read the claims of tokens meant for others.
+  bool introspect_own_audiences_only = false;
 };
 
 // The caller policy: who may call what. Immutable and thread-safe.

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "common/log_throttle.h"
 #include "common/scope.h"
 #include "crypto/hash.h"
 #include "jwt/jwt.h"
@@ -21,6 +22,15 @@ using store::Revocation;
 
 // Longest subject or audience we accept; a JWT carrying more is a mistake.
 constexpr size_t kMaxNameBytes = 1024;
+
+// Lines that any caller can make tokend write once per request: each kind at
+// most 10 a second, with the count of those dropped on the next one written.
+common::LogThrottle subject_revoked_log(10, absl::Seconds(1));
+common::LogThrottle token_revoked_log(10, absl::Seconds(1));
+common::LogThrottle family_revoked_log(10, absl::Seconds(1));
+common::LogThrottle refresh_rejected_log(10, absl::Seconds(1));
+common::LogThrottle refresh_repeated_log(10, absl::Seconds(1));
+common::LogThrottle reuse_detected_log(10, absl::Seconds(1));
 
 // JWT times have whole seconds; everything tokend records uses the same
 // truncated "now" so that iat, issued_at and revocations compare exactly.
@@ -128,6 +138,13 @@ absl::StatusOr<std::vector<std::string>> RefreshedScopes(const std::vector<std::
   return Deduplicated(asked);
 }
 
+// Whether `caller` may see an active answer for a token of `audience`.
+bool MayIntrospect(const CallerPolicy& caller, const std::vector<std::string>& audience) {
+  if (!caller.introspect_own_audiences_only) return true;
+  return std::any_of(audience.begin(), audience.end(),
+                     [&](const std::string& a) { return caller.audiences.contains(a); });
+}
+
 // PERMISSION_DENIED unless `call` was authorized for `rpc`.
 absl::Status CheckAuthorizedFor(const AuthorizedCall& call, Rpc rpc) {
   if (call.rpc() == rpc) return absl::OkStatus();
@@ -143,8 +160,8 @@ absl::Status UnauthenticatedRefresh() {
 
 absl::Status RejectRefresh(const AuthorizedCall& call, absl::string_view reason,
                            absl::string_view family_id) {
-  common::Log(common::LogLevel::kInfo, "refresh rejected",
-              {{"caller", call.caller().id}, {"reason", reason}, {"family", family_id}});
+  common::LogThrottled(refresh_rejected_log, common::LogLevel::kInfo, "refresh rejected",
+                       {{"caller", call.caller().id}, {"reason", reason}, {"family", family_id}});
   return UnauthenticatedRefresh();
 }
 
@@ -180,7 +197,10 @@ absl::StatusOr<std::unique_ptr<TokenService>> TokenService::New(
   service->revocation_set_ = revocation_set;
   service->clock_ = clock;
   service->jwks_json_ = *std::move(jwks);
-  service->verified_tokens_ = std::make_unique<VerifiedTokenCache>();
+  service->verified_tokens_ = std::make_unique<VerifiedTokenCache>(
+      VerifiedTokenCache::kDefaultCapacity, service->options_.introspect_cache_bytes);
+  service->subject_revocations_ =
+      std::make_unique<PerCallerRateLimit>(service->options_.subject_revocations_per_minute);
   return service;
 }
 
@@ -368,8 +388,9 @@ absl::StatusOr<IssuedTokens> TokenService::RedeemAgain(const AuthorizedCall& cal
       absl::StatusOr<IssuedTokens> issued =
           SignRefreshedAccessToken(call, next.family, next.token.scopes, now);
       if (!issued.ok()) return issued.status();
-      common::Log(common::LogLevel::kInfo, "refresh repeated within the retry window",
-                  {{"caller", call.caller().id}, {"family", used.family.family_id}});
+      common::LogThrottled(refresh_repeated_log, common::LogLevel::kInfo,
+                           "refresh repeated within the retry window",
+                           {{"caller", call.caller().id}, {"family", used.family.family_id}});
       issued->refresh_token = std::move(successor.text);
       issued->refresh_expires_at = next.token.expires_at;
       return issued;
@@ -400,8 +421,9 @@ absl::StatusOr<IssuedTokens> TokenService::SignRefreshedAccessToken(
 absl::Status TokenService::RevokeReusedFamily(const AuthorizedCall& call,
                                               const store::RefreshFamily& family, absl::Time now) {
   counters_.refresh_reuse_detected.fetch_add(1, std::memory_order_relaxed);
-  common::Log(common::LogLevel::kWarning, "refresh token reuse detected; family revoked",
-              {{"caller", call.caller().id}, {"family", family.family_id}});
+  common::LogThrottled(reuse_detected_log, common::LogLevel::kWarning,
+                       "refresh token reuse detected; family revoked",
+                       {{"caller", call.caller().id}, {"family", family.family_id}});
   if (absl::Status s = RevokeFamily(family, now, call.deadline()); !s.ok()) return s;
   return UnauthenticatedRefresh();
 }
@@ -414,8 +436,15 @@ absl::StatusOr<Introspection> TokenService::Introspect(const AuthorizedCall& cal
   if (token.size() > jwt::kMaxTokenBytes) return Introspection{};
   // The hint is ignored: the token's shape says what it is, so a wrong hint
   // still finds it.
-  if (IsRefreshTokenShaped(token)) return IntrospectRefreshToken(call, token);
-  return IntrospectAccessToken(token);
+  absl::StatusOr<Introspection> result = IsRefreshTokenShaped(token)
+                                             ? IntrospectRefreshToken(call, token)
+                                             : IntrospectAccessToken(token);
+  if (result.ok() && result->active && !MayIntrospect(call.caller(), result->audience)) {
+    common::Log(common::LogLevel::kDebug, "introspect: inactive",
+                {{"reason", "audience not the caller's"}});
+    *result = Introspection{};
+  }
+  return result;
 }
 
 absl::StatusOr<std::shared_ptr<const jwt::Claims>> TokenService::DecodeAccessToken(
@@ -502,11 +531,12 @@ absl::StatusOr<Introspection> TokenService::IntrospectRefreshToken(const Authori
   return out;
 }
 
-absl::Status TokenService::Revoke(const AuthorizedCall& call, const RevokeParams& params) {
+absl::StatusOr<AdmittedRevoke> TokenService::AdmitRevoke(const AuthorizedCall& call,
+                                                         RevokeParams params) {
   if (absl::Status s = CheckAuthorizedFor(call, Rpc::kRevoke); !s.ok()) return s;
   if (params.token.has_value()) {
     if (params.token->empty()) return absl::InvalidArgumentError("token: must not be empty");
-    return RevokeToken(call, *params.token);
+    return AdmittedRevoke(call, std::move(params));
   }
   if (!params.subject.has_value()) {
     return absl::InvalidArgumentError("target: one of token or subject is required");
@@ -518,9 +548,31 @@ absl::Status TokenService::Revoke(const AuthorizedCall& call, const RevokeParams
   if (subject != caller.id && !caller.issue_for_others) {
     return absl::PermissionDeniedError("subject: this caller may only revoke its own subject");
   }
+  // Why a limit: every subject revocation is a write, and a distinct subject
+  // is held in every replica's memory until the longest token it covers has
+  // expired (see README, Limits).
+  if (!subject_revocations_->TryTake(caller.id, clock_->Now())) {
+    return absl::ResourceExhaustedError(
+        "subject: this caller is over its rate limit of subject revocations; retry later");
+  }
+  return AdmittedRevoke(call, std::move(params));
+}
+
+absl::Status TokenService::Revoke(const AuthorizedCall& call, const RevokeParams& params) {
+  absl::StatusOr<AdmittedRevoke> admitted = AdmitRevoke(call, params);
+  if (!admitted.ok()) return admitted.status();
+  return Revoke(*admitted);
+}
+
+absl::Status TokenService::Revoke(const AdmittedRevoke& revoke) {
+  const AuthorizedCall& call = revoke.call();
+  const RevokeParams& params = revoke.params();
+  if (params.token.has_value()) return RevokeToken(call, *params.token);
+  const std::string& subject = *params.subject;
+  const CallerPolicy& caller = call.caller();
   const absl::Time now = clock_->Now();
-  common::Log(common::LogLevel::kInfo, "subject revoked",
-              {{"caller", caller.id}, {"subject", subject}});
+  common::LogThrottled(subject_revoked_log, common::LogLevel::kInfo, "subject revoked",
+                       {{"caller", caller.id}, {"subject", subject}});
   return RecordRevocation(
       Revocation{.kind = Revocation::Kind::kSubject,
                  .key = subject,
@@ -542,8 +594,8 @@ absl::Status TokenService::RevokeToken(const AuthorizedCall& call, absl::string_
     if (now >= state.token.expires_at || now >= state.family.absolute_expires_at) {
       return absl::OkStatus();
     }
-    common::Log(common::LogLevel::kInfo, "refresh family revoked",
-                {{"caller", call.caller().id}, {"family", state.family.family_id}});
+    common::LogThrottled(family_revoked_log, common::LogLevel::kInfo, "refresh family revoked",
+                         {{"caller", call.caller().id}, {"family", state.family.family_id}});
     return RevokeFamily(state.family, now, call.deadline());
   }
   // Only a token this service signed may name a jti to revoke: a forged one
@@ -554,8 +606,8 @@ absl::Status TokenService::RevokeToken(const AuthorizedCall& call, absl::string_
   if (!jwt::Validate(claims, {.issuer = options_.issuer, .leeway = options_.leeway}, now).ok()) {
     return absl::OkStatus();
   }
-  common::Log(common::LogLevel::kInfo, "access token revoked",
-              {{"caller", call.caller().id}, {"jti", claims.token_id}});
+  common::LogThrottled(token_revoked_log, common::LogLevel::kInfo, "access token revoked",
+                       {{"caller", call.caller().id}, {"jti", claims.token_id}});
   return RecordRevocation(Revocation{.kind = Revocation::Kind::kToken,
                                      .key = claims.token_id,
                                      .revoked_at = now,

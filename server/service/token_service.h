@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -16,6 +17,7 @@
 #include "jwt/claims.h"
 #include "keys/key_ring.h"
 #include "service/policy.h"
+#include "service/rate_limit.h"
 #include "service/revocation_set.h"
 #include "service/verified_token_cache.h"
 #include "store/refresh_token_store.h"
@@ -46,6 +48,11 @@ struct ServiceOptions {
   // The key successors are derived under (see refresh_tokens.h), shared by
   // every replica; at least 32 bytes.
   std::string refresh_successor_key;
+  // Revoke{subject} calls a caller may make per minute (and at once); 0: no
+  // limit. Beyond it RESOURCE_EXHAUSTED.
+  int subject_revocations_per_minute = 0;
+  // Bound of the verified-token cache (see verified_token_cache.h).
+  size_t introspect_cache_bytes = VerifiedTokenCache::kDefaultMaxBytes;
 };
 
 // Who is calling and until when the answer is useful.
@@ -119,6 +126,20 @@ struct RevokeParams {
   TokenType token_type_hint = TokenType::kUnspecified;
 };
 
+// A Revoke that passed TokenService::AdmitRevoke; only it makes one.
+class AdmittedRevoke {
+ public:
+  const AuthorizedCall& call() const { return call_; }
+  const RevokeParams& params() const { return params_; }
+
+ private:
+  friend class TokenService;
+  AdmittedRevoke(AuthorizedCall call, RevokeParams params)
+      : call_(std::move(call)), params_(std::move(params)) {}
+  AuthorizedCall call_;
+  RevokeParams params_;
+};
+
 // Counters for metrics. Monotonic.
 struct ServiceCounters {
   std::atomic<uint64_t> refresh_reuse_detected{0};
@@ -155,8 +176,18 @@ class TokenService {
   absl::StatusOr<Introspection> Introspect(const AuthorizedCall& call, absl::string_view token,
                                            TokenType hint);
 
+  // The checks of Revoke that need neither the store nor a wait:
+  // INVALID_ARGUMENT for a malformed request, PERMISSION_DENIED for a
+  // subject beyond the caller's rights, and RESOURCE_EXHAUSTED (nothing
+  // written) for a Revoke{subject} beyond the caller's
+  // subject_revocations_per_minute, of which an admitted one takes one. The
+  // RPC layer calls it before the call queues for the database, so that
+  // such calls are answered at once.
+  absl::StatusOr<AdmittedRevoke> AdmitRevoke(const AuthorizedCall& call, RevokeParams params);
   // OK once the revocation is durable; OK and no change for unknown,
   // expired or malformed tokens (RFC 7009).
+  absl::Status Revoke(const AdmittedRevoke& revoke);
+  // AdmitRevoke, then Revoke.
   absl::Status Revoke(const AuthorizedCall& call, const RevokeParams& params);
 
   // The JWK Set of the key ring (computed once).
@@ -221,6 +252,7 @@ class TokenService {
   // Decoded claims of access tokens whose signature verified (see
   // DecodeAccessToken); time and revocation checks still run on every call.
   std::unique_ptr<VerifiedTokenCache> verified_tokens_;
+  std::unique_ptr<PerCallerRateLimit> subject_revocations_;
 };
 
 }  // namespace tokend::service

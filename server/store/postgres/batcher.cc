@@ -70,6 +70,13 @@ absl::Status Batcher::Run(Op& op) {
 }
 
 bool Batcher::TakeBatch(std::vector<Op*>* batch) {
+  if (options_.coalesce_equal_keys) {
+    while (!queue_.empty() && batch->size() < options_.max_batch) {
+      batch->push_back(queue_.front());
+      queue_.pop_front();
+    }
+    return !batch->empty();
+  }
   absl::flat_hash_set<absl::string_view> keys;
   std::deque<Op*> later;
   while (!queue_.empty() && batch->size() < options_.max_batch) {

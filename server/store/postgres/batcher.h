@@ -50,7 +50,9 @@ class Batcher {
   struct Op {
     virtual ~Op() = default;
     // Operations with equal keys never share a batch (the later one waits
-    // for the next), so a batch statement never touches a row twice.
+    // for the next), so a batch statement never touches a row twice; unless
+    // Options::coalesce_equal_keys, where they do and the batch function
+    // merges them into one row.
     std::string key;
     absl::Time deadline = absl::InfiniteFuture();
     absl::Status status;  // set by the batcher before `finished`
@@ -60,9 +62,9 @@ class Batcher {
     bool finished = false;  // guarded by the batcher's mutex
   };
 
-  // Runs `ops` (1 or more, distinct keys, sorted by key) as exactly one
-  // statement on `txn`, an autocommit session (see RunAutocommit): when it
-  // returns, that statement has committed. It fills in the per-operation
+  // Runs `ops` (1 or more, sorted by key; distinct keys unless
+  // Options::coalesce_equal_keys) as exactly one statement on `txn`, an autocommit session (see
+  // RunAutocommit): when it returns, that statement has committed. It fills in the per-operation
   // results (and resets them first: a failed batch's operations run again).
   // An exception (classified by ClassifyException) means nothing committed,
   // unless the connection broke (UNAVAILABLE: in doubt).
@@ -80,6 +82,14 @@ class Batcher {
     // lock holds up the next batch of its kind, for at most that lock's
     // holder's commit.
     int leaders = 1;
+    // Whether queued operations with equal keys may share a batch, for
+    // writes where several equal ones are the same as one merged one (a
+    // revocation: the upsert keeps the later times either way). Each of them
+    // then shares that one row's outcome, and a burst of repeats costs one
+    // statement, not one commit each, so repeating a write cannot hold up
+    // the others of its kind. Operations already in a running batch are
+    // never touched: a repeat that arrives then waits for the next batch.
+    bool coalesce_equal_keys = false;
   };
 
   // `pool` must outlive the batcher.
@@ -97,7 +107,8 @@ class Batcher {
   absl::Status Run(Op& op);
 
  private:
-  // Moves up to max_batch queued operations with distinct keys into `batch`.
+  // Moves up to max_batch queued operations with distinct keys (or any keys
+  // when coalescing) into `batch`.
   bool TakeBatch(std::vector<Op*>* batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Runs the batch and sets every operation's status (not `finished`).
   void Execute(std::vector<Op*>& batch);

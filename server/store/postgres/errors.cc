@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "common/log.h"
+#include "common/log_throttle.h"
 
 namespace tokend::store::postgres {
 namespace {
@@ -14,8 +15,12 @@ namespace {
 using common::Log;
 using common::LogLevel;
 
-DatabaseError Unavailable(absl::string_view operation,
-                          absl::string_view sqlstate,
+// A caller can cause these once per request (short deadlines, conflicting
+// writes): at most 10 a second each, the rest counted.
+common::LogThrottle deadline_exceeded_log(10, absl::Seconds(1));
+common::LogThrottle transaction_aborted_log(10, absl::Seconds(1));
+
+DatabaseError Unavailable(absl::string_view operation, absl::string_view sqlstate,
                           absl::string_view detail) {
   Log(LogLevel::kWarning, "database unavailable",
       {{"op", operation}, {"sqlstate", sqlstate}, {"detail", detail}});
@@ -29,19 +34,16 @@ DatabaseError Internal(absl::string_view operation, absl::string_view sqlstate,
   return {absl::InternalError("database error"), false, true};
 }
 
-DatabaseError FromSqlState(const std::string& state,
-                           absl::string_view operation,
+DatabaseError FromSqlState(const std::string& state, absl::string_view operation,
                            absl::string_view detail) {
   if (state == "57014" || state == "55P03") {
-    Log(LogLevel::kInfo, "database deadline exceeded",
-        {{"op", operation}, {"sqlstate", state}});
-    return {absl::DeadlineExceededError("database deadline exceeded"), false,
-            true};
+    common::LogThrottled(deadline_exceeded_log, LogLevel::kInfo, "database deadline exceeded",
+                         {{"op", operation}, {"sqlstate", state}});
+    return {absl::DeadlineExceededError("database deadline exceeded"), false, true};
   }
   // No SQLSTATE: libpq failed on the client side (socket error, timeout).
-  if (state.empty() || absl::StartsWith(state, "08") || state == "57P01" ||
-      state == "57P02" || state == "57P03" || state == "53300" ||
-      state == "25006") {
+  if (state.empty() || absl::StartsWith(state, "08") || state == "57P01" || state == "57P02" ||
+      state == "57P03" || state == "53300" || state == "25006") {
     return Unavailable(operation, state, detail);
   }
   if (state == "23505") {
@@ -49,18 +51,16 @@ DatabaseError FromSqlState(const std::string& state,
     return {absl::AlreadyExistsError("record already exists"), false, true};
   }
   if (state == "40001" || state == "40P01") {
-    Log(LogLevel::kWarning, "database transaction aborted",
-        {{"op", operation}, {"sqlstate", state}});
-    return {absl::AbortedError("database transaction aborted, retry"), false,
-            true};
+    common::LogThrottled(transaction_aborted_log, LogLevel::kWarning,
+                         "database transaction aborted", {{"op", operation}, {"sqlstate", state}});
+    return {absl::AbortedError("database transaction aborted, retry"), false, true};
   }
   return Internal(operation, state, detail);
 }
 
 }  // namespace
 
-DatabaseError ClassifyException(std::exception_ptr error,
-                                absl::string_view operation) {
+DatabaseError ClassifyException(std::exception_ptr error, absl::string_view operation) {
   try {
     std::rethrow_exception(std::move(error));
   } catch (const pqxx::in_doubt_error& e) {

@@ -1,5 +1,6 @@
 #include "store/postgres/pg_revocation_store.h"
 
+#include <algorithm>
 #include <pqxx/pqxx>
 #include <string>
 
@@ -25,12 +26,24 @@ struct RevokeOp final : Batcher::Op {
 
 void RevokeMany(pqxx::transaction_base& txn, absl::Span<Batcher::Op* const> ops) {
   std::vector<std::string> kinds, keys, revoked, expires;
-  for (Batcher::Op* op : ops) {
-    const Revocation& r = *static_cast<const RevokeOp&>(*op).revocation;
-    kinds.push_back(absl::StrCat(static_cast<int>(r.kind)));
-    keys.push_back(r.key);
-    revoked.push_back(FormatTimestamp(r.revoked_at));
-    expires.push_back(FormatTimestamp(r.expires_at));
+  // Equal keys arrive next to each other (the batcher sorts by key) and
+  // become one row with the later times, as the upsert would merge them:
+  // one statement cannot upsert a row twice.
+  for (size_t i = 0; i < ops.size();) {
+    const Revocation& first = *static_cast<const RevokeOp&>(*ops[i]).revocation;
+    absl::Time revoked_at = first.revoked_at;
+    absl::Time expires_at = first.expires_at;
+    size_t j = i + 1;
+    for (; j < ops.size() && ops[j]->key == ops[i]->key; ++j) {
+      const Revocation& repeat = *static_cast<const RevokeOp&>(*ops[j]).revocation;
+      revoked_at = std::max(revoked_at, repeat.revoked_at);
+      expires_at = std::max(expires_at, repeat.expires_at);
+    }
+    kinds.push_back(absl::StrCat(static_cast<int>(first.kind)));
+    keys.push_back(first.key);
+    revoked.push_back(FormatTimestamp(revoked_at));
+    expires.push_back(FormatTimestamp(expires_at));
+    i = j;
   }
   txn.exec_prepared(sql::kRevokeMany.name, TextArrayLiteral(kinds), TextArrayLiteral(keys),
                     TextArrayLiteral(revoked), TextArrayLiteral(expires));
@@ -40,15 +53,15 @@ void RevokeMany(pqxx::transaction_base& txn, absl::Span<Batcher::Op* const> ops)
 
 PgRevocationStore::PgRevocationStore(Database* db)
     : db_(db),
-      revoke_(
-          std::make_unique<Batcher>(&db->pool(), "revoke_many", RevokeMany, Batcher::Options{})) {}
+      revoke_(std::make_unique<Batcher>(&db->pool(), "revoke_many", RevokeMany,
+                                        Batcher::Options{.coalesce_equal_keys = true})) {}
 
 PgRevocationStore::~PgRevocationStore() = default;
 
 absl::Status PgRevocationStore::Revoke(const Revocation& revocation, absl::Time deadline) {
   if (absl::Status s = CheckRevocation(revocation); !s.ok()) return s;
   RevokeOp op;
-  // One statement cannot upsert a row twice: equal keys go to separate batches.
+  // Equal keys are coalesced into one row of their batch (RevokeMany).
   op.key = absl::StrCat(static_cast<int>(revocation.kind), " ", revocation.key);
   op.deadline = deadline;
   op.revocation = &revocation;

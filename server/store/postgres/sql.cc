@@ -150,7 +150,7 @@ const Statement kRotateTokens = {
 
 const Statement kRevokeMany = {
     "revoke_many",
-    // Upserts each revocation (distinct (kind, key): see batcher.h) keeping
+    // Upserts each revocation (distinct (kind, key): RevokeMany merges equal ones) keeping
     // the later times, then notifies every replica of each merged row in the
     // same transaction (PostgreSQL delivers at commit, never before): one
     // statement, one commit. Payload: "<kind> <revoked_at us> <expires_at us>

@@ -3,6 +3,7 @@
 // have had alone, and one caller's error never failing its neighbours.
 
 #include <atomic>
+#include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -239,6 +240,41 @@ TEST(GroupCommit, ConcurrentRevocationsOfOneKeyAllCommitKeepingTheLatestTimes) {
             absl::ToUnixSeconds(At(3600 + 10 * (kCallers - 1))));
   EXPECT_EQ(Query(tdb->name, "SELECT EXTRACT(EPOCH FROM revoked_at)::bigint FROM revocations"),
             absl::ToUnixSeconds(At(kCallers - 1)));
+}
+
+TEST(GroupCommit, RepeatedRevocationsOfOneKeyShareStatementsInsteadOfACommitEach) {
+  auto tdb = NewMigratedDatabase("gc_revoke_coalesce");
+  ASSERT_TRUE(tdb.ok()) << tdb.status();
+  // Counts the rows the upserts write: one per statement that touched it.
+  absl::StatusOr<std::string> trigger =
+      Cluster().Psql(tdb->name,
+                     "CREATE TABLE row_writes (n int);"
+                     "CREATE FUNCTION count_row_write() RETURNS trigger LANGUAGE plpgsql AS"
+                     " $$ BEGIN INSERT INTO row_writes VALUES (1); RETURN NEW; END $$;"
+                     "CREATE TRIGGER count_row_writes AFTER INSERT OR UPDATE ON revocations"
+                     " FOR EACH ROW EXECUTE FUNCTION count_row_write();");
+  ASSERT_TRUE(trigger.ok()) << trigger.status();
+  PgRevocationStore revocations(tdb->db.get());
+  constexpr int kCallers = 64;
+  constexpr int kRounds = 4;
+  std::vector<absl::Status> results(kCallers * kRounds);
+  Together(kCallers, [&](int i) {
+    for (int round = 0; round < kRounds; ++round) {
+      results[i * kRounds + round] = revocations.Revoke(
+          MakeRevocation(Kind::kSubject, "flooder", At(round), At(3600 + i)), Later());
+    }
+  });
+  for (const absl::Status& s : results) EXPECT_TRUE(s.ok()) << s;
+  EXPECT_EQ(Query(tdb->name, "SELECT count(*) FROM revocations"), 1);
+  // The merged row keeps the latest times of all.
+  EXPECT_EQ(Query(tdb->name, "SELECT EXTRACT(EPOCH FROM expires_at)::bigint FROM revocations"),
+            absl::ToUnixSeconds(At(3600 + kCallers - 1)));
+  EXPECT_EQ(Query(tdb->name, "SELECT EXTRACT(EPOCH FROM revoked_at)::bigint FROM revocations"),
+            absl::ToUnixSeconds(At(kRounds - 1)));
+  // Alone each would be a statement (and a commit) of its own: 256.
+  const int64_t writes = Query(tdb->name, "SELECT count(*) FROM row_writes");
+  std::cerr << "[coalesce] " << kCallers * kRounds << " revocations, " << writes << " row writes\n";
+  EXPECT_LE(writes, kCallers * kRounds / 8);
 }
 
 TEST(GroupCommit, EveryRevocationOfABatchReachesTheFeed) {

@@ -1,6 +1,7 @@
 #include "common/work_queue.h"
 
 #include <atomic>
+#include <string>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
@@ -124,6 +125,93 @@ TEST(WorkQueue, TasksMaySubmitFurtherTasksWhileRunning) {
     second_ran.WaitForNotification();
   }
   EXPECT_EQ(ran.load(), 2);
+}
+
+TEST(WorkQueue, AKeyWithAThousandTasksWaitingDelaysAnotherKeyByOneTask) {
+  absl::Notification running;
+  absl::Notification release;
+  absl::Mutex mu;
+  std::vector<std::string> order;
+  {
+    WorkQueue queue(/*threads=*/1, /*max_backlog=*/2000);
+    ASSERT_EQ(queue.Submit("flood",
+                           [&] {
+                             running.Notify();
+                             release.WaitForNotification();
+                           }),
+              WorkQueue::Admission::kAccepted);
+    running.WaitForNotification();
+    for (int i = 0; i < 1000; ++i) {
+      ASSERT_EQ(queue.Submit("flood",
+                             [&] {
+                               absl::MutexLock lock(&mu);
+                               order.push_back("flood");
+                             }),
+                WorkQueue::Admission::kAccepted);
+    }
+    for (const char* key : {"other", "third"}) {
+      ASSERT_EQ(queue.Submit(key,
+                             [&, key] {
+                               absl::MutexLock lock(&mu);
+                               order.push_back(key);
+                             }),
+                WorkQueue::Admission::kAccepted);
+    }
+    EXPECT_EQ(queue.backlog(), 1002u);
+    release.Notify();
+  }
+  ASSERT_EQ(order.size(), 1002u);
+  // Round robin: flood's next task, then each other key's, then the rest.
+  EXPECT_EQ(order[0], "flood");
+  EXPECT_EQ(order[1], "other");
+  EXPECT_EQ(order[2], "third");
+  for (size_t i = 3; i < order.size(); ++i) EXPECT_EQ(order[i], "flood");
+}
+
+TEST(WorkQueue, AKeyPastItsInFlightLimitIsRefusedWhileOthersAreAccepted) {
+  absl::Notification running;
+  absl::Notification release;
+  std::atomic<int> ran{0};
+  WorkQueue queue(/*threads=*/1, /*max_backlog=*/100, /*max_in_flight_per_key=*/3);
+  ASSERT_EQ(queue.Submit("a",
+                         [&] {
+                           running.Notify();
+                           release.WaitForNotification();
+                           ++ran;
+                         }),
+            WorkQueue::Admission::kAccepted);
+  running.WaitForNotification();
+  // The running task counts: one running and two waiting make three.
+  EXPECT_EQ(queue.Submit("a", [&] { ++ran; }), WorkQueue::Admission::kAccepted);
+  EXPECT_EQ(queue.Submit("a", [&] { ++ran; }), WorkQueue::Admission::kAccepted);
+  EXPECT_EQ(queue.Submit("a", [&] { ran += 100; }), WorkQueue::Admission::kKeyOverLimit);
+  EXPECT_EQ(queue.Submit("b", [&] { ++ran; }), WorkQueue::Admission::kAccepted);
+  EXPECT_EQ(queue.backlog(), 3u);
+  release.Notify();
+  while (ran.load() < 4) absl::SleepFor(absl::Milliseconds(1));
+  // Once its tasks are done the key has its whole share again.
+  absl::Notification again;
+  EXPECT_EQ(queue.Submit("a", [&] { again.Notify(); }), WorkQueue::Admission::kAccepted);
+  again.WaitForNotification();
+  EXPECT_EQ(ran.load(), 4);
+}
+
+TEST(WorkQueue, AFullBacklogRefusesAKeyUnderItsLimitAsFullAndOneOverItAsOverLimit) {
+  absl::Notification running;
+  absl::Notification release;
+  WorkQueue queue(/*threads=*/1, /*max_backlog=*/2, /*max_in_flight_per_key=*/2);
+  ASSERT_EQ(queue.Submit("a",
+                         [&] {
+                           running.Notify();
+                           release.WaitForNotification();
+                         }),
+            WorkQueue::Admission::kAccepted);
+  running.WaitForNotification();
+  EXPECT_EQ(queue.Submit("a", [] {}), WorkQueue::Admission::kAccepted);
+  EXPECT_EQ(queue.Submit("b", [] {}), WorkQueue::Admission::kAccepted);
+  EXPECT_EQ(queue.Submit("c", [] {}), WorkQueue::Admission::kFull);
+  EXPECT_EQ(queue.Submit("a", [] {}), WorkQueue::Admission::kKeyOverLimit);
+  release.Notify();
 }
 
 }  // namespace

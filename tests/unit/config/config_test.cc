@@ -295,6 +295,45 @@ TEST(ConfigParser, RejectsConnectionLimitsOutOfRangeNamingTheKey) {
             "tls.handshake_timeout: must be 100ms to 2m");
 }
 
+TEST(ConfigParser, DefaultsTheLimits) {
+  absl::StatusOr<Config> config = ParseConfig(kMinimal);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->limits.max_in_flight_per_caller, 256);
+  EXPECT_EQ(config->limits.max_concurrent_streams, 256);
+  EXPECT_EQ(config->limits.subject_revocations_per_minute, 60);
+  EXPECT_EQ(config->limits.introspect_cache_bytes, 64 << 20);
+  EXPECT_FALSE(config->callers[0].introspect_own_audiences_only);
+}
+
+TEST(ConfigParser, ParsesTheLimitsAndTheIntrospectCallerOption) {
+  absl::StatusOr<Config> config = ParseConfig(
+      absl::StrCat(Edit("rpcs: [Issue]", "rpcs: [Issue]\n    introspect_own_audiences_only: true"),
+                   "limits:\n  max_in_flight_per_caller: 32\n  max_concurrent_streams: 100\n"
+                   "  subject_revocations_per_minute: 0\n  introspect_cache_bytes: 1048576\n"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->limits.max_in_flight_per_caller, 32);
+  EXPECT_EQ(config->limits.max_concurrent_streams, 100);
+  EXPECT_EQ(config->limits.subject_revocations_per_minute, 0);
+  EXPECT_EQ(config->limits.introspect_cache_bytes, 1 << 20);
+  EXPECT_TRUE(config->callers[0].introspect_own_audiences_only);
+  EXPECT_FALSE(config->callers[1].introspect_own_audiences_only);
+}
+
+TEST(ConfigParser, RejectsLimitsOutOfRangeNamingTheKey) {
+  EXPECT_EQ(ErrorOf(absl::StrCat(kMinimal, "limits: {max_in_flight_per_caller: 0}\n")),
+            "limits.max_in_flight_per_caller: must be at least 1");
+  EXPECT_EQ(ErrorOf(absl::StrCat(kMinimal, "limits: {max_concurrent_streams: 0}\n")),
+            "limits.max_concurrent_streams: must be at least 1");
+  EXPECT_EQ(ErrorOf(absl::StrCat(kMinimal, "limits: {subject_revocations_per_minute: -1}\n")),
+            "limits.subject_revocations_per_minute: must be at least 0");
+  EXPECT_EQ(ErrorOf(absl::StrCat(kMinimal, "limits: {introspect_cache_bytes: 64MiB}\n")),
+            "limits.introspect_cache_bytes: not an integer: \"64MiB\"");
+  EXPECT_EQ(ErrorOf(absl::StrCat(kMinimal, "limits: {max_streams: 1}\n")),
+            "limits.max_streams: unknown key");
+  EXPECT_EQ(ErrorOf(Edit("rpcs: [Issue]", "rpcs: [Issue]\n    introspect_own_audiences_only: 1")),
+            "callers[0].introspect_own_audiences_only: not a boolean: \"1\" (use true or false)");
+}
+
 TEST(ConfigParser, AcceptsEveryLogLevel) {
   for (auto [text, level] :
        std::vector<std::pair<std::string, common::LogLevel>>{{"debug", common::LogLevel::kDebug},

@@ -1,6 +1,9 @@
 #include "service/verified_token_cache.h"
 
+#include <malloc.h>
+
 #include <atomic>
+#include <iostream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -88,6 +91,54 @@ TEST(VerifiedTokenCache, ConcurrentFindsAndPutsAgree) {
   for (std::thread& t : threads) t.join();
   EXPECT_EQ(wrong.load(), 0);
   EXPECT_LE(cache.size(), 1024u);
+}
+
+// Claims as large as a 16 KiB token can carry, in the shape that costs the
+// most heap per byte of token: long strings plus a long list of short ones
+// (each costs a 32-byte std::string for 4 bytes of JSON, "a",).
+std::shared_ptr<const jwt::Claims> LargestClaims(int i) {
+  auto claims = std::make_shared<jwt::Claims>();
+  claims->token_id = absl::StrCat("jti-", i, "-", std::string(16, 'j'));
+  claims->issuer = std::string(64, 'i');
+  claims->subject = std::string(1024, 's');
+  claims->client_id = std::string(1024, 'c');
+  claims->session_id = std::string(22, 'f');
+  claims->custom_claims_json = std::string(4096, 'x');
+  for (int a = 0; a < 4; ++a) claims->audience.push_back(std::string(1000, 'a' + a));
+  // The rest of the token: some 1,000 one-character scopes.
+  for (int n = 0; n < 1000; ++n) claims->scopes.push_back(std::string(1, 'a' + n % 26));
+  return claims;
+}
+
+TEST(VerifiedTokenCache, MaximumSizeTokensStayWithinTheByteBound) {
+  constexpr size_t kMaxBytes = size_t{8} << 20;
+  // Each entry's claims as the cache accounts them: some 44 KB.
+  const size_t entry_bytes = VerifiedTokenCache::EntryBytes(*LargestClaims(0));
+  EXPECT_GT(entry_bytes, 40000u);
+  const size_t heap_before = mallinfo2().uordblks;
+  {
+    VerifiedTokenCache cache(VerifiedTokenCache::kDefaultCapacity, kMaxBytes);
+    // Three times what fits.
+    const int puts = static_cast<int>(3 * kMaxBytes / entry_bytes);
+    for (int i = 0; i < puts; ++i) {
+      cache.Put(absl::StrCat("token-", i), LargestClaims(i), kT0 + absl::Hours(1));
+      ASSERT_LE(cache.bytes(), kMaxBytes);
+    }
+    EXPECT_GT(cache.bytes(), kMaxBytes / 2);
+    EXPECT_LT(cache.size(), static_cast<size_t>(puts) / 2);
+    EXPECT_NE(cache.Find(absl::StrCat("token-", puts - 1), kT0), nullptr);
+    // The heap the cache really holds, as malloc counts it, is what it
+    // accounts for, within a few percent and a little fixed overhead.
+    const size_t heap_held = mallinfo2().uordblks - heap_before;
+    std::cerr << "[cache] " << cache.size() << " entries, accounted " << cache.bytes()
+              << " bytes, heap " << heap_held << " bytes\n";
+    EXPECT_LE(heap_held, kMaxBytes + kMaxBytes / 20 + (size_t{64} << 10));
+    EXPECT_GE(heap_held, cache.bytes() / 2);  // the estimate is not wildly high either
+  }
+}
+
+TEST(VerifiedTokenCache, TheDefaultByteBoundIs64MiB) {
+  EXPECT_EQ(VerifiedTokenCache::kDefaultMaxBytes, size_t{64} << 20);
 }
 
 }  // namespace
