@@ -18,8 +18,7 @@ void DropGrpcLog(gpr_log_func_args* /*args*/) {}
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (std::getenv("GRPC_VERBOSITY") == nullptr &&
-      std::getenv("GRPC_TRACE") == nullptr) {
+  if (std::getenv("GRPC_VERBOSITY") == nullptr && std::getenv("GRPC_TRACE") == nullptr) {
     gpr_set_log_function(DropGrpcLog);
   }
   const std::vector<std::string> args(argv + 1, argv + argc);

@@ -73,11 +73,8 @@ const std::map<std::string, FlagSpec>& Flags() {
       {"claims", {Arity::kValue, false, {Command::kIssue}}},
       {"refresh", {Arity::kBool, false, {Command::kIssue}}},
       {"token",
-       {Arity::kValue,
-        false,
-        {Command::kRefresh, Command::kIntrospect, Command::kRevoke}}},
-      {"hint",
-       {Arity::kValue, false, {Command::kIntrospect, Command::kRevoke}}},
+       {Arity::kValue, false, {Command::kRefresh, Command::kIntrospect, Command::kRevoke}}},
+      {"hint", {Arity::kValue, false, {Command::kIntrospect, Command::kRevoke}}},
       {"service", {Arity::kValue, false, {Command::kHealth}}},
   };
   return *flags;
@@ -95,9 +92,7 @@ const std::map<std::string, Command>& Commands() {
   return *commands;
 }
 
-absl::Status Usage(absl::string_view message) {
-  return absl::InvalidArgumentError(message);
-}
+absl::Status Usage(absl::string_view message) { return absl::InvalidArgumentError(message); }
 
 // The raw command line: the command name and each flag's values in order.
 struct RawArgs {
@@ -138,8 +133,7 @@ absl::StatusOr<RawArgs> Tokenize(const std::vector<std::string>& args) {
       if (!value.has_value() || *value == "true") {
         value = "true";
       } else if (*value != "false") {
-        return Usage(
-            absl::StrCat("--", name, " takes no value, or true|false"));
+        return Usage(absl::StrCat("--", name, " takes no value, or true|false"));
       }
     } else if (!value.has_value()) {
       if (i + 1 >= args.size()) {
@@ -157,11 +151,9 @@ absl::StatusOr<RawArgs> Tokenize(const std::vector<std::string>& args) {
 }
 
 // Reads a token: "-" means standard input, trimmed of surrounding whitespace.
-absl::StatusOr<std::string> ReadToken(const std::string& value,
-                                      std::istream& in) {
+absl::StatusOr<std::string> ReadToken(const std::string& value, std::istream& in) {
   if (value != "-") return value;
-  std::string token{std::istreambuf_iterator<char>(in),
-                    std::istreambuf_iterator<char>()};
+  std::string token{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   absl::StripAsciiWhitespace(&token);
   if (token.empty()) return Usage("--token -: nothing on standard input");
   return token;
@@ -170,24 +162,20 @@ absl::StatusOr<std::string> ReadToken(const std::string& value,
 absl::StatusOr<v1::TokenType> ParseHint(const std::string& value) {
   if (value == "access") return v1::TOKEN_TYPE_ACCESS_TOKEN;
   if (value == "refresh") return v1::TOKEN_TYPE_REFRESH_TOKEN;
-  return Usage(
-      absl::StrCat("--hint must be access or refresh, not \"", value, "\""));
+  return Usage(absl::StrCat("--hint must be access or refresh, not \"", value, "\""));
 }
 
-absl::StatusOr<absl::Duration> ParseDurationFlag(absl::string_view name,
-                                                 const std::string& value) {
+absl::StatusOr<absl::Duration> ParseDurationFlag(absl::string_view name, const std::string& value) {
   absl::Duration d;
   if (!absl::ParseDuration(value, &d) || d == absl::InfiniteDuration() ||
       d == -absl::InfiniteDuration()) {
-    return Usage(absl::StrCat("--", name, ": not a duration: \"", value,
-                              "\" (e.g. 30s, 10m, 1h)"));
+    return Usage(absl::StrCat("--", name, ": not a duration: \"", value, "\" (e.g. 30s, 10m, 1h)"));
   }
   return d;
 }
 
 // Every value of a list flag, split at commas, blanks dropped.
-std::vector<std::string> ListValues(const RawArgs& raw,
-                                    const std::string& name) {
+std::vector<std::string> ListValues(const RawArgs& raw, const std::string& name) {
   std::vector<std::string> out;
   auto it = raw.values.find(name);
   if (it == raw.values.end()) return out;
@@ -206,10 +194,8 @@ const std::string* Value(const RawArgs& raw, const std::string& name) {
 }
 
 // A flag's value, else the environment variable's (when set and not empty).
-std::optional<std::string> FlagOrEnv(const RawArgs& raw,
-                                     const std::string& name,
-                                     const std::string& env,
-                                     const GetEnvFunction& get_env) {
+std::optional<std::string> FlagOrEnv(const RawArgs& raw, const std::string& name,
+                                     const std::string& env, const GetEnvFunction& get_env) {
   if (const std::string* v = Value(raw, name)) return *v;
   std::optional<std::string> from_env = get_env(env);
   if (from_env.has_value() && !from_env->empty()) return from_env;
@@ -218,17 +204,15 @@ std::optional<std::string> FlagOrEnv(const RawArgs& raw,
 
 absl::Status ParseOptions(const RawArgs& raw, const GetEnvFunction& get_env,
                           ClientOptions* options) {
-  options->target = FlagOrEnv(raw, "target", "TOKEND_TARGET", get_env)
-                        .value_or("127.0.0.1:8443");
+  options->target = FlagOrEnv(raw, "target", "TOKEND_TARGET", get_env).value_or("127.0.0.1:8443");
   struct FileFlag {
     const char* flag;
     const char* env;
     std::string* field;
   };
-  for (const FileFlag& f :
-       {FileFlag{"ca", "TOKEND_CA", &options->ca_file},
-        FileFlag{"cert", "TOKEND_CERT", &options->cert_file},
-        FileFlag{"key", "TOKEND_KEY", &options->key_file}}) {
+  for (const FileFlag& f : {FileFlag{"ca", "TOKEND_CA", &options->ca_file},
+                            FileFlag{"cert", "TOKEND_CERT", &options->cert_file},
+                            FileFlag{"key", "TOKEND_KEY", &options->key_file}}) {
     std::optional<std::string> value = FlagOrEnv(raw, f.flag, f.env, get_env);
     if (!value.has_value()) {
       return Usage(absl::StrCat("--", f.flag, " (or ", f.env, ") is required"));
@@ -254,8 +238,7 @@ absl::Status ParseIssue(const RawArgs& raw, v1::IssueRequest* request) {
   for (std::string& a : ListValues(raw, "audience")) {
     request->add_audience(std::move(a));
   }
-  for (std::string& s : ListValues(raw, "scope"))
-    request->add_scopes(std::move(s));
+  for (std::string& s : ListValues(raw, "scope")) request->add_scopes(std::move(s));
   if (const std::string* v = Value(raw, "ttl")) {
     absl::StatusOr<absl::Duration> ttl = ParseDurationFlag("ttl", *v);
     if (!ttl.ok()) return ttl.status();
@@ -263,16 +246,13 @@ absl::Status ParseIssue(const RawArgs& raw, v1::IssueRequest* request) {
     absl::Duration rest;
     const int64_t seconds = absl::IDivDuration(*ttl, absl::Seconds(1), &rest);
     request->mutable_ttl()->set_seconds(seconds);
-    request->mutable_ttl()->set_nanos(
-        static_cast<int32_t>(absl::ToInt64Nanoseconds(rest)));
+    request->mutable_ttl()->set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(rest)));
   }
   if (const std::string* v = Value(raw, "claims")) {
     const std::string trimmed(absl::StripAsciiWhitespace(*v));
     // google.protobuf.Struct's JSON form is an object; anything else fails.
     if (!absl::StartsWith(trimmed, "{") ||
-        !google::protobuf::util::JsonStringToMessage(trimmed,
-                                                     request->mutable_claims())
-             .ok()) {
+        !google::protobuf::util::JsonStringToMessage(trimmed, request->mutable_claims()).ok()) {
       return Usage("--claims must be a JSON object");
     }
   }
@@ -282,8 +262,7 @@ absl::Status ParseIssue(const RawArgs& raw, v1::IssueRequest* request) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<TokenctlInvocation> Parse(const RawArgs& raw,
-                                         const GetEnvFunction& get_env,
+absl::StatusOr<TokenctlInvocation> Parse(const RawArgs& raw, const GetEnvFunction& get_env,
                                          std::istream& in) {
   TokenctlInvocation inv;
   if (raw.help) return inv;  // kHelp
@@ -295,10 +274,9 @@ absl::StatusOr<TokenctlInvocation> Parse(const RawArgs& raw,
   inv.command = command->second;
   for (const auto& [name, values] : raw.values) {
     const std::vector<Command>& allowed = Flags().at(name).commands;
-    if (!allowed.empty() && std::find(allowed.begin(), allowed.end(),
-                                      inv.command) == allowed.end()) {
-      return Usage(
-          absl::StrCat("--", name, " does not apply to ", raw.command));
+    if (!allowed.empty() &&
+        std::find(allowed.begin(), allowed.end(), inv.command) == allowed.end()) {
+      return Usage(absl::StrCat("--", name, " does not apply to ", raw.command));
     }
   }
   const std::string* token = Value(raw, "token");
@@ -366,19 +344,17 @@ absl::StatusOr<TokenctlInvocation> Parse(const RawArgs& raw,
 void PrintError(std::ostream& err, const absl::Status& status) {
   // One line whatever the message holds.
   err << "tokenctl: " << absl::StatusCodeToString(status.code()) << ": "
-      << absl::StrReplaceAll(status.message(), {{"\r", " "}, {"\n", " "}})
-      << "\n";
+      << absl::StrReplaceAll(status.message(), {{"\r", " "}, {"\n", " "}}) << "\n";
 }
 
 // Prints message as one line of JSON; false (after reporting) on failure.
-bool PrintJson(const google::protobuf::Message& message, bool all_fields,
-               std::ostream& out, std::ostream& err) {
+bool PrintJson(const google::protobuf::Message& message, bool all_fields, std::ostream& out,
+               std::ostream& err) {
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;  // lower_snake_case, as api.md
   options.always_print_primitive_fields = all_fields;
   std::string json;
-  if (!google::protobuf::util::MessageToJsonString(message, &json, options)
-           .ok()) {
+  if (!google::protobuf::util::MessageToJsonString(message, &json, options).ok()) {
     PrintError(err, absl::InternalError("cannot print the response as JSON"));
     return false;
   }
@@ -387,8 +363,8 @@ bool PrintJson(const google::protobuf::Message& message, bool all_fields,
 }
 
 template <typename Response>
-int Finish(const absl::StatusOr<Response>& response, bool all_fields,
-           std::ostream& out, std::ostream& err) {
+int Finish(const absl::StatusOr<Response>& response, bool all_fields, std::ostream& out,
+           std::ostream& err) {
   if (!response.ok()) {
     PrintError(err, response.status());
     return kExitError;
@@ -398,29 +374,27 @@ int Finish(const absl::StatusOr<Response>& response, bool all_fields,
 
 }  // namespace
 
-absl::StatusOr<TokenctlInvocation> ParseTokenctlArgs(
-    const std::vector<std::string>& args, const GetEnvFunction& get_env,
-    std::istream& in) {
+absl::StatusOr<TokenctlInvocation> ParseTokenctlArgs(const std::vector<std::string>& args,
+                                                     const GetEnvFunction& get_env,
+                                                     std::istream& in) {
   absl::StatusOr<RawArgs> raw = Tokenize(args);
   if (!raw.ok()) return raw.status();
   return Parse(*raw, get_env, in);
 }
 
-int RunTokenctl(const std::vector<std::string>& args,
-                const GetEnvFunction& get_env, std::istream& in,
-                std::ostream& out, std::ostream& err) {
+int RunTokenctl(const std::vector<std::string>& args, const GetEnvFunction& get_env,
+                std::istream& in, std::ostream& out, std::ostream& err) {
   absl::StatusOr<TokenctlInvocation> inv = ParseTokenctlArgs(args, get_env, in);
   if (!inv.ok()) {
-    PrintError(err, absl::InvalidArgumentError(absl::StrCat(
-                        inv.status().message(), " (see tokenctl --help)")));
+    PrintError(err, absl::InvalidArgumentError(
+                        absl::StrCat(inv.status().message(), " (see tokenctl --help)")));
     return kExitUsage;
   }
   if (inv->command == Command::kHelp) {
     out << kTokenctlUsage;
     return kExitOk;
   }
-  absl::StatusOr<std::unique_ptr<TokenClient>> client =
-      TokenClient::New(inv->options);
+  absl::StatusOr<std::unique_ptr<TokenClient>> client = TokenClient::New(inv->options);
   if (!client.ok()) {
     PrintError(err, client.status());
     return kExitError;
@@ -438,7 +412,8 @@ int RunTokenctl(const std::vector<std::string>& args,
       // An inactive token has nothing but "active": false, which the JSON
       // printer would omit as a default; an active one prints what it carries.
       if (seen.ok() && !seen->active()) {
-        out << R"({"active":false})" << "\n";
+        out << R"({"active":false})"
+            << "\n";
         return kExitOk;
       }
       return Finish(seen, false, out, err);
@@ -446,8 +421,7 @@ int RunTokenctl(const std::vector<std::string>& args,
     case Command::kRevoke:
       return Finish(c.Revoke(inv->revoke), false, out, err);
     case Command::kJwks: {
-      absl::StatusOr<v1::GetJwksResponse> jwks =
-          c.GetJwks(v1::GetJwksRequest());
+      absl::StatusOr<v1::GetJwksResponse> jwks = c.GetJwks(v1::GetJwksRequest());
       if (!jwks.ok()) {
         PrintError(err, jwks.status());
         return kExitError;
@@ -463,8 +437,7 @@ int RunTokenctl(const std::vector<std::string>& args,
       }
       out << "{\"status\":\"" << ServingStatusName(*health) << "\"}\n";
       if (*health == ServingStatus::kServing) return kExitOk;
-      PrintError(err, absl::UnavailableError(absl::StrCat(
-                          "health: ", ServingStatusName(*health))));
+      PrintError(err, absl::UnavailableError(absl::StrCat("health: ", ServingStatusName(*health))));
       return kExitError;
     }
   }

@@ -22,18 +22,9 @@ inline constexpr int kExitError = 1;  // the RPC or the connection failed
 inline constexpr int kExitUsage = 2;  // bad command line
 
 // Looks up an environment variable; std::nullopt when it is unset.
-using GetEnvFunction =
-    std::function<std::optional<std::string>(const std::string& name)>;
+using GetEnvFunction = std::function<std::optional<std::string>(const std::string& name)>;
 
-enum class TokenctlCommand {
-  kHelp,
-  kIssue,
-  kRefresh,
-  kIntrospect,
-  kRevoke,
-  kJwks,
-  kHealth
-};
+enum class TokenctlCommand { kHelp, kIssue, kRefresh, kIntrospect, kRevoke, kJwks, kHealth };
 
 // A parsed command line: the connection and the one request to send (only
 // the field matching command is filled in).
@@ -56,9 +47,9 @@ struct TokenctlInvocation {
 // counts as unset); --target defaults to 127.0.0.1:8443. --help or -h
 // anywhere gives command kHelp. Errors (usage errors): INVALID_ARGUMENT with
 // a one-line message naming the flag or argument.
-absl::StatusOr<TokenctlInvocation> ParseTokenctlArgs(
-    const std::vector<std::string>& args, const GetEnvFunction& get_env,
-    std::istream& in);
+absl::StatusOr<TokenctlInvocation> ParseTokenctlArgs(const std::vector<std::string>& args,
+                                                     const GetEnvFunction& get_env,
+                                                     std::istream& in);
 
 // Runs tokenctl: parses args, sends the request, prints the response to out
 // as one line of JSON with lower_snake_case field names (jwks prints the JWK
@@ -66,9 +57,8 @@ absl::StatusOr<TokenctlInvocation> ParseTokenctlArgs(
 // code. Any failure is one line on err, "tokenctl: <CODE>: <message>", and
 // kExitError, or kExitUsage for a usage error; health answers other than
 // SERVING are kExitError.
-int RunTokenctl(const std::vector<std::string>& args,
-                const GetEnvFunction& get_env, std::istream& in,
-                std::ostream& out, std::ostream& err);
+int RunTokenctl(const std::vector<std::string>& args, const GetEnvFunction& get_env,
+                std::istream& in, std::ostream& out, std::ostream& err);
 
 }  // namespace tokend::client
 

@@ -8,7 +8,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libabsl-dev libssl-dev libpqxx-dev libyaml-cpp-dev nlohmann-json3-dev
   prometheus-cpp-dev libmicrohttpd-dev googletest libgtest-dev libgmock-dev
-  libbenchmark-dev postgresql-15 postgresql-client-15 curl mmdebstrap buildah podman runc
+  libbenchmark-dev clang-format-14 postgresql-15 postgresql-client-15 curl mmdebstrap buildah podman runc
 )
 if ! command -v npm >/dev/null 2>&1; then packages+=(npm); fi
 

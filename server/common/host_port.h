@@ -10,8 +10,8 @@ namespace tokend::common {
 
 // A listening address as operators write it.
 struct HostPort {
-  std::string host;  // an IPv4 literal, an IPv6 literal (without brackets) or a DNS name
-  int port = 0;      // 0..65535; 0 lets the system pick
+  std::string host;   // an IPv4 literal, an IPv6 literal (without brackets) or a DNS name
+  int port = 0;       // 0..65535; 0 lets the system pick
   bool ipv6 = false;  // written as a bracketed IPv6 literal
 };
 

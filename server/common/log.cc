@@ -64,14 +64,12 @@ void SetMinLogLevel(LogLevel level) {
   min_level.store(static_cast<int>(level), std::memory_order_relaxed);
 }
 
-void Log(LogLevel level, absl::string_view message,
-         std::initializer_list<LogField> fields) {
+void Log(LogLevel level, absl::string_view message, std::initializer_list<LogField> fields) {
   if (static_cast<int>(level) < min_level.load(std::memory_order_relaxed)) {
     return;
   }
   std::string line = absl::StrCat(
-      "ts=",
-      absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()),
+      "ts=", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()),
       " level=", LevelName(level), " msg=");
   AppendValue(&line, message);
   for (const auto& [key, value] : fields) {

@@ -17,8 +17,7 @@ using LogField = std::pair<absl::string_view, absl::string_view>;
 //   ts=2026-11-28T17:00:00.123Z level=info msg="..." key=value ...
 // Values are quoted when they need it. Thread-safe; lines never interleave.
 // Callers must never pass token text, key material or SQL.
-void Log(LogLevel level, absl::string_view message,
-         std::initializer_list<LogField> fields = {});
+void Log(LogLevel level, absl::string_view message, std::initializer_list<LogField> fields = {});
 
 // Lines below this level are dropped. Default kInfo.
 void SetMinLogLevel(LogLevel level);

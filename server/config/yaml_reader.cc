@@ -150,33 +150,33 @@ absl::Status WithScalar(
 }  // namespace
 
 absl::Status GetBool(const Mapping& mapping, absl::string_view key, bool* out) {
-  return WithScalar(mapping, key, "true or false", [&](const std::string& path,
-                                                       const std::string& text) {
-    if (text == "true" || text == "True" || text == "TRUE") {
-      *out = true;
-    } else if (text == "false" || text == "False" || text == "FALSE") {
-      *out = false;
-    } else {
-      return Error(path, absl::StrCat("not a boolean: ", Quote(text), " (use true or false)"));
-    }
-    return absl::OkStatus();
-  });
+  return WithScalar(
+      mapping, key, "true or false", [&](const std::string& path, const std::string& text) {
+        if (text == "true" || text == "True" || text == "TRUE") {
+          *out = true;
+        } else if (text == "false" || text == "False" || text == "FALSE") {
+          *out = false;
+        } else {
+          return Error(path, absl::StrCat("not a boolean: ", Quote(text), " (use true or false)"));
+        }
+        return absl::OkStatus();
+      });
 }
 
 absl::Status GetInt(const Mapping& mapping, absl::string_view key, int* out) {
-  return WithScalar(mapping, key, "an integer", [&](const std::string& path,
-                                                    const std::string& text) {
-    bool digits = !text.empty();
-    for (size_t i = 0; i < text.size(); ++i) {
-      digits = digits && (absl::ascii_isdigit(text[i]) || (i == 0 && text[i] == '-'));
-    }
-    int value = 0;
-    if (!digits || !absl::SimpleAtoi(text, &value)) {
-      return Error(path, absl::StrCat("not an integer: ", Quote(text)));
-    }
-    *out = value;
-    return absl::OkStatus();
-  });
+  return WithScalar(
+      mapping, key, "an integer", [&](const std::string& path, const std::string& text) {
+        bool digits = !text.empty();
+        for (size_t i = 0; i < text.size(); ++i) {
+          digits = digits && (absl::ascii_isdigit(text[i]) || (i == 0 && text[i] == '-'));
+        }
+        int value = 0;
+        if (!digits || !absl::SimpleAtoi(text, &value)) {
+          return Error(path, absl::StrCat("not an integer: ", Quote(text)));
+        }
+        *out = value;
+        return absl::OkStatus();
+      });
 }
 
 absl::Status GetDuration(const Mapping& mapping, absl::string_view key, absl::Duration* out) {

@@ -187,7 +187,8 @@ bool EcdsaAlgorithm::Verify(const EVP_PKEY& key, absl::string_view signing_input
   }
   EVP_PKEY_CTX* ctx = ThreadPkeyContext(
       key, VerifyUse(params_.id), [](EVP_PKEY_CTX* c) { return EVP_PKEY_verify_init(c) == 1; });
-  const bool ok = ctx != nullptr && EVP_PKEY_verify(ctx, der, der_size, digest.bytes, digest.size) == 1;
+  const bool ok =
+      ctx != nullptr && EVP_PKEY_verify(ctx, der, der_size, digest.bytes, digest.size) == 1;
   if (!ok) {
     // A signature that does not verify leaves the context as it was; it is
     // dropped anyway so that no failure path ever reuses a context.

@@ -16,9 +16,8 @@ namespace tokend::crypto {
 
 // The JWS algorithms tokend signs and verifies with (RFC 7518, RFC 8037).
 enum class Algorithm { kES256, kES384, kEdDSA, kRS256, kPS256 };
-inline constexpr Algorithm kAllAlgorithms[] = {Algorithm::kES256, Algorithm::kES384,
-                                               Algorithm::kEdDSA, Algorithm::kRS256,
-                                               Algorithm::kPS256};
+inline constexpr Algorithm kAllAlgorithms[] = {
+    Algorithm::kES256, Algorithm::kES384, Algorithm::kEdDSA, Algorithm::kRS256, Algorithm::kPS256};
 
 // "ES256", "ES384", "EdDSA", "RS256", "PS256".
 absl::string_view AlgorithmName(Algorithm alg);

@@ -20,9 +20,7 @@ struct Key {
   // Private for a key that can sign; a verify-only key may be public only.
   std::shared_ptr<EVP_PKEY> pkey;
 
-  const crypto::SignatureAlgorithm& algorithm() const {
-    return crypto::GetAlgorithm(alg);
-  }
+  const crypto::SignatureAlgorithm& algorithm() const { return crypto::GetAlgorithm(alg); }
 };
 
 // The set of keys tokend trusts: exactly one primary key that signs, and any

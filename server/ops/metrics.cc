@@ -22,8 +22,7 @@ constexpr absl::string_view kOtherLabel = "other";
 // database round trip near a deadline).
 const prometheus::Histogram::BucketBoundaries& DurationBuckets() {
   static const auto* buckets = new prometheus::Histogram::BucketBoundaries{
-      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-      0.05,   0.1,     0.25,   0.5,   1,      2.5,   5};
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
   return *buckets;
 }
 
@@ -120,18 +119,15 @@ void Metrics::RecordRpc(absl::string_view method, absl::string_view code_name,
       method = kOtherLabel;
     }
     MethodSeries& series = by_method_[method];
-    if (!series.requests.contains(code_name) &&
-        series.requests.size() >= kMaxLabelValues) {
+    if (!series.requests.contains(code_name) && series.requests.size() >= kMaxLabelValues) {
       code_name = kOtherLabel;
     }
     if (series.duration == nullptr) {
-      series.duration = &durations_->Add({{"method", std::string(method)}},
-                                         DurationBuckets());
+      series.duration = &durations_->Add({{"method", std::string(method)}}, DurationBuckets());
     }
     prometheus::Counter*& slot = series.requests[code_name];
     if (slot == nullptr) {
-      slot = &requests_->Add(
-          {{"method", std::string(method)}, {"code", std::string(code_name)}});
+      slot = &requests_->Add({{"method", std::string(method)}, {"code", std::string(code_name)}});
     }
     counter = slot;
     duration = series.duration;
@@ -140,21 +136,17 @@ void Metrics::RecordRpc(absl::string_view method, absl::string_view code_name,
   duration->Observe(absl::ToDoubleSeconds(latency));
 }
 
-absl::Status Metrics::AddCallback(const std::string& name,
-                                  const std::string& help, bool is_counter,
+absl::Status Metrics::AddCallback(const std::string& name, const std::string& help, bool is_counter,
                                   std::function<double()> read) {
   if (!prometheus::CheckMetricName(name)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("metrics: invalid metric name \"", name, "\""));
+    return absl::InvalidArgumentError(absl::StrCat("metrics: invalid metric name \"", name, "\""));
   }
   if (!read) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("metrics: ", name, " has no read function"));
+    return absl::InvalidArgumentError(absl::StrCat("metrics: ", name, " has no read function"));
   }
   if (name == kRequestsName || name == kDurationName ||
       !scrape_time_values_->Add({name, help, is_counter, std::move(read)})) {
-    return absl::AlreadyExistsError(
-        absl::StrCat("metrics: ", name, " is already registered"));
+    return absl::AlreadyExistsError(absl::StrCat("metrics: ", name, " is already registered"));
   }
   return absl::OkStatus();
 }
@@ -164,8 +156,7 @@ absl::Status Metrics::AddGauge(const std::string& name, const std::string& help,
   return AddCallback(name, help, /*is_counter=*/false, std::move(read));
 }
 
-absl::Status Metrics::AddCounter(const std::string& name,
-                                 const std::string& help,
+absl::Status Metrics::AddCounter(const std::string& name, const std::string& help,
                                  std::function<double()> read) {
   return AddCallback(name, help, /*is_counter=*/true, std::move(read));
 }

@@ -40,8 +40,7 @@ class Metrics {
   // set (RPC names, status code names). As a guard against names a client
   // chose, at most 64 distinct methods (and 64 codes per method) get their
   // own series; further ones are counted under "other".
-  void RecordRpc(absl::string_view method, absl::string_view code_name,
-                 absl::Duration latency);
+  void RecordRpc(absl::string_view method, absl::string_view code_name, absl::Duration latency);
 
   // Registers a value read at scrape time (pool usage, revocation-set size).
   // `read` runs on an ops-server thread while a scrape is served, possibly
@@ -68,8 +67,8 @@ class Metrics {
   };
   class ScrapeTimeValues;  // a prometheus::Collectable over the callbacks
 
-  absl::Status AddCallback(const std::string& name, const std::string& help,
-                           bool is_counter, std::function<double()> read);
+  absl::Status AddCallback(const std::string& name, const std::string& help, bool is_counter,
+                           std::function<double()> read);
 
   std::unique_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>* requests_;
@@ -77,8 +76,7 @@ class Metrics {
   std::unique_ptr<ScrapeTimeValues> scrape_time_values_;
 
   mutable absl::Mutex mu_;
-  absl::flat_hash_map<std::string, MethodSeries> by_method_
-      ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, MethodSeries> by_method_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace tokend::ops

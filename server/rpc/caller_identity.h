@@ -1,9 +1,9 @@
 #ifndef TOKEND_SERVER_RPC_CALLER_IDENTITY_H_
 #define TOKEND_SERVER_RPC_CALLER_IDENTITY_H_
 
-#include <string>
-
 #include <grpcpp/security/auth_context.h>
+
+#include <string>
 
 namespace tokend::rpc {
 

@@ -37,9 +37,9 @@ struct RefreshToken {
 struct RefreshTokenState {
   RefreshToken token;
   RefreshFamily family;
-  std::optional<absl::Time> used_at;              // set once redeemed
-  bool family_revoked = false;                    // the family is revoked
-  std::optional<absl::Time> subject_revoked_at;   // latest revocation of the family's subject
+  std::optional<absl::Time> used_at;             // set once redeemed
+  bool family_revoked = false;                   // the family is revoked
+  std::optional<absl::Time> subject_revoked_at;  // latest revocation of the family's subject
 };
 
 // One revocation. Keys by kind:

@@ -32,14 +32,13 @@ class RefreshTokenStore {
   virtual ~RefreshTokenStore() = default;
 
   // Stores a new family and its first token in one transaction.
-  virtual absl::Status CreateFamily(const RefreshFamily& family,
-                                    const RefreshToken& first,
+  virtual absl::Status CreateFamily(const RefreshFamily& family, const RefreshToken& first,
                                     absl::Time deadline) = 0;
 
   // The token whose hash is `token_hash`, with its family and revocation
   // state; nullopt when there is none.
-  virtual absl::StatusOr<std::optional<RefreshTokenState>> Find(
-      absl::string_view token_hash, absl::Time deadline) = 0;
+  virtual absl::StatusOr<std::optional<RefreshTokenState>> Find(absl::string_view token_hash,
+                                                                absl::Time deadline) = 0;
 
   enum class RotateOutcome {
     kRotated,      // presented marked used at `used_at`; successor stored
@@ -52,8 +51,7 @@ class RefreshTokenStore {
   // The successor always joins the presented token's family, whatever
   // successor.family_id says. Expiry and revocation are not checked here
   // (the caller decides with Find).
-  virtual absl::StatusOr<RotateOutcome> Rotate(absl::string_view presented_hash,
-                                               absl::Time used_at,
+  virtual absl::StatusOr<RotateOutcome> Rotate(absl::string_view presented_hash, absl::Time used_at,
                                                const RefreshToken& successor,
                                                absl::Time deadline) = 0;
 };

@@ -66,10 +66,10 @@ struct RunResult {
   // Server figures over the window (when server_pid was given).
   double server_cpu_seconds = 0;
   int64_t server_rss_kib = 0;
-  int64_t server_hwm_kib = 0;      // peak RSS of the server's life so far
-  double client_cpu_seconds = 0;   // this process, over the window
+  int64_t server_hwm_kib = 0;       // peak RSS of the server's life so far
+  double client_cpu_seconds = 0;    // this process, over the window
   double database_cpu_seconds = 0;  // PostgreSQL's processes, over the window
-  double machine_cpu_seconds = 0;  // every process on the machine, over the window
+  double machine_cpu_seconds = 0;   // every process on the machine, over the window
 
   uint64_t error_count() const;
 };

@@ -31,8 +31,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_replace.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "closed_loop.h"
 #include "workloads.h"
@@ -224,10 +224,12 @@ class Suite {
   // The "mix" workload from --mix, minting what its parts use up (the parts
   // that use each token once get their share of a single workload's supply).
   // nullptr after printing why when --mix is malformed.
-  std::unique_ptr<Workload> MakeMix(std::vector<std::unique_ptr<std::vector<std::string>>>* supplies) {
+  std::unique_ptr<Workload> MakeMix(
+      std::vector<std::unique_ptr<std::vector<std::string>>>* supplies) {
     std::vector<std::pair<std::string, double>> weights;
     double total = 0;
-    for (absl::string_view item : absl::StrSplit(absl::GetFlag(FLAGS_mix), ',', absl::SkipEmpty())) {
+    for (absl::string_view item :
+         absl::StrSplit(absl::GetFlag(FLAGS_mix), ',', absl::SkipEmpty())) {
       std::pair<std::string, std::string> kv = absl::StrSplit(item, '=');
       double weight = 0;
       if (!absl::SimpleAtod(kv.second, &weight) || !(weight > 0) || kv.first == "mix" ||
@@ -253,19 +255,18 @@ class Suite {
       // capped by --max_supply, and a short run must not run out.
       const size_t share = std::max<size_t>(
           concurrency_,
-          std::min<size_t>(static_cast<size_t>(absl::GetFlag(FLAGS_max_supply)),
-                           static_cast<size_t>(2.0 * static_cast<double>(SupplySize()) *
-                                               weight / total)));
+          std::min<size_t>(
+              static_cast<size_t>(absl::GetFlag(FLAGS_max_supply)),
+              static_cast<size_t>(2.0 * static_cast<double>(SupplySize()) * weight / total)));
       std::unique_ptr<Workload> w;
       if (part == "issue" || part == "issue_refresh") {
         w = MakeIssueWorkload(stubs_.get(), concurrency_, shape_, part == "issue_refresh");
       } else if (part == "refresh") {
         w = MakeRefreshWorkload(stubs_.get(), *supply(concurrency_, true));
       } else if (part == "introspect_repeated") {
-        w = MakeIntrospectWorkload(stubs_.get(), concurrency_,
-                                   supply(static_cast<size_t>(absl::GetFlag(FLAGS_working_set)),
-                                          false),
-                                   false);
+        w = MakeIntrospectWorkload(
+            stubs_.get(), concurrency_,
+            supply(static_cast<size_t>(absl::GetFlag(FLAGS_working_set)), false), false);
       } else if (part == "introspect_distinct") {
         w = MakeIntrospectWorkload(stubs_.get(), concurrency_, supply(share, false), true);
       } else {  // revoke
@@ -335,13 +336,13 @@ class Suite {
       auto per_call = [](double seconds, const RunResult& run) {
         return run.window_calls > 0 ? seconds * 1e6 / static_cast<double>(run.window_calls) : 0.0;
       };
-      std::string cpu = r.server_cpu_seconds > 0
-                            ? absl::StrFormat("%.0f / %.0f / %.0f / %.0f us",
-                                              per_call(r.server_cpu_seconds, r),
-                                              per_call(r.client_cpu_seconds, r),
-                                              per_call(r.database_cpu_seconds, r),
-                                              per_call(r.machine_cpu_seconds, r))
-                            : "-";
+      std::string cpu =
+          r.server_cpu_seconds > 0
+              ? absl::StrFormat("%.0f / %.0f / %.0f / %.0f us", per_call(r.server_cpu_seconds, r),
+                                per_call(r.client_cpu_seconds, r),
+                                per_call(r.database_cpu_seconds, r),
+                                per_call(r.machine_cpu_seconds, r))
+              : "-";
       if (m.has_baseline && r.server_cpu_seconds > 0) {
         absl::StrAppendFormat(&cpu, " (%.0f / %.0f)",
                               (per_call(m.before.server_cpu_seconds, m.before) +
@@ -362,11 +363,11 @@ class Suite {
       }
       const bool has_target = target.min_ratio > 0;  // mix: informational, no target of issue 3
       const std::string label =
-          name == "mix" ? absl::StrCat(name, " (",
-                                       absl::StrReplaceAll(absl::GetFlag(FLAGS_mix),
-                                                           {{",", ", "}, {"=", " "}}),
-                                       ")")
-                        : name;
+          name == "mix"
+              ? absl::StrCat(
+                    name, " (",
+                    absl::StrReplaceAll(absl::GetFlag(FLAGS_mix), {{",", ", "}, {"=", " "}}), ")")
+              : name;
       std::string verdict = "(no target)";
       if (has_target) {
         const bool rate_ok = m.Ratio() >= target.min_ratio;
@@ -381,9 +382,9 @@ class Suite {
           "| %s | %.0f | %.0f (%.0f / %.0f) | %.3f | %s | %s / %s / %s / %s | %s | %.2f | "
           "%s | %s | %s | %s |\n",
           label, r.ok_per_second, m.BaselineRate(), m.before.ok_per_second, m.after.ok_per_second,
-          m.Ratio(), has_target ? absl::StrFormat(">= %.2f", target.min_ratio) : "-",
-          Ms(r.p50_us), Ms(r.p90_us), Ms(r.p99_us), Ms(r.max_us), Ms(m.BaselineP99()),
-          m.P99Ratio(), Errors(r), cpu, rss, verdict);
+          m.Ratio(), has_target ? absl::StrFormat(">= %.2f", target.min_ratio) : "-", Ms(r.p50_us),
+          Ms(r.p90_us), Ms(r.p99_us), Ms(r.max_us), Ms(m.BaselineP99()), m.P99Ratio(), Errors(r),
+          cpu, rss, verdict);
     }
     return out.str();
   }

@@ -42,16 +42,14 @@ struct ProcessResult {
 std::string Tail(absl::string_view text, int lines) {
   std::vector<absl::string_view> all = absl::StrSplit(text, '\n');
   while (!all.empty() && all.back().empty()) all.pop_back();
-  if (static_cast<int>(all.size()) > lines)
-    all.erase(all.begin(), all.end() - lines);
+  if (static_cast<int>(all.size()) > lines) all.erase(all.begin(), all.end() - lines);
   return absl::StrJoin(all, "\n");
 }
 
 bool IsRoot() { return geteuid() == 0; }
 
 std::string RunuserPath() {
-  for (const char* p :
-       {"/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser"}) {
+  for (const char* p : {"/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser"}) {
     if (access(p, X_OK) == 0) return p;
   }
   return "runuser";
@@ -60,10 +58,8 @@ std::string RunuserPath() {
 // Runs `argv` in `cwd` (as the "postgres" user when `as_postgres` and this
 // process is root), stdin from /dev/null, collecting stdout and stderr.
 // Kills its process group after `timeout`: DEADLINE_EXCEEDED.
-absl::StatusOr<ProcessResult> RunProcess(std::vector<std::string> argv,
-                                         bool as_postgres,
-                                         const std::string& cwd,
-                                         absl::Duration timeout) {
+absl::StatusOr<ProcessResult> RunProcess(std::vector<std::string> argv, bool as_postgres,
+                                         const std::string& cwd, absl::Duration timeout) {
   const std::string shown = absl::StrJoin(argv, " ");
   if (as_postgres && IsRoot()) {
     argv.insert(argv.begin(), {RunuserPath(), "-u", "postgres", "--"});
@@ -110,8 +106,7 @@ absl::StatusOr<ProcessResult> RunProcess(std::vector<std::string> argv,
       break;
     }
     pollfd pfd{fds[0], POLLIN, 0};
-    const int ready =
-        poll(&pfd, 1, static_cast<int>(std::min<int64_t>(left, 1000)));
+    const int ready = poll(&pfd, 1, static_cast<int>(std::min<int64_t>(left, 1000)));
     if (ready < 0 && errno != EINTR) break;
     if (ready <= 0) continue;
     const ssize_t n = read(fds[0], buf, sizeof(buf));
@@ -137,29 +132,27 @@ absl::StatusOr<ProcessResult> RunProcess(std::vector<std::string> argv,
     absl::SleepFor(absl::Milliseconds(5));
   }
   if (timed_out) {
-    return absl::DeadlineExceededError(
-        absl::StrCat("timed out after ", absl::FormatDuration(timeout), ": ",
-                     shown, "\n", Tail(result.output, 20)));
+    return absl::DeadlineExceededError(absl::StrCat("timed out after ",
+                                                    absl::FormatDuration(timeout), ": ", shown,
+                                                    "\n", Tail(result.output, 20)));
   }
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return result;
 }
 
 // Runs a command that must exit 0.
-absl::Status Check(const absl::StatusOr<ProcessResult>& r,
-                   absl::string_view what) {
+absl::Status Check(const absl::StatusOr<ProcessResult>& r, absl::string_view what) {
   if (!r.ok()) return r.status();
   if (r->exit_code != 0) {
-    return absl::InternalError(absl::StrCat(
-        what, " failed (exit ", r->exit_code, "):\n", Tail(r->output, 20)));
+    return absl::InternalError(
+        absl::StrCat(what, " failed (exit ", r->exit_code, "):\n", Tail(r->output, 20)));
   }
   return absl::OkStatus();
 }
 
 absl::StatusOr<int> FreeLoopbackPort() {
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    return absl::InternalError(absl::StrCat("socket: ", strerror(errno)));
+  if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", strerror(errno)));
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -169,8 +162,7 @@ absl::StatusOr<int> FreeLoopbackPort() {
       getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
     const std::string error = strerror(errno);
     close(fd);
-    return absl::InternalError(
-        absl::StrCat("cannot find a free port: ", error));
+    return absl::InternalError(absl::StrCat("cannot find a free port: ", error));
   }
   close(fd);
   return static_cast<int>(ntohs(addr.sin_port));
@@ -179,8 +171,7 @@ absl::StatusOr<int> FreeLoopbackPort() {
 bool ValidDatabaseName(absl::string_view name) {
   if (name.empty() || name.size() > 63) return false;
   for (char c : name) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_')
-      return false;
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
   }
   return true;
 }
@@ -189,12 +180,11 @@ bool ValidDatabaseName(absl::string_view name) {
 
 PostgresCluster::~PostgresCluster() {
   if (running_) {
-    auto r = RunProcess({bindir_ + "/pg_ctl", "-D", data_dir_, "-m",
-                         "immediate", "-w", "-t", "20", "stop"},
-                        true, dir_, absl::Seconds(30));
+    auto r = RunProcess(
+        {bindir_ + "/pg_ctl", "-D", data_dir_, "-m", "immediate", "-w", "-t", "20", "stop"}, true,
+        dir_, absl::Seconds(30));
     if (!r.ok() || r->exit_code != 0) {
-      std::fprintf(stderr, "PostgresCluster: could not stop the server in %s\n",
-                   dir_.c_str());
+      std::fprintf(stderr, "PostgresCluster: could not stop the server in %s\n", dir_.c_str());
     }
   }
   if (!dir_.empty()) {
@@ -204,17 +194,14 @@ PostgresCluster::~PostgresCluster() {
 }
 
 absl::Status PostgresCluster::Start() {
-  if (!dir_.empty())
-    return absl::FailedPreconditionError("cluster already started");
+  if (!dir_.empty()) return absl::FailedPreconditionError("cluster already started");
   const char* env_bindir = std::getenv("TOKEND_PG_BINDIR");
-  bindir_ = env_bindir != nullptr && *env_bindir != '\0' ? env_bindir
-                                                         : TOKEND_PG_BINDIR;
+  bindir_ = env_bindir != nullptr && *env_bindir != '\0' ? env_bindir : TOKEND_PG_BINDIR;
   for (const char* tool : {"initdb", "pg_ctl", "postgres", "psql"}) {
     const std::string path = absl::StrCat(bindir_, "/", tool);
     if (access(path.c_str(), X_OK) != 0) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("PostgreSQL binary not found: ", path,
-                       " (install postgresql or set TOKEND_PG_BINDIR)"));
+      return absl::FailedPreconditionError(absl::StrCat(
+          "PostgreSQL binary not found: ", path, " (install postgresql or set TOKEND_PG_BINDIR)"));
     }
   }
   uid_t uid = geteuid();
@@ -231,26 +218,23 @@ absl::Status PostgresCluster::Start() {
   }
 
   const char* tmp = std::getenv("TMPDIR");
-  std::string templ = absl::StrCat(
-      tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", "/tokend-pg-XXXXXX");
+  std::string templ =
+      absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", "/tokend-pg-XXXXXX");
   if (mkdtemp(templ.data()) == nullptr) {
-    return absl::InternalError(
-        absl::StrCat("mkdtemp ", templ, ": ", strerror(errno)));
+    return absl::InternalError(absl::StrCat("mkdtemp ", templ, ": ", strerror(errno)));
   }
   dir_ = templ;
-  if (chmod(dir_.c_str(), 0700) != 0 ||
-      (IsRoot() && chown(dir_.c_str(), uid, gid) != 0)) {
-    return absl::InternalError(absl::StrCat(
-        "cannot give ", dir_, " to the server user: ", strerror(errno)));
+  if (chmod(dir_.c_str(), 0700) != 0 || (IsRoot() && chown(dir_.c_str(), uid, gid) != 0)) {
+    return absl::InternalError(
+        absl::StrCat("cannot give ", dir_, " to the server user: ", strerror(errno)));
   }
   data_dir_ = dir_ + "/data";
   log_file_ = dir_ + "/server.log";
 
-  absl::Status s = Check(
-      RunProcess({bindir_ + "/initdb", "-D", data_dir_, "-A", "trust", "-U",
-                  "postgres", "-E", "UTF8", "--locale=C", "--no-sync"},
-                 true, dir_, kInitdbTimeout),
-      "initdb");
+  absl::Status s = Check(RunProcess({bindir_ + "/initdb", "-D", data_dir_, "-A", "trust", "-U",
+                                     "postgres", "-E", "UTF8", "--locale=C", "--no-sync"},
+                                    true, dir_, kInitdbTimeout),
+                         "initdb");
   if (!s.ok()) return s;
 
   {
@@ -278,21 +262,17 @@ absl::Status PostgresCluster::Start() {
       conf << "port = " << port_ << "\n";  // the last setting wins
     }
     s = StartServer(kPgCtlTimeout);
-    if (s.ok() || attempt == 2 ||
-        !absl::StrContains(LogTail(), "could not bind"))
-      return s;
+    if (s.ok() || attempt == 2 || !absl::StrContains(LogTail(), "could not bind")) return s;
   }
 }
 
 absl::Status PostgresCluster::StartServer(absl::Duration timeout) {
-  absl::Status s =
-      Check(RunProcess({bindir_ + "/pg_ctl", "-D", data_dir_, "-l", log_file_,
-                        "-w", "-t", absl::StrCat(kPgCtlWaitSeconds), "start"},
-                       true, dir_, timeout),
-            "pg_ctl start");
+  absl::Status s = Check(RunProcess({bindir_ + "/pg_ctl", "-D", data_dir_, "-l", log_file_, "-w",
+                                     "-t", absl::StrCat(kPgCtlWaitSeconds), "start"},
+                                    true, dir_, timeout),
+                         "pg_ctl start");
   if (!s.ok()) {
-    return absl::Status(
-        s.code(), absl::StrCat(s.message(), "\nserver log:\n", LogTail()));
+    return absl::Status(s.code(), absl::StrCat(s.message(), "\nserver log:\n", LogTail()));
   }
   running_ = true;
   return absl::OkStatus();
@@ -300,18 +280,16 @@ absl::Status PostgresCluster::StartServer(absl::Duration timeout) {
 
 absl::Status PostgresCluster::Stop() {
   if (!running_) return absl::FailedPreconditionError("cluster not running");
-  absl::Status s =
-      Check(RunProcess({bindir_ + "/pg_ctl", "-D", data_dir_, "-m", "fast",
-                        "-w", "-t", absl::StrCat(kPgCtlWaitSeconds), "stop"},
-                       true, dir_, kPgCtlTimeout),
-            "pg_ctl stop");
+  absl::Status s = Check(RunProcess({bindir_ + "/pg_ctl", "-D", data_dir_, "-m", "fast", "-w", "-t",
+                                     absl::StrCat(kPgCtlWaitSeconds), "stop"},
+                                    true, dir_, kPgCtlTimeout),
+                         "pg_ctl stop");
   if (s.ok()) running_ = false;
   return s;
 }
 
 absl::Status PostgresCluster::StartAgain() {
-  if (dir_.empty())
-    return absl::FailedPreconditionError("cluster never started");
+  if (dir_.empty()) return absl::FailedPreconditionError("cluster never started");
   if (running_) return absl::FailedPreconditionError("cluster already running");
   return StartServer(kPgCtlTimeout);
 }
@@ -323,39 +301,33 @@ absl::Status PostgresCluster::Restart() {
 }
 
 std::string PostgresCluster::Dsn(absl::string_view dbname) const {
-  return absl::StrCat("host=127.0.0.1 port=", port_,
-                      " user=postgres dbname=", dbname);
+  return absl::StrCat("host=127.0.0.1 port=", port_, " user=postgres dbname=", dbname);
 }
 
-absl::StatusOr<std::string> PostgresCluster::CreateDatabase(
-    absl::string_view name) {
+absl::StatusOr<std::string> PostgresCluster::CreateDatabase(absl::string_view name) {
   if (!ValidDatabaseName(name)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("bad database name: ", name));
+    return absl::InvalidArgumentError(absl::StrCat("bad database name: ", name));
   }
-  absl::StatusOr<std::string> out =
-      Psql("postgres", absl::StrCat("CREATE DATABASE ", name));
+  absl::StatusOr<std::string> out = Psql("postgres", absl::StrCat("CREATE DATABASE ", name));
   if (!out.ok()) return out.status();
   return Dsn(name);
 }
 
-absl::StatusOr<std::string> PostgresCluster::Psql(
-    absl::string_view dbname, absl::string_view sql, absl::Duration timeout,
-    absl::string_view application_name) {
+absl::StatusOr<std::string> PostgresCluster::Psql(absl::string_view dbname, absl::string_view sql,
+                                                  absl::Duration timeout,
+                                                  absl::string_view application_name) {
   if (!running_) return absl::FailedPreconditionError("cluster not running");
   absl::StatusOr<ProcessResult> r = RunProcess(
       {bindir_ + "/psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-d",
-       absl::StrCat(Dsn(dbname), " application_name=", application_name), "-c",
-       std::string(sql)},
+       absl::StrCat(Dsn(dbname), " application_name=", application_name), "-c", std::string(sql)},
       false, dir_, timeout);
   if (!r.ok()) return r.status();
   if (r->exit_code != 0) {
-    return absl::InternalError(absl::StrCat("psql failed (exit ", r->exit_code,
-                                            "): ", Tail(r->output, 10)));
+    return absl::InternalError(
+        absl::StrCat("psql failed (exit ", r->exit_code, "): ", Tail(r->output, 10)));
   }
   std::string out = std::move(r->output);
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r'))
-    out.pop_back();
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
   return out;
 }
 
@@ -377,8 +349,7 @@ void PostgresEnvironment::SetUp() {
   if (!s.ok()) {
     GTEST_FAIL() << "cannot start the test PostgreSQL cluster: " << s;
   }
-  std::fprintf(stderr,
-               "[postgres] cluster at 127.0.0.1:%d in %s, started in %s\n",
+  std::fprintf(stderr, "[postgres] cluster at 127.0.0.1:%d in %s, started in %s\n",
                g_cluster->port(), g_cluster->directory().c_str(),
                absl::FormatDuration(absl::Now() - start).c_str());
 }
@@ -390,9 +361,7 @@ void PostgresEnvironment::TearDown() {
 
 PostgresCluster& PostgresEnvironment::cluster() {
   if (g_cluster == nullptr) {
-    std::fprintf(
-        stderr,
-        "PostgresEnvironment::cluster(): no PostgresEnvironment was set up\n");
+    std::fprintf(stderr, "PostgresEnvironment::cluster(): no PostgresEnvironment was set up\n");
     std::abort();
   }
   return *g_cluster;

@@ -55,10 +55,9 @@ class PostgresCluster {
   // Runs `sql` with psql (-X -tA -v ON_ERROR_STOP=1) in `dbname` and returns
   // what it printed (rows as "a|b" lines). `application_name` lets a test
   // find the session in pg_stat_activity.
-  absl::StatusOr<std::string> Psql(
-      absl::string_view dbname, absl::string_view sql,
-      absl::Duration timeout = absl::Seconds(60),
-      absl::string_view application_name = "tokend_test");
+  absl::StatusOr<std::string> Psql(absl::string_view dbname, absl::string_view sql,
+                                   absl::Duration timeout = absl::Seconds(60),
+                                   absl::string_view application_name = "tokend_test");
 
   bool running() const { return running_; }
   int port() const { return port_; }

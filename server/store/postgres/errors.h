@@ -30,8 +30,7 @@ struct DatabaseError {
 //   23505 unique violation                          -> ALREADY_EXISTS
 //   40001 / 40P01 serialization failure, deadlock   -> ABORTED (retryable)
 //   anything else                                   -> INTERNAL
-DatabaseError ClassifyException(std::exception_ptr error,
-                                absl::string_view operation);
+DatabaseError ClassifyException(std::exception_ptr error, absl::string_view operation);
 
 }  // namespace tokend::store::postgres
 

@@ -120,15 +120,15 @@ class TestPki {
   // A client certificate from the trusted CA listing every URI SAN, then
   // every DNS SAN, in the given order; common_name may be empty. Errors as
   // IssueCert.
-  absl::StatusOr<CertFiles> MakeClientCert(
-      absl::string_view name, const std::vector<std::string>& uri_sans,
-      const std::vector<std::string>& dns_sans, absl::string_view common_name);
+  absl::StatusOr<CertFiles> MakeClientCert(absl::string_view name,
+                                           const std::vector<std::string>& uri_sans,
+                                           const std::vector<std::string>& dns_sans,
+                                           absl::string_view common_name);
 
   // Writes a fresh private key for alg as an unencrypted PKCS#8 PEM file
   // <dir>/<name>.pem, and its public key (SubjectPublicKeyInfo PEM) as
   // <dir>/<name>.pub.pem. Returns the private key's path. Errors as IssueCert.
-  absl::StatusOr<std::string> WriteSigningKey(absl::string_view name,
-                                              SigningAlg alg);
+  absl::StatusOr<std::string> WriteSigningKey(absl::string_view name, SigningAlg alg);
 
  private:
   struct Ca;

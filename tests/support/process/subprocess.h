@@ -4,9 +4,9 @@
 #include <sys/types.h>
 
 #include <map>
-#include <thread>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"

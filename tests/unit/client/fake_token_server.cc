@@ -126,16 +126,14 @@ grpc::Status FakeTokenService::Begin(grpc::ServerContext* context) {
   return error_;
 }
 
-grpc::Status FakeTokenService::Issue(grpc::ServerContext* context,
-                                     const v1::IssueRequest* request,
+grpc::Status FakeTokenService::Issue(grpc::ServerContext* context, const v1::IssueRequest* request,
                                      v1::IssueResponse* response) {
   {
     absl::MutexLock lock(&mu_);
     last_issue_ = *request;
   }
   if (grpc::Status s = Begin(context); !s.ok()) return s;
-  response->set_access_token(
-      absl::StrCat("access-token-for:", request->subject()));
+  response->set_access_token(absl::StrCat("access-token-for:", request->subject()));
   response->set_token_type("Bearer");
   response->mutable_expires_at()->set_seconds(1700000000);
   if (request->include_refresh_token()) {
@@ -197,8 +195,9 @@ grpc::Status FakeTokenService::GetJwks(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-absl::StatusOr<std::unique_ptr<FakeServer>> FakeServer::Start(
-    const test::TestPki& pki, grpc::Service* service, const Options& options) {
+absl::StatusOr<std::unique_ptr<FakeServer>> FakeServer::Start(const test::TestPki& pki,
+                                                              grpc::Service* service,
+                                                              const Options& options) {
   std::shared_ptr<grpc::ServerCredentials> credentials;
   if (options.credentials == Credentials::kSsl) {
     grpc::SslServerCredentialsOptions ssl(
@@ -208,14 +207,12 @@ absl::StatusOr<std::unique_ptr<FakeServer>> FakeServer::Start(
         {ReadFile(pki.server().key_file), ReadFile(pki.server().cert_file)});
     credentials = grpc::SslServerCredentials(ssl);
   } else {
-    auto provider =
-        std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
-            pki.server().key_file, pki.server().cert_file, pki.ca_file(), 1);
+    auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+        pki.server().key_file, pki.server().cert_file, pki.ca_file(), 1);
     grpc::experimental::TlsServerCredentialsOptions tls(provider);
     tls.watch_root_certs();
     tls.watch_identity_key_cert_pairs();
-    tls.set_cert_request_type(
-        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    tls.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
     credentials = grpc::experimental::TlsServerCredentials(tls);
   }
   grpc::EnableDefaultHealthCheckService(true);
@@ -224,8 +221,7 @@ absl::StatusOr<std::unique_ptr<FakeServer>> FakeServer::Start(
   builder.AddListeningPort("127.0.0.1:0", credentials, &port);
   builder.RegisterService(service);
   if (options.max_connection_age_ms > 0) {
-    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
-                               options.max_connection_age_ms);
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS, options.max_connection_age_ms);
     builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS, 1000);
   }
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();

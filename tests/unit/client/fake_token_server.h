@@ -61,20 +61,16 @@ class FakeTokenService final : public tokend::v1::TokenService::Service {
   tokend::v1::RevokeRequest last_revoke() const;
   tokend::v1::RefreshRequest last_refresh() const;
 
-  grpc::Status Issue(grpc::ServerContext* context,
-                     const tokend::v1::IssueRequest* request,
+  grpc::Status Issue(grpc::ServerContext* context, const tokend::v1::IssueRequest* request,
                      tokend::v1::IssueResponse* response) override;
-  grpc::Status Refresh(grpc::ServerContext* context,
-                       const tokend::v1::RefreshRequest* request,
+  grpc::Status Refresh(grpc::ServerContext* context, const tokend::v1::RefreshRequest* request,
                        tokend::v1::RefreshResponse* response) override;
   grpc::Status Introspect(grpc::ServerContext* context,
                           const tokend::v1::IntrospectRequest* request,
                           tokend::v1::IntrospectResponse* response) override;
-  grpc::Status Revoke(grpc::ServerContext* context,
-                      const tokend::v1::RevokeRequest* request,
+  grpc::Status Revoke(grpc::ServerContext* context, const tokend::v1::RevokeRequest* request,
                       tokend::v1::RevokeResponse* response) override;
-  grpc::Status GetJwks(grpc::ServerContext* context,
-                       const tokend::v1::GetJwksRequest* request,
+  grpc::Status GetJwks(grpc::ServerContext* context, const tokend::v1::GetJwksRequest* request,
                        tokend::v1::GetJwksResponse* response) override;
 
  private:
@@ -113,10 +109,11 @@ class FakeServer {
   };
 
   // Errors: INTERNAL when the server does not start.
-  static absl::StatusOr<std::unique_ptr<FakeServer>> Start(
-      const test::TestPki& pki, grpc::Service* service, const Options& options);
-  static absl::StatusOr<std::unique_ptr<FakeServer>> Start(
-      const test::TestPki& pki, grpc::Service* service) {
+  static absl::StatusOr<std::unique_ptr<FakeServer>> Start(const test::TestPki& pki,
+                                                           grpc::Service* service,
+                                                           const Options& options);
+  static absl::StatusOr<std::unique_ptr<FakeServer>> Start(const test::TestPki& pki,
+                                                           grpc::Service* service) {
     return Start(pki, service, Options());
   }
 

@@ -27,11 +27,8 @@ struct Deleter {
 };
 using X509Ptr = std::unique_ptr<X509, Deleter<X509, X509_free>>;
 using PkeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY, EVP_PKEY_free>>;
-using StorePtr =
-    std::unique_ptr<X509_STORE, Deleter<X509_STORE, X509_STORE_free>>;
-using StoreCtxPtr =
-    std::unique_ptr<X509_STORE_CTX,
-                    Deleter<X509_STORE_CTX, X509_STORE_CTX_free>>;
+using StorePtr = std::unique_ptr<X509_STORE, Deleter<X509_STORE, X509_STORE_free>>;
+using StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, Deleter<X509_STORE_CTX, X509_STORE_CTX_free>>;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -76,24 +73,20 @@ TEST(TestPki, IssuesClientCertificatesThatOnlyTheTrustedCaVerifies) {
   EXPECT_EQ(Verify(pki.ca_file(), pki.client_cn_only().cert_file), X509_V_OK);
   EXPECT_EQ(Verify(pki.ca_file(), pki.client_multi_san().cert_file), X509_V_OK);
   EXPECT_NE(Verify(pki.ca_file(), pki.client_untrusted().cert_file), X509_V_OK);
-  EXPECT_EQ(Verify(pki.untrusted_ca_file(), pki.client_untrusted().cert_file),
-            X509_V_OK);
-  EXPECT_EQ(Verify(pki.ca_file(), pki.client_expired().cert_file),
-            X509_V_ERR_CERT_HAS_EXPIRED);
+  EXPECT_EQ(Verify(pki.untrusted_ca_file(), pki.client_untrusted().cert_file), X509_V_OK);
+  EXPECT_EQ(Verify(pki.ca_file(), pki.client_expired().cert_file), X509_V_ERR_CERT_HAS_EXPIRED);
 }
 
 TEST(TestPki, WritesKeysThatMatchTheirCertificates) {
   const TestPki& pki = client::SharedTestPki();
-  for (const CertFiles& files :
-       {pki.server(), pki.client_uri(), pki.client_multi_san()}) {
+  for (const CertFiles& files : {pki.server(), pki.client_uri(), pki.client_multi_san()}) {
     SCOPED_TRACE(files.cert_file);
     X509Ptr cert = ReadCert(files.cert_file);
     PkeyPtr key = ReadKey(files.key_file);
     ASSERT_NE(cert, nullptr);
     ASSERT_NE(key, nullptr);
     EXPECT_EQ(X509_check_private_key(cert.get(), key.get()), 1);
-    EXPECT_THAT(ReadFile(files.key_file),
-                ::testing::StartsWith("-----BEGIN PRIVATE KEY-----"));
+    EXPECT_THAT(ReadFile(files.key_file), ::testing::StartsWith("-----BEGIN PRIVATE KEY-----"));
   }
 }
 
@@ -112,18 +105,15 @@ TEST(TestPki, WritesPkcs8SigningKeysForEveryAlgorithm) {
     const char* name;
     int type;
   } cases[] = {
-      {SigningAlg::kEs256, "es256", EVP_PKEY_EC},
-      {SigningAlg::kEs384, "es384", EVP_PKEY_EC},
-      {SigningAlg::kRs256, "rs256", EVP_PKEY_RSA},
-      {SigningAlg::kPs256, "ps256", EVP_PKEY_RSA},
+      {SigningAlg::kEs256, "es256", EVP_PKEY_EC},      {SigningAlg::kEs384, "es384", EVP_PKEY_EC},
+      {SigningAlg::kRs256, "rs256", EVP_PKEY_RSA},     {SigningAlg::kPs256, "ps256", EVP_PKEY_RSA},
       {SigningAlg::kEdDsa, "eddsa", EVP_PKEY_ED25519},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
     absl::StatusOr<std::string> path = pki.WriteSigningKey(c.name, c.alg);
     ASSERT_TRUE(path.ok()) << path.status();
-    EXPECT_THAT(ReadFile(*path),
-                ::testing::StartsWith("-----BEGIN PRIVATE KEY-----"));
+    EXPECT_THAT(ReadFile(*path), ::testing::StartsWith("-----BEGIN PRIVATE KEY-----"));
     PkeyPtr key = ReadKey(*path);
     ASSERT_NE(key, nullptr);
     EXPECT_EQ(EVP_PKEY_get_base_id(key.get()), c.type);
@@ -135,9 +125,8 @@ TEST(TestPki, WritesPkcs8SigningKeysForEveryAlgorithm) {
 
 TEST(TestPki, RefusesFileNamesThatLeaveItsDirectory) {
   TestPki& pki = client::SharedTestPki();
-  EXPECT_EQ(
-      pki.WriteSigningKey("../escape", SigningAlg::kEs256).status().code(),
-      absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(pki.WriteSigningKey("../escape", SigningAlg::kEs256).status().code(),
+            absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(pki.MakeClientCert("a/b", {}, {}, "cn").status().code(),
             absl::StatusCode::kInvalidArgument);
 }

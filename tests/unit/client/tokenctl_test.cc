@@ -36,17 +36,15 @@ using ::testing::StartsWith;
 using Env = std::map<std::string, std::string>;
 
 GetEnvFunction EnvOf(Env env) {
-  return [env = std::move(env)](
-             const std::string& name) -> std::optional<std::string> {
+  return [env = std::move(env)](const std::string& name) -> std::optional<std::string> {
     auto it = env.find(name);
     if (it == env.end()) return std::nullopt;
     return it->second;
   };
 }
 
-const Env kFilesEnv = {{"TOKEND_CA", "/ca.pem"},
-                       {"TOKEND_CERT", "/cert.pem"},
-                       {"TOKEND_KEY", "/key.pem"}};
+const Env kFilesEnv = {
+    {"TOKEND_CA", "/ca.pem"}, {"TOKEND_CERT", "/cert.pem"}, {"TOKEND_KEY", "/key.pem"}};
 
 absl::StatusOr<TokenctlInvocation> Parse(const std::vector<std::string>& args,
                                          const Env& env = kFilesEnv,
@@ -56,10 +54,9 @@ absl::StatusOr<TokenctlInvocation> Parse(const std::vector<std::string>& args,
 }
 
 TEST(TokenctlArgs, ParsesIssueWithListsTtlClaimsAndRefresh) {
-  absl::StatusOr<TokenctlInvocation> inv =
-      Parse({"issue", "--subject", "alice", "--audience", "api,billing",
-             "--audience=admin", "--scope", "read, write", "--ttl", "10m",
-             "--claims", R"({"tenant":"t1","level":2})", "--refresh"});
+  absl::StatusOr<TokenctlInvocation> inv = Parse(
+      {"issue", "--subject", "alice", "--audience", "api,billing", "--audience=admin", "--scope",
+       "read, write", "--ttl", "10m", "--claims", R"({"tenant":"t1","level":2})", "--refresh"});
   ASSERT_TRUE(inv.ok()) << inv.status();
 
   EXPECT_EQ(inv->command, TokenctlCommand::kIssue);
@@ -74,16 +71,14 @@ TEST(TokenctlArgs, ParsesIssueWithListsTtlClaimsAndRefresh) {
   (*want.mutable_claims()->mutable_fields())["tenant"].set_string_value("t1");
   (*want.mutable_claims()->mutable_fields())["level"].set_number_value(2);
   want.set_include_refresh_token(true);
-  EXPECT_TRUE(MessageDifferencer::Equals(inv->issue, want))
-      << inv->issue.DebugString();
+  EXPECT_TRUE(MessageDifferencer::Equals(inv->issue, want)) << inv->issue.DebugString();
 }
 
 TEST(TokenctlArgs, TakesConnectionFromEnvironmentAndFlagsWin) {
-  absl::StatusOr<TokenctlInvocation> from_env =
-      Parse({"jwks"}, {{"TOKEND_TARGET", "tokend:9000"},
-                       {"TOKEND_CA", "/env/ca"},
-                       {"TOKEND_CERT", "/env/cert"},
-                       {"TOKEND_KEY", "/env/key"}});
+  absl::StatusOr<TokenctlInvocation> from_env = Parse({"jwks"}, {{"TOKEND_TARGET", "tokend:9000"},
+                                                                 {"TOKEND_CA", "/env/ca"},
+                                                                 {"TOKEND_CERT", "/env/cert"},
+                                                                 {"TOKEND_KEY", "/env/key"}});
   ASSERT_TRUE(from_env.ok()) << from_env.status();
   EXPECT_EQ(from_env->options.target, "tokend:9000");
   EXPECT_EQ(from_env->options.ca_file, "/env/ca");
@@ -92,9 +87,8 @@ TEST(TokenctlArgs, TakesConnectionFromEnvironmentAndFlagsWin) {
   EXPECT_EQ(from_env->options.timeout, absl::Seconds(5));
 
   absl::StatusOr<TokenctlInvocation> flags =
-      Parse({"--target", "10.0.0.1:1", "--ca=/f/ca", "jwks", "--cert",
-             "/f/cert", "--key", "/f/key", "--server-name", "tokend.internal",
-             "--timeout", "250ms"},
+      Parse({"--target", "10.0.0.1:1", "--ca=/f/ca", "jwks", "--cert", "/f/cert", "--key", "/f/key",
+             "--server-name", "tokend.internal", "--timeout", "250ms"},
             {{"TOKEND_TARGET", "tokend:9000"}, {"TOKEND_CA", "/env/ca"}});
   ASSERT_TRUE(flags.ok()) << flags.status();
   EXPECT_EQ(flags->options.target, "10.0.0.1:1");
@@ -113,8 +107,7 @@ TEST(TokenctlArgs, DefaultsTargetToLocalPort8443) {
 
 TEST(TokenctlArgs, ReadsTokenFromStandardInputForDash) {
   absl::StatusOr<TokenctlInvocation> inv =
-      Parse({"introspect", "--token", "-", "--hint", "refresh"}, kFilesEnv,
-            "  opaque-token\n");
+      Parse({"introspect", "--token", "-", "--hint", "refresh"}, kFilesEnv, "  opaque-token\n");
   ASSERT_TRUE(inv.ok()) << inv.status();
   EXPECT_EQ(inv->introspect.token(), "opaque-token");
   EXPECT_EQ(inv->introspect.token_type_hint(), v1::TOKEN_TYPE_REFRESH_TOKEN);
@@ -127,8 +120,7 @@ TEST(TokenctlArgs, ParsesRefreshRevokeAndHealth) {
   EXPECT_EQ(refresh->refresh.refresh_token(), "rt");
   EXPECT_THAT(refresh->refresh.scopes(), ::testing::ElementsAre("read"));
 
-  absl::StatusOr<TokenctlInvocation> revoke =
-      Parse({"revoke", "--subject", "alice"});
+  absl::StatusOr<TokenctlInvocation> revoke = Parse({"revoke", "--subject", "alice"});
   ASSERT_TRUE(revoke.ok()) << revoke.status();
   EXPECT_EQ(revoke->revoke.subject(), "alice");
   EXPECT_FALSE(revoke->revoke.has_token());
@@ -148,18 +140,15 @@ TEST(TokenctlArgs, RejectsUsageErrorsWithAMessageNamingTheProblem) {
       {{"issue", "-x"}, "unknown flag -x"},
       {{"jwks", "--subject", "a"}, "--subject does not apply to jwks"},
       {{"issue", "--subject"}, "--subject needs a value"},
-      {{"issue", "--subject", "a", "--subject", "b"},
-       "--subject given more than once"},
+      {{"issue", "--subject", "a", "--subject", "b"}, "--subject given more than once"},
       {{"issue", "--ttl", "soon"}, "--ttl: not a duration"},
       {{"issue", "--claims", "[1,2]"}, "--claims must be a JSON object"},
       {{"issue", "--claims", "{not json"}, "--claims must be a JSON object"},
       {{"issue", "--refresh=maybe"}, "--refresh takes no value"},
       {{"refresh"}, "--token is required"},
-      {{"introspect", "--token", "t", "--hint", "id"},
-       "--hint must be access or refresh"},
+      {{"introspect", "--token", "t", "--hint", "id"}, "--hint must be access or refresh"},
       {{"revoke"}, "exactly one of --token and --subject"},
-      {{"revoke", "--token", "t", "--subject", "s"},
-       "exactly one of --token and --subject"},
+      {{"revoke", "--token", "t", "--subject", "s"}, "exactly one of --token and --subject"},
       {{"jwks", "--timeout", "0s"}, "--timeout must be positive"},
       {{"jwks", "extra"}, "unexpected argument \"extra\""},
   };
@@ -173,10 +162,8 @@ TEST(TokenctlArgs, RejectsUsageErrorsWithAMessageNamingTheProblem) {
 
 TEST(TokenctlArgs, RequiresCaCertAndKeyFromFlagOrEnvironment) {
   absl::StatusOr<TokenctlInvocation> inv =
-      Parse({"jwks"},
-            {{"TOKEND_CA", "/ca"}, {"TOKEND_CERT", ""}, {"TOKEND_KEY", "/k"}});
-  EXPECT_EQ(inv.status(),
-            absl::InvalidArgumentError("--cert (or TOKEND_CERT) is required"));
+      Parse({"jwks"}, {{"TOKEND_CA", "/ca"}, {"TOKEND_CERT", ""}, {"TOKEND_KEY", "/k"}});
+  EXPECT_EQ(inv.status(), absl::InvalidArgumentError("--cert (or TOKEND_CERT) is required"));
 }
 
 TEST(TokenctlArgs, TreatsHelpAnywhereAsHelp) {
@@ -220,12 +207,10 @@ TEST_F(TokenctlRun, PrintsInactiveIntrospectionWithActiveFalse) {
 }
 
 TEST_F(TokenctlRun, PrintsActiveIntrospectionWithSnakeCaseFields) {
-  EXPECT_EQ(Run({"introspect", "--token", "active-token"}), kExitOk)
-      << err_.str();
+  EXPECT_EQ(Run({"introspect", "--token", "active-token"}), kExitOk) << err_.str();
   EXPECT_THAT(out_.str(), HasSubstr(R"("active":true)"));
   EXPECT_THAT(out_.str(), HasSubstr(R"("client_id":"spiffe://test/caller")"));
-  EXPECT_THAT(out_.str(),
-              HasSubstr(R"("token_type":"TOKEN_TYPE_ACCESS_TOKEN")"));
+  EXPECT_THAT(out_.str(), HasSubstr(R"("token_type":"TOKEN_TYPE_ACCESS_TOKEN")"));
 }
 
 TEST_F(TokenctlRun, PrintsTheJwkSetItself) {
@@ -244,19 +229,16 @@ TEST_F(TokenctlRun, ReportsServingHealth) {
 }
 
 TEST_F(TokenctlRun, SendsRevokeByTokenWithHint) {
-  EXPECT_EQ(Run({"revoke", "--token", "tok", "--hint", "access"}), kExitOk)
-      << err_.str();
+  EXPECT_EQ(Run({"revoke", "--token", "tok", "--hint", "access"}), kExitOk) << err_.str();
   EXPECT_EQ(out_.str(), "{}\n");
   EXPECT_EQ(service_.last_revoke().token(), "tok");
-  EXPECT_EQ(service_.last_revoke().token_type_hint(),
-            v1::TOKEN_TYPE_ACCESS_TOKEN);
+  EXPECT_EQ(service_.last_revoke().token_type_hint(), v1::TOKEN_TYPE_ACCESS_TOKEN);
 }
 
 TEST_F(TokenctlRun, ReportsAMissingCertificateFileAsAnError) {
   EXPECT_EQ(Run({"jwks", "--cert", "/no/such/cert.pem"}), kExitError);
-  EXPECT_THAT(err_.str(),
-              StartsWith("tokenctl: NOT_FOUND: cert_file: cannot read "
-                         "/no/such/cert.pem"));
+  EXPECT_THAT(err_.str(), StartsWith("tokenctl: NOT_FOUND: cert_file: cannot read "
+                                     "/no/such/cert.pem"));
 }
 
 // Runs the built tokenctl binary with args and env only (no inherited
@@ -274,8 +256,7 @@ std::string ReadAll(const std::string& path) {
   return content.str();
 }
 
-ProcessResult RunTokenctlBinary(const std::vector<std::string>& args,
-                                const Env& env) {
+ProcessResult RunTokenctlBinary(const std::vector<std::string>& args, const Env& env) {
   ProcessResult result;
   const std::string dir = SharedTestPki().dir();
   const std::string out_path = dir + "/tokenctl.out";
@@ -283,10 +264,10 @@ ProcessResult RunTokenctlBinary(const std::vector<std::string>& args,
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0600);
+  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0600);
   std::vector<std::string> argv_strings = {TOKENCTL_PATH};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -304,8 +285,7 @@ ProcessResult RunTokenctlBinary(const std::vector<std::string>& args,
   envp.push_back(nullptr);
 
   pid_t pid = 0;
-  const int spawned = posix_spawn(&pid, TOKENCTL_PATH, &actions, nullptr,
-                                  argv.data(), envp.data());
+  const int spawned = posix_spawn(&pid, TOKENCTL_PATH, &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   if (spawned != 0) {
     ADD_FAILURE() << "posix_spawn " << TOKENCTL_PATH << ": " << spawned;
@@ -333,56 +313,49 @@ class TokenctlBinary : public TokenctlRun {
 };
 
 TEST_F(TokenctlBinary, PrintsIssueResponseAsJsonAndExitsZero) {
-  ProcessResult r =
-      RunTokenctlBinary({"issue", "--subject", "alice", "--audience", "api",
-                         "--scope", "read,write", "--ttl", "10m", "--claims",
-                         R"({"tenant":"t1"})", "--refresh"},
-                        EnvFor(SharedTestPki().client_uri()));
+  ProcessResult r = RunTokenctlBinary(
+      {"issue", "--subject", "alice", "--audience", "api", "--scope", "read,write", "--ttl", "10m",
+       "--claims", R"({"tenant":"t1"})", "--refresh"},
+      EnvFor(SharedTestPki().client_uri()));
 
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err, "");
   v1::IssueResponse printed;
-  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r.out, &printed).ok())
-      << r.out;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r.out, &printed).ok()) << r.out;
   EXPECT_EQ(printed.access_token(), "access-token-for:alice");
   EXPECT_EQ(printed.refresh_token(), "refresh-token-1");
   EXPECT_THAT(r.out, HasSubstr(R"("access_token":"access-token-for:alice")"));
   EXPECT_THAT(r.out, HasSubstr(R"("expires_at":"2023-11-14T22:13:20Z")"));
   EXPECT_THAT(r.out, HasSubstr(R"("scopes":["read","write"])"));
   EXPECT_EQ(service_.last_issue().ttl().seconds(), 600);
-  EXPECT_EQ(service_.last_issue().claims().fields().at("tenant").string_value(),
-            "t1");
+  EXPECT_EQ(service_.last_issue().claims().fields().at("tenant").string_value(), "t1");
 }
 
 TEST_F(TokenctlBinary, PrintsServerErrorOnOneLineAndExitsOne) {
-  service_.set_error(grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                                  "audience \"api\" is not allowed"));
+  service_.set_error(
+      grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "audience \"api\" is not allowed"));
 
-  ProcessResult r = RunTokenctlBinary({"issue", "--audience", "api"},
-                                      EnvFor(SharedTestPki().client_uri()));
+  ProcessResult r =
+      RunTokenctlBinary({"issue", "--audience", "api"}, EnvFor(SharedTestPki().client_uri()));
 
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.out, "");
-  EXPECT_EQ(r.err,
-            "tokenctl: PERMISSION_DENIED: audience \"api\" is not allowed\n");
+  EXPECT_EQ(r.err, "tokenctl: PERMISSION_DENIED: audience \"api\" is not allowed\n");
 }
 
 TEST_F(TokenctlBinary, ReportsUsageErrorAndExitsTwo) {
-  ProcessResult r = RunTokenctlBinary({"issue", "--no-such-flag"},
-                                      EnvFor(SharedTestPki().client_uri()));
+  ProcessResult r =
+      RunTokenctlBinary({"issue", "--no-such-flag"}, EnvFor(SharedTestPki().client_uri()));
 
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.out, "");
-  EXPECT_THAT(
-      r.err,
-      StartsWith("tokenctl: INVALID_ARGUMENT: unknown flag --no-such-flag"));
+  EXPECT_THAT(r.err, StartsWith("tokenctl: INVALID_ARGUMENT: unknown flag --no-such-flag"));
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1);
   EXPECT_EQ(service_.calls(), 0);
 }
 
 TEST_F(TokenctlBinary, ReportsRefusedHandshakeOnOneLineAndExitsOne) {
-  ProcessResult r =
-      RunTokenctlBinary({"jwks"}, EnvFor(SharedTestPki().client_untrusted()));
+  ProcessResult r = RunTokenctlBinary({"jwks"}, EnvFor(SharedTestPki().client_untrusted()));
 
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.out, "");

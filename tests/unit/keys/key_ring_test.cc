@@ -42,8 +42,9 @@ TEST(KeyRing, RefusesARepeatedKid) {
 }
 
 TEST(KeyRing, RefusesAMissingKey) {
-  ExpectInvalid({MakeKey(Algorithm::kES256, "a"), Key{.kid = "b", .alg = Algorithm::kES256, .pkey = nullptr}},
-                "\"b\" is empty");
+  ExpectInvalid(
+      {MakeKey(Algorithm::kES256, "a"), Key{.kid = "b", .alg = Algorithm::kES256, .pkey = nullptr}},
+      "\"b\" is empty");
 }
 
 TEST(KeyRing, RefusesAKeyThatDoesNotSuitItsAlgorithm) {

@@ -104,9 +104,8 @@ TEST(ProtoConversion, WritesAnActiveIntrospectionWithItsTimesAndClaims) {
 }
 
 TEST(ProtoConversion, AnswersBearerAndOmitsAnAbsentRefreshToken) {
-  service::IssuedTokens issued{.access_token = "a.b.c",
-                               .expires_at = absl::FromUnixSeconds(60),
-                               .scopes = {"read"}};
+  service::IssuedTokens issued{
+      .access_token = "a.b.c", .expires_at = absl::FromUnixSeconds(60), .scopes = {"read"}};
   v1::IssueResponse response;
   ToProto(issued, &response);
   EXPECT_EQ(response.token_type(), "Bearer");

@@ -32,8 +32,8 @@ TEST(StatusMapping, TurnsALostTransactionConflictIntoARetryableUnavailable) {
 
 TEST(StatusMapping, HidesTheDetailOfErrorsThatCanOnlyBeBugs) {
   for (const absl::Status& bug :
-       {absl::InternalError("pqxx: secret dsn"), absl::UnknownError("??"),
-        absl::DataLossError("x"), absl::AlreadyExistsError("duplicate key")}) {
+       {absl::InternalError("pqxx: secret dsn"), absl::UnknownError("??"), absl::DataLossError("x"),
+        absl::AlreadyExistsError("duplicate key")}) {
     grpc::Status out = ToGrpcStatus(bug);
     EXPECT_EQ(out.error_code(), grpc::INTERNAL);
     EXPECT_EQ(out.error_message(), "internal error");
