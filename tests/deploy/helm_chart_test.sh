@@ -57,6 +57,24 @@ template)
       { cat "$work/install-$values.txt"; fail "NOTES.txt ($values) lacks the address or the Secrets"; }
     echo "ok: NOTES.txt ($values): $(wc -l < "$work/notes-$values.txt") lines"
   done
+  # Each tunable reaches tokend's file under its own key (tokend itself
+  # refuses an unknown key: helm_rendered_config_runs_real_tokend).
+  render "$work/tunables.yaml" --set config.revocationMaxStaleness=20s \
+    --set config.tokens.refreshRetryWindow=0s --set config.connections.maxConnectionAge=1h \
+    --set config.connections.maxConnectionAgeGrace=10s \
+    --set config.connections.handshakeTimeout=3s --set config.limits.maxInFlightPerCaller=32 \
+    --set config.limits.maxConcurrentStreams=100 \
+    --set config.limits.subjectRevocationsPerMinute=0 \
+    --set config.limits.introspectCacheBytes=1048576 --set 'config.callers[0].id=spiffe://a/b' \
+    --set 'config.callers[0].introspectOwnAudiencesOnly=true'
+  for line in 'revocation_max_staleness: 20s' 'refresh_retry_window: 0s' \
+    'max_connection_age: 1h' 'max_connection_age_grace: 10s' 'handshake_timeout: 3s' \
+    'max_in_flight_per_caller: 32' 'max_concurrent_streams: 100' \
+    'subject_revocations_per_minute: 0' 'introspect_cache_bytes: 1048576' \
+    'introspect_own_audiences_only: true'; do
+    grep -qF "$line" "$work/tunables.yaml" || fail "rendered config lacks '$line'"
+  done
+  echo "ok: every tunable reaches the config file"
   ;;
 objects)
   render "$work/default.yaml"

@@ -122,11 +122,15 @@ shutdown_grace: {{ $c.shutdownGrace }}
 shutdown_delay: {{ $c.shutdownDelay }}
 log_level: {{ $c.logLevel }}
 revocation_resync_interval: {{ $c.revocationResyncInterval }}
+revocation_max_staleness: {{ $c.revocationMaxStaleness }}
 tls:
   cert_file: {{ ternary $self (printf "%s/tls.crt" $tls) .migration }}
   key_file: {{ ternary $self (printf "%s/tls.key" $tls) .migration }}
   client_ca_file: {{ ternary $self $clientCa .migration }}
   reload_interval: {{ $c.tlsReloadInterval }}
+  max_connection_age: {{ $c.connections.maxConnectionAge }}
+  max_connection_age_grace: {{ $c.connections.maxConnectionAgeGrace }}
+  handshake_timeout: {{ $c.connections.handshakeTimeout }}
 database:
   # dsn: from the environment variable TOKEND_DATABASE_DSN (a Secret)
   pool_size: {{ int $c.database.poolSize }}
@@ -138,6 +142,12 @@ tokens:
   refresh_idle_ttl: {{ $c.tokens.refreshIdleTtl }}
   refresh_absolute_ttl: {{ $c.tokens.refreshAbsoluteTtl }}
   leeway: {{ $c.tokens.leeway }}
+  refresh_retry_window: {{ $c.tokens.refreshRetryWindow }}
+limits:
+  max_in_flight_per_caller: {{ int $c.limits.maxInFlightPerCaller }}
+  max_concurrent_streams: {{ int $c.limits.maxConcurrentStreams }}
+  subject_revocations_per_minute: {{ int $c.limits.subjectRevocationsPerMinute }}
+  introspect_cache_bytes: {{ int64 $c.limits.introspectCacheBytes }}
 signing_keys:
 {{- range $v.signingKeys.keys }}
   - file: {{ ternary $self (printf "%s/%s" (include "tokend.keysDir" $root) .file) $.migration | quote }}
@@ -164,6 +174,9 @@ callers:
     {{- end }}
     {{- if .maxTtl }}
     max_ttl: {{ .maxTtl }}
+    {{- end }}
+    {{- if hasKey . "introspectOwnAudiencesOnly" }}
+    introspect_own_audiences_only: {{ .introspectOwnAudiencesOnly }}
     {{- end }}
 {{- end }}
 {{- else }}
