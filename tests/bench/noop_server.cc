@@ -43,7 +43,7 @@ class NoopService final : public tokend::bench::Noop::CallbackService {
 int Usage() {
   std::fprintf(stderr,
                "usage: tokend_bench_noop_server --listen ADDR --cert FILE --key FILE --ca FILE"
-               " [--interceptors 0|1] [--peer_check 0|1]\n");
+               " [--interceptors 0|1] [--peer_check 0|1] [--connection_limits 0|1]\n");
   return 2;
 }
 
@@ -62,6 +62,7 @@ int main(int argc, char** argv) {
   std::string listen = "127.0.0.1:0";
   bool interceptors = false;
   bool peer_check = false;
+  bool connection_limits = false;
   tokend::rpc::TlsFiles files;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
@@ -78,6 +79,8 @@ int main(int argc, char** argv) {
       interceptors = value == "1";
     } else if (flag == "--peer_check") {
       peer_check = value == "1";
+    } else if (flag == "--connection_limits") {
+      connection_limits = value == "1";
     } else {
       return Usage();
     }
@@ -109,6 +112,14 @@ int main(int argc, char** argv) {
   // The same options as tokend's API port (server/rpc/api_server.cc); the
   // connection limits (age, handshake, keepalive) do not touch a short run.
   builder.SetMaxReceiveMessageSize(64 * 1024);
+  if (connection_limits) {
+    // tokend's defaults (api_server.cc), to measure what they cost a call.
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS, 30 * 60 * 1000);
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS, 30 * 1000);
+    builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS, 5 * 1000);
+    builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 0);
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, 256);
+  }
   tokend::ops::Metrics metrics;
   if (interceptors) {
     builder.experimental().SetInterceptorCreators(tokend::rpc::MakeServerInterceptors(&metrics));

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -167,6 +168,41 @@ TEST(RevocationView, ARefreshRetriedThroughAnotherReplicaGetsTheSameSuccessor) {
   ASSERT_TRUE(retried.ok()) << retried.status();
   EXPECT_EQ(retried->refresh_token(), first->refresh_token());
   EXPECT_TRUE(IsActive(*ca, first->refresh_token()));
+}
+
+// Another session holds the token's row lock past the caller's deadline, so
+// the caller never learns whether its Refresh committed; its retry must
+// still succeed, and the family stay usable (not be taken as reuse).
+TEST(RefreshRetry, ARefreshWhoseAnswerWasLostBehindARowLockSucceedsWhenRetried) {
+  absl::StatusOr<v1::IssueResponse> issued =
+      Caller().Issue(IssueRequest({"api://orders"}, {"orders:read"}, true));
+  ASSERT_TRUE(issued.ok()) << issued.status();
+  std::thread locker([] {
+    absl::StatusOr<std::string> held = Cluster().Psql(
+        "tokend_api",
+        "BEGIN; SELECT count(*) FROM (SELECT 1 FROM refresh_tokens FOR UPDATE) AS locked; "
+        "SELECT pg_sleep(1.9); COMMIT;");
+    EXPECT_TRUE(held.ok()) << held.status();
+  });
+  EXPECT_TRUE(TimeUntil(
+      [] {
+        return CountSessions(
+                   "query LIKE '%pg_sleep(1.9)%' AND state = 'active' AND "
+                   "pid <> pg_backend_pid()") == 1;
+      },
+      absl::Seconds(10)));
+  std::unique_ptr<client::TokenClient> impatient =
+      ClientFor(Server(), Bed().pki().client_uri(), absl::Milliseconds(1500));
+  absl::StatusOr<v1::RefreshResponse> lost =
+      impatient->Refresh(RefreshRequest(issued->refresh_token()));
+  locker.join();
+  EXPECT_FALSE(lost.ok()) << "the row lock was not in the way";
+  absl::StatusOr<v1::RefreshResponse> retried =
+      Caller().Refresh(RefreshRequest(issued->refresh_token()));
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  absl::StatusOr<v1::RefreshResponse> next =
+      Caller().Refresh(RefreshRequest(retried->refresh_token()));
+  EXPECT_TRUE(next.ok()) << next.status();
 }
 
 }  // namespace
