@@ -3,8 +3,11 @@
 # costs a no-op call end to end, over real mutual TLS:
 #
 #   bash tests/bench/peer_check_cost.sh [--build-dir DIR] [--reps N] [--duration D]
+#                                       [--feature peer_check|connection_limits]
 #
-# Starts two no-op servers (tokend_bench_noop_server --peer_check 0 and 1)
+# Starts two no-op servers (tokend_bench_noop_server --<feature> 0 and 1;
+# connection_limits: the API port's connection age, handshake, keepalive and
+# stream limits)
 # on loopback and runs the load generator's "noop" workload against each in
 # turn, N times (default 12), with run.sh's load settings. Prints each run,
 # and the medians over the N pairs of the pair's ratio (check / no check) of
@@ -16,6 +19,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 build="$root/build-bench"
 reps=12
+feature=peer_check
 duration=2s
 warmup=500ms
 while [ $# -gt 0 ]; do
@@ -24,6 +28,7 @@ while [ $# -gt 0 ]; do
     --reps) reps="$2"; shift ;;
     --duration) duration="$2"; shift ;;
     --warmup) warmup="$2"; shift ;;
+    --feature) feature="$2"; shift ;;
     *) echo "peer_check_cost.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -49,7 +54,7 @@ certs="$work/certs"
 declare -A port pid
 for check in 0 1; do
   "$noop" --listen 127.0.0.1:0 --cert "$certs/server.crt" --key "$certs/server.key" \
-    --ca "$certs/ca.crt" --peer_check "$check" >"$work/noop$check.out" 2>"$work/noop$check.log" &
+    --ca "$certs/ca.crt" --"$feature" "$check" >"$work/noop$check.out" 2>"$work/noop$check.log" &
   pid[$check]=$!
   pids+=("$!")
   for _ in $(seq 1 500); do grep -q '^port=' "$work/noop$check.out" && break; sleep 0.01; done
@@ -58,7 +63,7 @@ for check in 0 1; do
 done
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-# One "noop" run against the server with --peer_check $1; prints
+# One "noop" run against the server with --<feature> $1; prints
 # "<calls/s> <server us per call>".
 run_one() {
   local target="127.0.0.1:${port[$1]}"
@@ -76,7 +81,7 @@ for rep in $(seq 1 "$reps"); do
   for check in $order; do
     run_one "$check" >"$work/one"
     read -r rate cpu <"$work/one"
-    echo "rep $rep peer_check $check: $rate calls/s, server $cpu us/call"
+    echo "rep $rep $feature $check: $rate calls/s, server $cpu us/call"
     echo "$check $rate $cpu" >>"$work/results"
   done
 done
