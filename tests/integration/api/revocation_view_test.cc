@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/api/api_test_util.h"
+#include "tests/support/pg_proxy/pg_proxy.h"
 
 namespace tokend::testing {
 namespace {
@@ -203,6 +204,42 @@ TEST(RefreshRetry, ARefreshWhoseAnswerWasLostBehindARowLockSucceedsWhenRetried) 
   absl::StatusOr<v1::RefreshResponse> next =
       Caller().Refresh(RefreshRequest(retried->refresh_token()));
   EXPECT_TRUE(next.ok()) << next.status();
+}
+
+// The rotation commits, and the connection breaks before tokend hears so:
+// the caller is told UNAVAILABLE, its retry gets the successor the
+// rotation stored, and that successor is redeemable once, like any other.
+TEST(RefreshRetry, ARotationCommittedButCutOffBeforeItsAnswerIsRedeemedAgainOnRetry) {
+  absl::StatusOr<std::unique_ptr<PgProxy>> proxy = PgProxy::Start(Cluster().port());
+  ASSERT_TRUE(proxy.ok()) << proxy.status();
+  TokendConfig config = Bed().Config();
+  config.dsn = absl::StrCat("host=127.0.0.1 port=", (*proxy)->port(),
+                            " user=postgres dbname=tokend_api sslmode=disable gssencmode=disable");
+  absl::StatusOr<std::unique_ptr<TokendServer>> server = Bed().StartServer(config);
+  ASSERT_TRUE(server.ok()) << server.status();
+  std::unique_ptr<client::TokenClient> client = ClientFor(**server, Bed().pki().client_uri());
+  absl::StatusOr<v1::IssueResponse> issued =
+      client->Issue(IssueRequest({"api://orders"}, {"orders:read"}, true));
+  ASSERT_TRUE(issued.ok()) << issued.status();
+
+  (*proxy)->CutAfterCommitOf("rotate_tokens");
+  absl::StatusOr<v1::RefreshResponse> lost =
+      client->Refresh(RefreshRequest(issued->refresh_token()));
+  ASSERT_EQ((*proxy)->cuts(), 1) << "the rotation's connection was not cut";
+  EXPECT_EQ(lost.status().code(), absl::StatusCode::kUnavailable) << lost.status();
+
+  absl::StatusOr<v1::RefreshResponse> retried =
+      client->Refresh(RefreshRequest(issued->refresh_token()));
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  absl::StatusOr<v1::RefreshResponse> second =
+      client->Refresh(RefreshRequest(retried->refresh_token()));
+  ASSERT_TRUE(second.ok()) << second.status();
+  absl::StatusOr<v1::RefreshResponse> third =
+      client->Refresh(RefreshRequest(second->refresh_token()));
+  ASSERT_TRUE(third.ok()) << third.status();
+  // Its successor redeemed, a repeat of the retried successor is reuse.
+  EXPECT_EQ(client->Refresh(RefreshRequest(retried->refresh_token())).status().code(),
+            absl::StatusCode::kUnauthenticated);
 }
 
 }  // namespace
