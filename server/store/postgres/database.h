@@ -76,7 +76,13 @@ class Database {
 
 // `options.dsn` with connect_timeout appended when it names none. Exposed for
 // PgRevocationFeed, which opens its own connection. INVALID_ARGUMENT when the
-// DSN cannot be parsed or an option is out of range.
+// DSN cannot be parsed, an option is out of range, or the servers it lists
+// cannot be told apart: host, hostaddr and port lists of different lengths,
+// a port outside 1..65535, an unknown target_session_attrs (libpq itself
+// finds these only when connecting, and then fails like an unreachable
+// server). A DSN may list several servers (host=a,b port=p,q
+// target_session_attrs=read-write): every connection is opened through the
+// whole list, so after a failover new connections reach the new primary.
 absl::StatusOr<std::string> EffectiveDsn(const DatabaseOptions& options);
 
 }  // namespace tokend::store::postgres
