@@ -420,5 +420,70 @@ TEST(PostgresReadOnly, AServerThatTurnsReadOnlyIsUnavailableNotInternalUntilItIs
   EXPECT_EQ(server->get()->log().find("level=error"), std::string::npos) << server->get()->log();
 }
 
+// With the synchronous standby gone, a commit waits for it; an operator who
+// cancels that wait (pg_cancel_backend) makes PostgreSQL report the commit
+// as done, with a warning, though only the primary has it. tokend must not
+// answer OK then: a failover would take the write back.
+TEST(PostgresSynchronousCommit, ACommitWhoseWaitForTheStandbyIsCancelledIsNotAcknowledged) {
+  PostgresCluster primary;
+  PostgresCluster standby;
+  ASSERT_TRUE(primary.Start().ok());
+  absl::Status s = standby.StartStandbyOf(primary, kStandbyName);
+  ASSERT_TRUE(s.ok()) << s;
+  s = primary.RequireSynchronousStandby(kStandbyName);
+  ASSERT_TRUE(s.ok()) << s;
+  absl::StatusOr<std::unique_ptr<TokendTestBed>> bed = TokendTestBed::New(primary, kDatabase);
+  ASSERT_TRUE(bed.ok()) << bed.status();
+  TokendConfig config = (*bed)->Config();
+  config.dsn = MultiHostDsn(primary.port(), standby.port());
+  absl::StatusOr<std::unique_ptr<TokendServer>> server = (*bed)->StartServer(config);
+  ASSERT_TRUE(server.ok()) << server.status();
+  absl::StatusOr<std::unique_ptr<client::TokenClient>> c =
+      (*bed)->Client(**server, (*bed)->pki().client_uri(), absl::Seconds(30));
+  ASSERT_TRUE(c.ok()) << c.status();
+  absl::StatusOr<v1::IssueResponse> issued = (*c)->Issue(IssueWithRefresh("sync-cancel"));
+  ASSERT_TRUE(issued.ok()) << issued.status();
+
+  ASSERT_TRUE(standby.Stop().ok());  // commits on the primary now wait for it
+  absl::Status revoke;
+  std::thread revoking(
+      [&] { revoke = (*c)->Revoke(RevokeToken(issued->access_token())).status(); });
+  const absl::Time give_up = absl::Now() + absl::Seconds(20);
+  bool cancelled = false;
+  while (!cancelled && absl::Now() < give_up) {
+    absl::StatusOr<std::string> out = primary.Psql(
+        "postgres", absl::StrCat("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE "
+                                 "wait_event = 'SyncRep' AND datname = '",
+                                 kDatabase, "'"));
+    ASSERT_TRUE(out.ok()) << out.status();
+    cancelled = *out == "t";
+    if (!cancelled) absl::SleepFor(absl::Milliseconds(50));
+  }
+  revoking.join();
+  ASSERT_TRUE(cancelled) << "no commit of tokend waited for the standby";
+  EXPECT_EQ(revoke.code(), absl::StatusCode::kUnavailable)
+      << revoke << ": a revocation only the primary has was acknowledged";
+
+  // The caller retries, as UNAVAILABLE asks; once the standby is back, the
+  // retry is acknowledged, and it survives the failover.
+  ASSERT_TRUE(standby.StartAgain().ok());
+  absl::Status retried;
+  do {
+    retried = (*c)->Revoke(RevokeToken(issued->access_token())).status();
+  } while (!retried.ok() && absl::Now() < give_up + absl::Seconds(20));
+  ASSERT_TRUE(retried.ok()) << retried;
+  ASSERT_TRUE(primary.StopImmediately().ok());
+  ASSERT_TRUE(standby.Promote().ok());
+  absl::StatusOr<std::unique_ptr<TokendServer>> fresh = (*bed)->StartServer(config);
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  absl::StatusOr<std::unique_ptr<client::TokenClient>> fresh_client =
+      (*bed)->Client(**fresh, (*bed)->pki().client_uri(), absl::Seconds(10));
+  ASSERT_TRUE(fresh_client.ok()) << fresh_client.status();
+  absl::StatusOr<v1::IntrospectResponse> after =
+      (*fresh_client)->Introspect(IntrospectOf(issued->access_token()));
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_FALSE(after->active()) << "the acknowledged revocation was lost in the failover";
+}
+
 }  // namespace
 }  // namespace tokend::testing
