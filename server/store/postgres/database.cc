@@ -28,10 +28,11 @@ bool IsUri(absl::string_view dsn) {
   return absl::StartsWith(dsn, "postgresql://") || absl::StartsWith(dsn, "postgres://");
 }
 
-// libpq's own checks of the options that list several servers, which it
-// makes only when it connects, and then reports like an unreachable server.
-// Made here so that a DSN that can never work is a configuration error.
-absl::Status CheckServerList(const absl::flat_hash_map<std::string, std::string>& given) {
+// How many servers the DSN lists, after libpq's own checks of the options
+// that list them, which it makes only when it connects, and then reports
+// like an unreachable server. Made here so that a DSN that can never work is
+// a configuration error.
+absl::StatusOr<size_t> CountServers(const absl::flat_hash_map<std::string, std::string>& given) {
   auto list = [&](const char* keyword) -> std::vector<std::string> {
     auto it = given.find(keyword);
     if (it == given.end()) return {};
@@ -64,7 +65,7 @@ absl::Status CheckServerList(const absl::flat_hash_map<std::string, std::string>
           "standby or prefer-standby");
     }
   }
-  return absl::OkStatus();
+  return servers;
 }
 
 }  // namespace
@@ -86,7 +87,8 @@ absl::StatusOr<std::string> EffectiveDsn(const DatabaseOptions& options) {
     if (o->val != nullptr && o->val[0] != '\0') given.emplace(o->keyword, o->val);
   }
   PQconninfoFree(parsed);
-  if (absl::Status s = CheckServerList(given); !s.ok()) return s;
+  absl::StatusOr<size_t> servers = CountServers(given);
+  if (!servers.ok()) return servers.status();
 
   const int64_t seconds =
       std::max(kMinConnectTimeoutSeconds,
@@ -94,8 +96,11 @@ absl::StatusOr<std::string> EffectiveDsn(const DatabaseOptions& options) {
   // Defaults for what the DSN leaves unset. Keepalives and tcp_user_timeout
   // make a vanished database host (not just a stopped server) fail calls in
   // seconds rather than after the kernel's retransmission timeout of ~15
-  // minutes; application_name shows tokend in pg_stat_activity.
-  const std::pair<const char*, std::string> defaults[] = {
+  // minutes; application_name shows tokend in pg_stat_activity. Of several
+  // servers only a writable one will do (every session of tokend writes or
+  // LISTENs, which a standby refuses): without read-write, libpq would keep
+  // a session on the first server that answers, a standby included.
+  std::vector<std::pair<const char*, std::string>> defaults = {
       {"connect_timeout", absl::StrCat(seconds)},
       {"keepalives_idle", "10"},
       {"keepalives_interval", "5"},
@@ -103,6 +108,7 @@ absl::StatusOr<std::string> EffectiveDsn(const DatabaseOptions& options) {
       {"tcp_user_timeout", "15000"},
       {"application_name", options.application_name},
   };
+  if (*servers > 1) defaults.emplace_back("target_session_attrs", "read-write");
   std::string dsn = options.dsn;
   bool uri_has_query = dsn.find('?') != std::string::npos;
   for (const auto& [keyword, value] : defaults) {

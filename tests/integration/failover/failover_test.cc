@@ -357,6 +357,37 @@ TEST(PostgresFailover, WritesResumeOnThePromotedStandbyAndNothingAcknowledgedIsL
                absl::FormatDuration(absl::Now() - test_start).c_str());
 }
 
+// A DSN listing a standby first and naming no target_session_attrs: libpq
+// alone would keep every session on the standby, where no write and no
+// LISTEN can ever succeed. tokend asks for a writable server itself.
+TEST(PostgresFailover, AStandbyListedFirstIsPassedOverWhenTheDsnNamesNoTargetSessionAttrs) {
+  PostgresCluster primary;
+  PostgresCluster standby;
+  ASSERT_TRUE(primary.Start().ok());
+  absl::Status s = standby.StartStandbyOf(primary, kStandbyName);
+  ASSERT_TRUE(s.ok()) << s;
+  absl::StatusOr<std::unique_ptr<TokendTestBed>> bed = TokendTestBed::New(primary, kDatabase);
+  ASSERT_TRUE(bed.ok()) << bed.status();
+  TokendConfig config = (*bed)->Config();
+  config.dsn = absl::StrCat("host=127.0.0.1,127.0.0.1 port=", standby.port(), ",", primary.port(),
+                            " user=postgres dbname=", kDatabase);
+  absl::StatusOr<std::unique_ptr<TokendServer>> server = (*bed)->StartServer(config);
+  ASSERT_TRUE(server.ok()) << server.status();
+  absl::StatusOr<std::unique_ptr<client::TokenClient>> c =
+      (*bed)->Client(**server, (*bed)->pki().client_uri(), kCallTimeout);
+  ASSERT_TRUE(c.ok()) << c.status();
+
+  absl::StatusOr<v1::IssueResponse> issued = (*c)->Issue(IssueWithRefresh("standby-first"));
+  ASSERT_TRUE(issued.ok()) << issued.status();
+  absl::StatusOr<v1::RefreshResponse> refreshed = (*c)->Refresh(RefreshOf(issued->refresh_token()));
+  EXPECT_TRUE(refreshed.ok()) << refreshed.status();
+  const absl::Status revoked = (*c)->Revoke(RevokeToken(issued->access_token())).status();
+  EXPECT_TRUE(revoked.ok()) << revoked;
+  const std::string log = server->get()->log();
+  EXPECT_EQ(log.find("revocation feed cannot listen"), std::string::npos) << log;
+  EXPECT_EQ(log.find("sqlstate=25006"), std::string::npos) << log;
+}
+
 // The first host of the DSN refuses connections (nothing listens on port 1),
 // the second is the server, which then turns read-only (as a demoted primary,
 // or one whose disk filled, is made by its operator): writes answer

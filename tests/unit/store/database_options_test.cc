@@ -68,6 +68,25 @@ TEST(EffectiveDsn, KeepsEveryHostOfAMultiHostDsn) {
             "&tcp_user_timeout=15000&application_name=tokend");
 }
 
+TEST(EffectiveDsn, AsksForAWritableServerWhenSeveralAreListedAndTheDsnDoesNotSay) {
+  DatabaseOptions options;
+  options.dsn = "host=pg-a,pg-b dbname=tokend";
+  EXPECT_TRUE(absl::EndsWith(*EffectiveDsn(options),
+                             " application_name=tokend target_session_attrs=read-write"))
+      << *EffectiveDsn(options);
+  options.dsn = "postgresql://pg-a:5432,pg-b:5433/tokend";
+  EXPECT_TRUE(absl::EndsWith(*EffectiveDsn(options),
+                             "&application_name=tokend&target_session_attrs=read-write"))
+      << *EffectiveDsn(options);
+  // The operator's choice stands, and one server gets nothing added.
+  options.dsn = "host=pg-a,pg-b target_session_attrs=primary";
+  EXPECT_FALSE(absl::StrContains(*EffectiveDsn(options), "read-write"));
+  options.dsn = "host=pg-a,pg-b target_session_attrs=any";
+  EXPECT_FALSE(absl::StrContains(*EffectiveDsn(options), "read-write"));
+  options.dsn = "host=pg-a dbname=tokend";
+  EXPECT_FALSE(absl::StrContains(*EffectiveDsn(options), "target_session_attrs"));
+}
+
 // libpq accepts these when parsing and refuses them only when connecting, as
 // "database unavailable": a start-up that could never succeed would look
 // like an outage.
