@@ -82,11 +82,13 @@ absl::StatusOr<YAML::Node> ReadDocument(absl::string_view yaml_text) {
   try {
     documents = YAML::LoadAll(std::string(yaml_text));
   } catch (const YAML::Exception& e) {
-    // yaml-cpp counts lines and columns from 0.
+    // yaml-cpp counts lines and columns from 0. Its message may quote a byte
+    // of the file as it is (a CR, a terminal escape): escaped, it stays one
+    // printable line.
     return Error(kRootPath, absl::StrCat("yaml syntax error at line ", e.mark.line + 1, ", column ",
-                                         e.mark.column + 1, ": ", e.msg));
+                                         e.mark.column + 1, ": ", absl::CHexEscape(e.msg)));
   } catch (const std::exception& e) {
-    return Error(kRootPath, absl::StrCat("yaml error: ", e.what()));
+    return Error(kRootPath, absl::StrCat("yaml error: ", absl::CHexEscape(e.what())));
   }
   if (documents.empty() || documents[0].IsNull()) return Error(kRootPath, "the file is empty");
   if (documents.size() > 1) return Error(kRootPath, "more than one yaml document");
