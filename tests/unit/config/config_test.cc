@@ -601,6 +601,16 @@ TEST(ConfigParser, ReportsAYamlSyntaxErrorOnOnePrintableLineWhateverBytesTheFile
   }
 }
 
+TEST(ConfigParser, RefusesAStrayCommaInsteadOfReadingEmptyDocumentsWithoutEnd) {
+  // yaml-cpp 0.7 reads "," as an empty document that it never gets past:
+  // its LoadAll would allocate empty documents until memory runs out.
+  EXPECT_EQ(ErrorOf(","), "config: the file is empty");
+  EXPECT_EQ(ErrorOf(",intronly:\xf4:8\xf4\xf4\xf4"
+                    "4\xb4"),
+            "config: the file is empty");
+  EXPECT_EQ(ErrorOf(absl::StrCat(kMinimal, "---\n,\n")), "config: more than one yaml document");
+}
+
 TEST(ConfigParser, RejectsADuplicateKey) {
   EXPECT_EQ(ErrorOf(absl::StrCat(kMinimal, "issuer: other\n")), "issuer: duplicate key");
   EXPECT_EQ(ErrorOf(Edit("  key_file: tls.key\n", "  key_file: tls.key\n  key_file: b\n")),
