@@ -2,7 +2,8 @@
 // claims (jwt/payload.h, jwt/jwt.h CanonicalCustomClaims). Properties: never
 // crash or throw; the fast reader never accepts what the general one refuses
 // and reads the same claims when both accept; the general reader refuses only
-// with UNAUTHENTICATED; canonical custom claims are canonical again.
+// with UNAUTHENTICATED; canonical custom claims, and the custom claims of a
+// decoded payload, are canonical (again).
 
 #include <string>
 
@@ -28,6 +29,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                         general.status().ToString()));
     }
     if (!tokend::fuzz::ClaimsEqual(simple, *general)) Fail("the two readers read other claims");
+  }
+  if (general.ok() && !general->custom_claims_json.empty()) {
+    absl::StatusOr<std::string> custom =
+        tokend::jwt::CanonicalCustomClaims(general->custom_claims_json);
+    if (!custom.ok() || *custom != general->custom_claims_json) {
+      Fail("decoded custom claims are not in canonical form");
+    }
   }
 
   absl::StatusOr<std::string> canonical = tokend::jwt::CanonicalCustomClaims(payload);
