@@ -51,6 +51,20 @@ Fn Real(const char* mangled) {
 #define TOKEND_REAL_CONST(type, name) \
   static const auto real = Real<type>("_ZNK4absl" TOKEND_ABSL_NS name)
 
+// Some of these members call others through the PLT (LockWhenWithTimeout
+// calls LockWhenWithDeadline, Notify calls Lock and Unlock), and those calls
+// come back here too: only the outermost call on a thread is annotated, or
+// one lock would count as two.
+thread_local int depth = 0;
+
+struct Outermost {
+  Outermost() : outermost(depth++ == 0) {}
+  ~Outermost() { --depth; }
+  Outermost(const Outermost&) = delete;
+  Outermost& operator=(const Outermost&) = delete;
+  const bool outermost;
+};
+
 constexpr unsigned kRead = __tsan_mutex_read_lock;
 constexpr unsigned kTry = __tsan_mutex_try_lock;
 
@@ -86,12 +100,15 @@ ABSL_NAMESPACE_BEGIN
 
 Mutex::~Mutex() {
   TOKEND_REAL(void (*)(Mutex*), "5MutexD2Ev");
-  __tsan_mutex_destroy(this, 0);
+  Outermost scope;
+  if (scope.outermost) __tsan_mutex_destroy(this, 0);
   real(this);
 }
 
 void Mutex::Lock() {
   TOKEND_REAL(void (*)(Mutex*), "5Mutex4LockEv");
+  Outermost scope;
+  if (!scope.outermost) return real(this);
   PreLock(this, 0);
   real(this);
   PostLock(this, 0);
@@ -99,6 +116,8 @@ void Mutex::Lock() {
 
 void Mutex::ReaderLock() {
   TOKEND_REAL(void (*)(Mutex*), "5Mutex10ReaderLockEv");
+  Outermost scope;
+  if (!scope.outermost) return real(this);
   PreLock(this, kRead);
   real(this);
   PostLock(this, kRead);
@@ -106,6 +125,8 @@ void Mutex::ReaderLock() {
 
 bool Mutex::TryLock() {
   TOKEND_REAL(bool (*)(Mutex*), "5Mutex7TryLockEv");
+  Outermost scope;
+  if (!scope.outermost) return real(this);
   PreLock(this, kTry);
   bool ok = real(this);
   PostLock(this, kTry, ok);
@@ -114,6 +135,8 @@ bool Mutex::TryLock() {
 
 bool Mutex::ReaderTryLock() {
   TOKEND_REAL(bool (*)(Mutex*), "5Mutex13ReaderTryLockEv");
+  Outermost scope;
+  if (!scope.outermost) return real(this);
   PreLock(this, kRead | kTry);
   bool ok = real(this);
   PostLock(this, kRead | kTry, ok);
@@ -122,6 +145,8 @@ bool Mutex::ReaderTryLock() {
 
 void Mutex::Unlock() {
   TOKEND_REAL(void (*)(Mutex*), "5Mutex6UnlockEv");
+  Outermost scope;
+  if (!scope.outermost) return real(this);
   __tsan_mutex_pre_unlock(this, 0);
   real(this);
   __tsan_mutex_post_unlock(this, 0);
@@ -129,6 +154,8 @@ void Mutex::Unlock() {
 
 void Mutex::ReaderUnlock() {
   TOKEND_REAL(void (*)(Mutex*), "5Mutex12ReaderUnlockEv");
+  Outermost scope;
+  if (!scope.outermost) return real(this);
   __tsan_mutex_pre_unlock(this, kRead);
   real(this);
   __tsan_mutex_post_unlock(this, kRead);
@@ -136,6 +163,8 @@ void Mutex::ReaderUnlock() {
 
 void Mutex::LockWhen(const Condition& cond) {
   TOKEND_REAL(void (*)(Mutex*, const Condition&), "5Mutex8LockWhenERKNS0_9ConditionE");
+  Outermost scope;
+  if (!scope.outermost) return real(this, cond);
   PreLock(this, 0);
   real(this, cond);
   PostLock(this, 0);
@@ -143,6 +172,8 @@ void Mutex::LockWhen(const Condition& cond) {
 
 void Mutex::ReaderLockWhen(const Condition& cond) {
   TOKEND_REAL(void (*)(Mutex*, const Condition&), "5Mutex14ReaderLockWhenERKNS0_9ConditionE");
+  Outermost scope;
+  if (!scope.outermost) return real(this, cond);
   PreLock(this, kRead);
   real(this, cond);
   PostLock(this, kRead);
@@ -153,6 +184,8 @@ void Mutex::ReaderLockWhen(const Condition& cond) {
 bool Mutex::LockWhenWithTimeout(const Condition& cond, Duration timeout) {
   TOKEND_REAL(bool (*)(Mutex*, const Condition&, Duration),
               "5Mutex19LockWhenWithTimeoutERKNS0_9ConditionENS0_8DurationE");
+  Outermost scope;
+  if (!scope.outermost) return real(this, cond, timeout);
   PreLock(this, 0);
   bool ok = real(this, cond, timeout);
   PostLock(this, 0);
@@ -162,6 +195,8 @@ bool Mutex::LockWhenWithTimeout(const Condition& cond, Duration timeout) {
 bool Mutex::LockWhenWithDeadline(const Condition& cond, Time deadline) {
   TOKEND_REAL(bool (*)(Mutex*, const Condition&, Time),
               "5Mutex20LockWhenWithDeadlineERKNS0_9ConditionENS0_4TimeE");
+  Outermost scope;
+  if (!scope.outermost) return real(this, cond, deadline);
   PreLock(this, 0);
   bool ok = real(this, cond, deadline);
   PostLock(this, 0);
@@ -171,6 +206,8 @@ bool Mutex::LockWhenWithDeadline(const Condition& cond, Time deadline) {
 bool Mutex::ReaderLockWhenWithTimeout(const Condition& cond, Duration timeout) {
   TOKEND_REAL(bool (*)(Mutex*, const Condition&, Duration),
               "5Mutex25ReaderLockWhenWithTimeoutERKNS0_9ConditionENS0_8DurationE");
+  Outermost scope;
+  if (!scope.outermost) return real(this, cond, timeout);
   PreLock(this, kRead);
   bool ok = real(this, cond, timeout);
   PostLock(this, kRead);
@@ -180,6 +217,8 @@ bool Mutex::ReaderLockWhenWithTimeout(const Condition& cond, Duration timeout) {
 bool Mutex::ReaderLockWhenWithDeadline(const Condition& cond, Time deadline) {
   TOKEND_REAL(bool (*)(Mutex*, const Condition&, Time),
               "5Mutex26ReaderLockWhenWithDeadlineERKNS0_9ConditionENS0_4TimeE");
+  Outermost scope;
+  if (!scope.outermost) return real(this, cond, deadline);
   PreLock(this, kRead);
   bool ok = real(this, cond, deadline);
   PostLock(this, kRead);
@@ -188,6 +227,8 @@ bool Mutex::ReaderLockWhenWithDeadline(const Condition& cond, Time deadline) {
 
 void Mutex::Await(const Condition& cond) {
   TOKEND_REAL(void (*)(Mutex*, const Condition&), "5Mutex5AwaitERKNS0_9ConditionE");
+  Outermost scope;
+  if (!scope.outermost) return real(this, cond);
   Waiting(this, [&] {
     real(this, cond);
     return true;
@@ -197,17 +238,23 @@ void Mutex::Await(const Condition& cond) {
 bool Mutex::AwaitWithTimeout(const Condition& cond, Duration timeout) {
   TOKEND_REAL(bool (*)(Mutex*, const Condition&, Duration),
               "5Mutex16AwaitWithTimeoutERKNS0_9ConditionENS0_8DurationE");
+  Outermost scope;
+  if (!scope.outermost) return real(this, cond, timeout);
   return Waiting(this, [&] { return real(this, cond, timeout); });
 }
 
 bool Mutex::AwaitWithDeadline(const Condition& cond, Time deadline) {
   TOKEND_REAL(bool (*)(Mutex*, const Condition&, Time),
               "5Mutex17AwaitWithDeadlineERKNS0_9ConditionENS0_4TimeE");
+  Outermost scope;
+  if (!scope.outermost) return real(this, cond, deadline);
   return Waiting(this, [&] { return real(this, cond, deadline); });
 }
 
 void CondVar::Wait(Mutex* mu) {
   TOKEND_REAL(void (*)(CondVar*, Mutex*), "7CondVar4WaitEPNS0_5MutexE");
+  Outermost scope;
+  if (!scope.outermost) return real(this, mu);
   Waiting(mu, [&] {
     real(this, mu);
     return true;
@@ -217,12 +264,16 @@ void CondVar::Wait(Mutex* mu) {
 bool CondVar::WaitWithTimeout(Mutex* mu, Duration timeout) {
   TOKEND_REAL(bool (*)(CondVar*, Mutex*, Duration),
               "7CondVar15WaitWithTimeoutEPNS0_5MutexENS0_8DurationE");
+  Outermost scope;
+  if (!scope.outermost) return real(this, mu, timeout);
   return Waiting(mu, [&] { return real(this, mu, timeout); });
 }
 
 bool CondVar::WaitWithDeadline(Mutex* mu, Time deadline) {
   TOKEND_REAL(bool (*)(CondVar*, Mutex*, Time),
               "7CondVar16WaitWithDeadlineEPNS0_5MutexENS0_4TimeE");
+  Outermost scope;
+  if (!scope.outermost) return real(this, mu, deadline);
   return Waiting(mu, [&] { return real(this, mu, deadline); });
 }
 
@@ -230,6 +281,8 @@ bool CondVar::WaitWithDeadline(Mutex* mu, Time deadline) {
 // WaitForNotification*() may return on the flag alone, without the mutex.
 void Notification::Notify() {
   TOKEND_REAL(void (*)(Notification*), "12Notification6NotifyEv");
+  Outermost scope;
+  if (!scope.outermost) return real(this);
   __tsan_release(this);
   __tsan_release(NotifiedFlag(this));
   real(this);
@@ -237,6 +290,8 @@ void Notification::Notify() {
 
 void Notification::WaitForNotification() const {
   TOKEND_REAL_CONST(void (*)(const Notification*), "12Notification19WaitForNotificationEv");
+  Outermost scope;
+  if (!scope.outermost) return real(this);
   real(this);
   __tsan_acquire(const_cast<Notification*>(this));
 }
@@ -244,6 +299,8 @@ void Notification::WaitForNotification() const {
 bool Notification::WaitForNotificationWithTimeout(Duration timeout) const {
   TOKEND_REAL_CONST(bool (*)(const Notification*, Duration),
                     "12Notification30WaitForNotificationWithTimeoutENS0_8DurationE");
+  Outermost scope;
+  if (!scope.outermost) return real(this, timeout);
   bool notified = real(this, timeout);
   if (notified) __tsan_acquire(const_cast<Notification*>(this));
   return notified;
@@ -252,6 +309,8 @@ bool Notification::WaitForNotificationWithTimeout(Duration timeout) const {
 bool Notification::WaitForNotificationWithDeadline(Time deadline) const {
   TOKEND_REAL_CONST(bool (*)(const Notification*, Time),
                     "12Notification31WaitForNotificationWithDeadlineENS0_4TimeE");
+  Outermost scope;
+  if (!scope.outermost) return real(this, deadline);
   bool notified = real(this, deadline);
   if (notified) __tsan_acquire(const_cast<Notification*>(this));
   return notified;
