@@ -1,9 +1,6 @@
 #include "service/verified_token_cache.h"
 
 #include <malloc.h>
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#include <sanitizer/allocator_interface.h>
-#endif
 
 #include <atomic>
 #include <iostream>
@@ -116,6 +113,12 @@ std::shared_ptr<const jwt::Claims> LargestClaims(int i) {
 // Bytes the program holds on the heap, as its allocator counts them. Under
 // ASan or TSan malloc is the sanitizer's, which glibc's mallinfo2 knows
 // nothing of.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+// The sanitizer runtimes' allocator statistics (compiler-rt's
+// sanitizer/allocator_interface.h, which gcc does not install).
+extern "C" size_t __sanitizer_get_current_allocated_bytes();
+#endif
+
 size_t HeapInUse() {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
   return __sanitizer_get_current_allocated_bytes();
