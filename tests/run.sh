@@ -8,6 +8,25 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${TOKEND_BUILD_DIR:-$root/build/test}"
 
+# --- Sanitizer stages: arguments (tests/sanitize/README.md) ---------------
+# No arguments (CI): the normal suite, then ASan+UBSan, then TSan, then the
+# fuzz stage.
+# --sanitize address,undefined | --sanitize thread [ctest args]: that stage
+# alone. Any other arguments go to the normal suite's ctest, with no
+# sanitizer stage.
+sanitize_modes=()
+run_normal=1
+run_fuzz=0
+if [ $# -eq 0 ]; then
+  sanitize_modes=(address,undefined thread)
+  run_fuzz=1
+elif [ "$1" = --sanitize ]; then
+  sanitize_modes=("${2:?--sanitize needs a mode: address,undefined or thread}")
+  run_normal=0
+  shift 2
+fi
+# ---------------------------------------------------------------------------
+
 bash "$root/deploy/dev/install-deps.sh"
 
 # buf (protobuf lint) comes from npm; installed once into the build tree.
@@ -19,12 +38,22 @@ if [ ! -x "$tools/node_modules/.bin/buf" ]; then
 fi
 export TOKEND_BUF="$tools/node_modules/.bin/buf"
 
-cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DTOKEND_BUF="$TOKEND_BUF" >/dev/null
-cmake --build "$build" -j2
-ctest --test-dir "$build" --output-on-failure -j2 --timeout 900 "$@"
+if [ "$run_normal" = 1 ]; then
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DTOKEND_BUF="$TOKEND_BUF" >/dev/null
+  cmake --build "$build" -j2
+  ctest --test-dir "$build" --output-on-failure -j2 --timeout 900 "$@"
+fi
+
+# --- Sanitizer stages: each builds its own tree (build/asan, build/tsan) --
+for mode in "${sanitize_modes[@]}"; do
+  bash "$root/tests/sanitize/stage.sh" "$mode" "$@"
+done
+# ---------------------------------------------------------------------------
 
 # --- fuzz stage (tests/fuzz/README.md): every libFuzzer target, ASan+UBSan, 30 s each,
 # in its own clang build tree; fails on any crash, leak or sanitizer report.
-bash "$root/tests/fuzz/run.sh" --seconds "${TOKEND_FUZZ_SECONDS:-30}" --build-dir "$root/build/fuzz"
+if [ "$run_fuzz" = 1 ]; then
+  bash "$root/tests/fuzz/run.sh" --seconds "${TOKEND_FUZZ_SECONDS:-30}" --build-dir "$root/build/fuzz"
+fi
 # --- end of fuzz stage
