@@ -154,6 +154,59 @@ TEST(RevocationView, AReplicaThatCannotListenCatchesUpAndOneThatCannotReadStopsV
       TimeUntil([&] { return HealthIs(*ca, client::ServingStatus::kServing); }, absl::Seconds(5)));
 }
 
+// While a replica cannot listen (as right after PostgreSQL comes back, when
+// its LISTEN session waits out its reconnect backoff), each revocation made
+// through another replica reaches it well within a second: every one of ten,
+// made at unrelated moments of its read cycle.
+TEST(RevocationView, EveryRevocationReachesAReplicaThatCannotListenWellWithinASecond) {
+  ASSERT_TRUE(Cluster()
+                  .Psql("tokend_api",
+                        "CREATE ROLE tokend_c LOGIN; GRANT USAGE ON SCHEMA public TO tokend_c; "
+                        "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public "
+                        "TO tokend_c")
+                  .ok());
+  TokendConfig config_c = Bed().Config();
+  config_c.dsn =
+      absl::StrCat("host=127.0.0.1 port=", Cluster().port(), " user=tokend_c dbname=tokend_api");
+  absl::StatusOr<std::unique_ptr<TokendServer>> c = Bed().StartServer(config_c);
+  ASSERT_TRUE(c.ok()) << c.status();
+  std::unique_ptr<client::TokenClient> cc = ClientFor(**c, Bed().pki().client_uri());
+  ASSERT_TRUE(cc != nullptr);
+  const char* kFeedOfC = "usename = 'tokend_c' AND application_name = 'tokend-feed'";
+  ASSERT_TRUE(TimeUntil([&] { return CountSessions(kFeedOfC) == 1; }, absl::Seconds(10)));
+  // A token proves the pool has a session; then no room for the feed's.
+  absl::StatusOr<v1::IssueResponse> warm = cc->Issue(IssueRequest({"api://orders"}, {}, true));
+  ASSERT_TRUE(warm.ok()) << warm.status();
+  const int64_t pool_sessions =
+      CountSessions("usename = 'tokend_c' AND application_name <> 'tokend-feed'");
+  ASSERT_GE(pool_sessions, 1);
+  ASSERT_TRUE(Cluster()
+                  .Psql("tokend_api",
+                        absl::StrCat("ALTER ROLE tokend_c CONNECTION LIMIT ", pool_sessions,
+                                     "; SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                     "WHERE ",
+                                     kFeedOfC))
+                  .ok());
+  absl::SleepFor(absl::Seconds(1));
+  ASSERT_EQ(CountSessions(kFeedOfC), 0);
+
+  absl::Duration slowest;
+  for (int i = 0; i < 10; ++i) {
+    absl::StatusOr<v1::IssueResponse> issued = Caller().Issue(IssueRequest({"api://orders"}));
+    ASSERT_TRUE(issued.ok()) << issued.status();
+    ASSERT_TRUE(Caller().Revoke(RevokeTokenRequest(issued->access_token())).ok());
+    const absl::Time revoked = absl::Now();
+    ASSERT_FALSE(WaitUntilActiveIs(*cc, issued->access_token(), false, absl::Seconds(3)));
+    slowest = std::max(slowest, absl::Now() - revoked);
+    absl::SleepFor(absl::Milliseconds(137));  // another moment of the read cycle
+  }
+  std::cerr << "[view] slowest of ten revocations to reach a replica that cannot listen: "
+            << absl::FormatDuration(slowest) << "\n";
+  EXPECT_LT(slowest, absl::Milliseconds(600));
+  EXPECT_EQ(CountSessions(kFeedOfC), 0) << "the test meant C not to listen";
+  ASSERT_TRUE(Cluster().Psql("tokend_api", "ALTER ROLE tokend_c CONNECTION LIMIT -1").ok());
+}
+
 TEST(RevocationView, ARefreshRetriedThroughAnotherReplicaGetsTheSameSuccessor) {
   absl::StatusOr<std::unique_ptr<TokendServer>> a = Bed().StartServer();
   ASSERT_TRUE(a.ok()) << a.status();
