@@ -5,9 +5,12 @@
 // (tests/chaos/README.md lists the properties). Exits 1 on any violation,
 // 2 when the run could not be set up.
 //
-//   tokend_chaos [--seconds N] [--workers N] [--seed N]
+//   tokend_chaos [--seconds N] [--workers N] [--seed N] [--refresh-retry-window N]
 //
 // The run's length defaults to $TOKEND_CHAOS_SECONDS, else 120 s.
+// --refresh-retry-window sets tokend's tokens.refresh_retry_window in whole
+// seconds (default: tokend's own); 0 turns retry safety off, which shows
+// that the checker notices what it is there to notice.
 
 #include <signal.h>
 
@@ -704,6 +707,7 @@ struct Options {
   absl::Duration duration = absl::Seconds(120);
   int workers = 6;
   uint64_t seed = 0;
+  int refresh_retry_window = -1;  // seconds; -1: tokend's default
 };
 
 bool ParseOptions(int argc, char** argv, Options* options) {
@@ -723,6 +727,8 @@ bool ParseOptions(int argc, char** argv, Options* options) {
       options->workers = static_cast<int>(value);
     } else if (flag == "--seed") {
       options->seed = static_cast<uint64_t>(value);
+    } else if (flag == "--refresh-retry-window") {
+      options->refresh_retry_window = static_cast<int>(value);
     } else {
       return false;
     }
@@ -754,6 +760,9 @@ int Run(const Options& options) {
                               "gssencmode=disable");
     // The workers revoke their subjects more often than a real caller may.
     config.extra_yaml = "limits:\n  subject_revocations_per_minute: 0\n";
+    if (options.refresh_retry_window >= 0) {
+      config.refresh_retry_window = absl::StrCat(options.refresh_retry_window, "s");
+    }
     absl::StatusOr<std::string> path = (*bed)->WriteConfig(config);
     if (!path.ok()) return Fail("configuration", path.status());
     world.proxies.push_back(*std::move(proxy));
@@ -802,7 +811,8 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
   tokend::chaos::Options options;
   if (!tokend::chaos::ParseOptions(argc, argv, &options)) {
-    std::cerr << "usage: tokend_chaos [--seconds N] [--workers N] [--seed N]\n"
+    std::cerr << "usage: tokend_chaos [--seconds N] [--workers N] [--seed N] "
+                 "[--refresh-retry-window N]\n"
                  "  (default length: $TOKEND_CHAOS_SECONDS, else 120)\n";
     return 2;
   }
