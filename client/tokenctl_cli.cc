@@ -32,7 +32,7 @@ Global flags (also accepted after the command):
 
 Commands:
   issue       --audience A[,B] [--subject S] [--scope X[,Y]] [--ttl 10m]
-              [--claims '{"k":"v"}'] [--refresh]
+              [--claims '{"k":"v"}'] [--refresh [--idempotency-key K]]
   refresh     --token TOKEN|- [--scope X[,Y]]
   introspect  --token TOKEN|- [--hint access|refresh]
   revoke      (--token TOKEN|- | --subject S) [--hint access|refresh]
@@ -72,6 +72,7 @@ const std::map<std::string, FlagSpec>& Flags() {
       {"ttl", {Arity::kValue, false, {Command::kIssue}}},
       {"claims", {Arity::kValue, false, {Command::kIssue}}},
       {"refresh", {Arity::kBool, false, {Command::kIssue}}},
+      {"idempotency-key", {Arity::kValue, false, {Command::kIssue}}},
       {"token",
        {Arity::kValue, false, {Command::kRefresh, Command::kIntrospect, Command::kRevoke}}},
       {"hint", {Arity::kValue, false, {Command::kIntrospect, Command::kRevoke}}},
@@ -259,6 +260,8 @@ absl::Status ParseIssue(const RawArgs& raw, v1::IssueRequest* request) {
   if (const std::string* v = Value(raw, "refresh")) {
     request->set_include_refresh_token(*v == "true");
   }
+  // Sent as given; the server decides what it accepts.
+  if (const std::string* v = Value(raw, "idempotency-key")) request->set_idempotency_key(*v);
   return absl::OkStatus();
 }
 

@@ -114,6 +114,7 @@ absl::StatusOr<service::IssueParams> FromProto(const v1::IssueRequest& request) 
     params.custom_claims_json = std::move(json);
   }
   params.include_refresh_token = request.include_refresh_token();
+  params.idempotency_key = request.idempotency_key();
   return params;
 }
 

@@ -38,23 +38,54 @@ bool IsRefreshTokenShaped(absl::string_view token) {
   return absl::StartsWith(token, kRefreshTokenPrefix);
 }
 
-absl::StatusOr<MintedFamily> MintFamily(const FamilyGrant& grant, absl::Time now,
-                                        const RefreshLifetimes& lifetimes) {
-  absl::StatusOr<std::string> family_id = RandomId(kIdRandomBytes);
-  if (!family_id.ok()) return family_id.status();
+// A family of `grant` named `family_id` whose first token's secret is
+// `secret` (32 bytes).
+MintedFamily NewFamily(const FamilyGrant& grant, std::string family_id, absl::string_view secret,
+                       absl::Time now, const RefreshLifetimes& lifetimes) {
   MintedFamily minted;
-  minted.family = store::RefreshFamily{.family_id = *std::move(family_id),
+  minted.family = store::RefreshFamily{.family_id = std::move(family_id),
                                        .client_id = grant.client_id,
                                        .subject = grant.subject,
                                        .audience = grant.audience,
                                        .custom_claims_json = grant.custom_claims_json,
                                        .created_at = now,
                                        .absolute_expires_at = now + lifetimes.absolute};
-  absl::StatusOr<std::string> secret = crypto::RandomBytes(kRefreshTokenRandomBytes);
-  if (!secret.ok()) return secret.status();
-  minted.first = MakeToken(*secret, minted.family.family_id, grant.scopes, now,
+  minted.first = MakeToken(secret, minted.family.family_id, grant.scopes, now,
                            std::min(now + lifetimes.idle, minted.family.absolute_expires_at));
   return minted;
+}
+
+absl::StatusOr<MintedFamily> MintFamily(const FamilyGrant& grant, absl::Time now,
+                                        const RefreshLifetimes& lifetimes) {
+  absl::StatusOr<std::string> family_id = RandomId(kIdRandomBytes);
+  if (!family_id.ok()) return family_id.status();
+  absl::StatusOr<std::string> secret = crypto::RandomBytes(kRefreshTokenRandomBytes);
+  if (!secret.ok()) return secret.status();
+  return NewFamily(grant, *std::move(family_id), *secret, now, lifetimes);
+}
+
+MintedFamily DeriveFamily(const FamilyGrant& grant, absl::string_view idempotency_key,
+                          absl::string_view secret_key, absl::Time now,
+                          const RefreshLifetimes& lifetimes) {
+  // Why the labels: the same key also derives successors from presented
+  // tokens, which start with kRefreshTokenPrefix, so no input here can equal
+  // one of those. The NUL separators keep (caller, key) pairs apart.
+  const absl::string_view nul("\0", 1);
+  const auto derive = [&](absl::string_view label) {
+    return crypto::HmacSha256(secret_key,
+                              absl::StrCat(label, nul, grant.client_id, nul, idempotency_key));
+  };
+  const std::string family_secret = derive("tokend issue family");
+  std::string family_id = crypto::Base64UrlEncode(
+      absl::string_view(family_secret).substr(0, std::min(kIdRandomBytes, family_secret.size())));
+  return NewFamily(grant, std::move(family_id), derive("tokend issue first token"), now, lifetimes);
+}
+
+bool GrantedAs(const store::RefreshFamily& family, const store::RefreshToken& first,
+               const FamilyGrant& grant) {
+  return family.client_id == grant.client_id && family.subject == grant.subject &&
+         family.audience == grant.audience &&
+         family.custom_claims_json == grant.custom_claims_json && first.scopes == grant.scopes;
 }
 
 MintedRefreshToken DeriveSuccessor(absl::string_view presented, absl::string_view key,

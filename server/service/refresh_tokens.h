@@ -56,6 +56,20 @@ struct FamilyGrant {
 absl::StatusOr<MintedFamily> MintFamily(const FamilyGrant& grant, absl::Time now,
                                         const RefreshLifetimes& lifetimes);
 
+// The family an Issue with an idempotency key starts: its id and its first
+// token's text are derived, HMAC-SHA256 of the caller, the key and a label
+// under `secret_key`, so that a repeat of that Issue names the same family
+// (which the store then refuses to create twice) and can hand out the same
+// first token. Only the server can derive them; the store keeps only hashes.
+MintedFamily DeriveFamily(const FamilyGrant& grant, absl::string_view idempotency_key,
+                          absl::string_view secret_key, absl::Time now,
+                          const RefreshLifetimes& lifetimes);
+
+// Whether a stored family and its first token carry exactly `grant`: a
+// repeated Issue may be answered with them only if it asked for the same.
+bool GrantedAs(const store::RefreshFamily& family, const store::RefreshToken& first,
+               const FamilyGrant& grant);
+
 // The successor of the refresh token `presented` (its text) in `family`,
 // carrying `scopes`; it expires after the idle lifetime, never past the
 // family's absolute expiry. Its text is derived, HMAC-SHA256 of `presented`

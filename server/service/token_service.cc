@@ -60,6 +60,20 @@ absl::Status CheckSubject(absl::string_view subject) {
   return absl::OkStatus();
 }
 
+// Why printable ASCII: the key is something a client generates (a UUID),
+// never user data; refusing the rest keeps logs and derivations unambiguous.
+absl::Status CheckIdempotencyKey(absl::string_view key) {
+  constexpr size_t kMaxIdempotencyKeyBytes = 128;
+  const bool printable =
+      std::all_of(key.begin(), key.end(), [](char c) { return c > ' ' && c <= '~'; });
+  if (key.size() > kMaxIdempotencyKeyBytes || !printable) {
+    return absl::InvalidArgumentError(absl::StrCat("idempotency_key: at most ",
+                                                   kMaxIdempotencyKeyBytes,
+                                                   " printable ASCII characters without spaces"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckAudience(const std::vector<std::string>& audience) {
   if (audience.empty()) return absl::InvalidArgumentError("audience: at least one is required");
   for (size_t i = 0; i < audience.size(); ++i) {
@@ -241,6 +255,7 @@ absl::StatusOr<IssuedTokens> TokenService::Issue(const AuthorizedCall& call,
   if (absl::Status s = CheckAudience(params.audience); !s.ok()) return s;
   if (absl::Status s = CheckScopes(params.scopes); !s.ok()) return s;
   if (absl::Status s = CheckSubject(params.subject); !s.ok()) return s;
+  if (absl::Status s = CheckIdempotencyKey(params.idempotency_key); !s.ok()) return s;
   absl::StatusOr<absl::Duration> ttl = RequestedTtl(params.ttl, options_.access_ttl, caller);
   if (!ttl.ok()) return ttl.status();
   absl::StatusOr<std::string> custom_claims = jwt::CanonicalCustomClaims(params.custom_claims_json);
@@ -270,19 +285,22 @@ absl::StatusOr<IssuedTokens> TokenService::Issue(const AuthorizedCall& call,
                      .custom_claims_json = *std::move(custom_claims)};
 
   if (params.include_refresh_token) {
-    absl::StatusOr<MintedFamily> minted = MintFamily(
-        FamilyGrant{.client_id = caller.id,
-                    .subject = subject,
-                    .audience = claims.audience,
-                    .custom_claims_json = claims.custom_claims_json,
-                    .scopes = issued.scopes},
-        now, {.idle = options_.refresh_idle_ttl, .absolute = options_.refresh_absolute_ttl});
+    const FamilyGrant grant{.client_id = caller.id,
+                            .subject = subject,
+                            .audience = claims.audience,
+                            .custom_claims_json = claims.custom_claims_json,
+                            .scopes = issued.scopes};
+    absl::StatusOr<MintedFamily> minted = StartFamily(grant, params.idempotency_key, now);
     if (!minted.ok()) return minted.status();
     // Stored before the access token exists, so a failure hands out nothing.
-    if (absl::Status s =
-            refresh_tokens_->CreateFamily(minted->family, minted->first.record, call.deadline());
-        !s.ok()) {
-      return s;
+    absl::Status stored =
+        refresh_tokens_->CreateFamily(minted->family, minted->first.record, call.deadline());
+    if (absl::IsAlreadyExists(stored) && !params.idempotency_key.empty()) {
+      absl::StatusOr<MintedRefreshToken> again = IssueAgain(call, *minted, grant, now);
+      if (!again.ok()) return again.status();
+      minted->first = *std::move(again);
+    } else if (!stored.ok()) {
+      return stored;
     }
     claims.session_id = minted->family.family_id;
     issued.refresh_token = std::move(minted->first.text);
@@ -294,6 +312,43 @@ absl::StatusOr<IssuedTokens> TokenService::Issue(const AuthorizedCall& call,
   issued.access_token = *std::move(access_token);
   issued.expires_at = claims.expires_at;
   return issued;
+}
+
+absl::StatusOr<MintedFamily> TokenService::StartFamily(const FamilyGrant& grant,
+                                                       absl::string_view idempotency_key,
+                                                       absl::Time now) const {
+  const RefreshLifetimes lifetimes{.idle = options_.refresh_idle_ttl,
+                                   .absolute = options_.refresh_absolute_ttl};
+  if (idempotency_key.empty()) return MintFamily(grant, now, lifetimes);
+  return DeriveFamily(grant, idempotency_key, options_.refresh_successor_key, now, lifetimes);
+}
+
+absl::StatusOr<MintedRefreshToken> TokenService::IssueAgain(const AuthorizedCall& call,
+                                                            const MintedFamily& derived,
+                                                            const FamilyGrant& grant,
+                                                            absl::Time now) {
+  absl::StatusOr<std::optional<store::RefreshTokenState>> stored =
+      refresh_tokens_->Find(derived.first.record.token_hash, call.deadline());
+  if (!stored.ok()) return stored.status();
+  // The family id is derived from the caller and the key, so a stored
+  // family under it is this caller's earlier request with this key.
+  if (stored->has_value() && !GrantedAs((*stored)->family, (*stored)->token, grant)) {
+    return absl::InvalidArgumentError(
+        "idempotency_key: already used by this caller for a different request");
+  }
+  const bool repeatable = stored->has_value() &&
+                          options_.refresh_retry_window > absl::ZeroDuration() &&
+                          now - (*stored)->family.created_at <= options_.refresh_retry_window &&
+                          Judge(**stored, now) == RefreshVerdict::kRedeemable;
+  if (!repeatable) {
+    return absl::FailedPreconditionError(
+        "idempotency_key: already used, and its refresh token can no longer be handed out again "
+        "(redeemed, revoked, expired, or past the retry window); use a new key");
+  }
+  common::LogThrottled(refresh_repeated_log, common::LogLevel::kInfo,
+                       "issue repeated within the retry window",
+                       {{"caller", call.caller().id}, {"family", derived.family.family_id}});
+  return MintedRefreshToken{.text = derived.first.text, .record = (*stored)->token};
 }
 
 absl::StatusOr<IssuedTokens> TokenService::Refresh(const AuthorizedCall& call,

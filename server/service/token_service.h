@@ -18,6 +18,7 @@
 #include "keys/key_ring.h"
 #include "service/policy.h"
 #include "service/rate_limit.h"
+#include "service/refresh_tokens.h"
 #include "service/revocation_set.h"
 #include "service/verified_token_cache.h"
 #include "store/refresh_token_store.h"
@@ -88,6 +89,9 @@ struct IssueParams {
   std::optional<absl::Duration> ttl;  // nullopt: the default
   std::string custom_claims_json;     // "" or one JSON object's text
   bool include_refresh_token = false;
+  // Empty: none. Makes a repeat of an Issue with a refresh token answer the
+  // same refresh token rather than start a second family (see Issue).
+  std::string idempotency_key;
 };
 
 struct RefreshParams {
@@ -161,6 +165,11 @@ class TokenService {
   // authorized for another RPC.
   absl::StatusOr<AuthorizedCall> Authorize(const RequestContext& ctx, Rpc rpc) const;
 
+  // With an idempotency key, a repeat of an Issue with a refresh token by
+  // the same caller, within the refresh retry window and while its first
+  // refresh token is still unredeemed, answers that same refresh token
+  // with a new access token; the same key with a different grant is
+  // INVALID_ARGUMENT, any other repeat FAILED_PRECONDITION.
   absl::StatusOr<IssuedTokens> Issue(const AuthorizedCall& call, const IssueParams& params);
   // Redeems a refresh token once. A repeat by the same caller within
   // refresh_retry_window of the first redemption, while the successor that
@@ -218,6 +227,16 @@ class TokenService {
   absl::StatusOr<Introspection> IntrospectRefreshToken(const AuthorizedCall& call,
                                                        absl::string_view token);
   absl::Status RevokeToken(const AuthorizedCall& call, absl::string_view token);
+  // The family an Issue would start, for a request with or without an
+  // idempotency key.
+  absl::StatusOr<MintedFamily> StartFamily(const FamilyGrant& grant,
+                                           absl::string_view idempotency_key, absl::Time now) const;
+  // The answer to an Issue whose idempotency key names the family `derived`,
+  // which the store already holds: its first token again, if the contract's
+  // retry rule allows (see Issue).
+  absl::StatusOr<MintedRefreshToken> IssueAgain(const AuthorizedCall& call,
+                                                const MintedFamily& derived,
+                                                const FamilyGrant& grant, absl::Time now);
   // A refresh token presented again after its redemption `used`: within
   // the retry window, and while that redemption's successor is unredeemed,
   // the same successor with a new access token; otherwise reuse.

@@ -29,13 +29,18 @@ struct RestartPostgresOnExit {
   }
 };
 
-int64_t CountSessions(absl::string_view where) {
-  absl::StatusOr<std::string> n = Cluster().Psql(
-      "tokend_api", absl::StrCat("SELECT count(*) FROM pg_stat_activity WHERE ", where));
+// The number of rows of `from` ("table WHERE ...") in the test database.
+int64_t CountRows(absl::string_view from) {
+  absl::StatusOr<std::string> n =
+      Cluster().Psql("tokend_api", absl::StrCat("SELECT count(*) FROM ", from));
   int64_t count = -1;
   EXPECT_TRUE(n.ok()) << n.status();
   if (n.ok()) EXPECT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(*n), &count)) << *n;
   return count;
+}
+
+int64_t CountSessions(absl::string_view where) {
+  return CountRows(absl::StrCat("pg_stat_activity WHERE ", where));
 }
 
 // Calls `probe` until it returns true or `timeout` passes; how long it took.
@@ -291,6 +296,41 @@ TEST(RefreshRetry, ARotationCommittedButCutOffBeforeItsAnswerIsRedeemedAgainOnRe
   // Its successor redeemed, a repeat of the retried successor is reuse.
   EXPECT_EQ(client->Refresh(RefreshRequest(retried->refresh_token())).status().code(),
             absl::StatusCode::kUnauthenticated);
+}
+
+// The same for Issue with a refresh token: the new family commits and the
+// connection breaks before tokend hears so. A retry with the same
+// idempotency key answers the refresh token that commit stored, and the
+// subject still has exactly one family.
+TEST(IssueRetry, AnIssueCommittedButCutOffBeforeItsAnswerGivesTheSameRefreshTokenOnRetry) {
+  absl::StatusOr<std::unique_ptr<PgProxy>> proxy = PgProxy::Start(Cluster().port());
+  ASSERT_TRUE(proxy.ok()) << proxy.status();
+  TokendConfig config = Bed().Config();
+  config.dsn = absl::StrCat("host=127.0.0.1 port=", (*proxy)->port(),
+                            " user=postgres dbname=tokend_api sslmode=disable gssencmode=disable");
+  absl::StatusOr<std::unique_ptr<TokendServer>> server = Bed().StartServer(config);
+  ASSERT_TRUE(server.ok()) << server.status();
+  std::unique_ptr<client::TokenClient> client = ClientFor(**server, Bed().pki().client_uri());
+  const std::string subject = Unique("issue-retry");
+  v1::IssueRequest request = IssueRequest({"api://orders"}, {"orders:read"}, true, subject);
+  request.set_idempotency_key(Unique("key"));
+
+  (*proxy)->CutAfterCommitOf("create_families");
+  absl::StatusOr<v1::IssueResponse> lost = client->Issue(request);
+  ASSERT_EQ((*proxy)->cuts(), 1) << "the new family's connection was not cut";
+  EXPECT_EQ(lost.status().code(), absl::StatusCode::kUnavailable) << lost.status();
+
+  absl::StatusOr<v1::IssueResponse> retried = client->Issue(request);
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  absl::StatusOr<v1::IssueResponse> again = client->Issue(request);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->refresh_token(), retried->refresh_token());
+  EXPECT_EQ(CountRows(absl::StrCat("refresh_families WHERE subject = '", subject, "'")), 1);
+  absl::StatusOr<v1::RefreshResponse> refreshed =
+      client->Refresh(RefreshRequest(retried->refresh_token()));
+  ASSERT_TRUE(refreshed.ok()) << refreshed.status();
+  // Once its refresh token was redeemed, the key cannot hand it out again.
+  EXPECT_EQ(client->Issue(request).status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
 }  // namespace

@@ -53,10 +53,11 @@ absl::StatusOr<TokenctlInvocation> Parse(const std::vector<std::string>& args,
   return ParseTokenctlArgs(args, EnvOf(env), in);
 }
 
-TEST(TokenctlArgs, ParsesIssueWithListsTtlClaimsAndRefresh) {
-  absl::StatusOr<TokenctlInvocation> inv = Parse(
-      {"issue", "--subject", "alice", "--audience", "api,billing", "--audience=admin", "--scope",
-       "read, write", "--ttl", "10m", "--claims", R"({"tenant":"t1","level":2})", "--refresh"});
+TEST(TokenctlArgs, ParsesIssueWithListsTtlClaimsRefreshAndIdempotencyKey) {
+  absl::StatusOr<TokenctlInvocation> inv =
+      Parse({"issue", "--subject", "alice", "--audience", "api,billing", "--audience=admin",
+             "--scope", "read, write", "--ttl", "10m", "--claims", R"({"tenant":"t1","level":2})",
+             "--refresh", "--idempotency-key", "req-42"});
   ASSERT_TRUE(inv.ok()) << inv.status();
 
   EXPECT_EQ(inv->command, TokenctlCommand::kIssue);
@@ -71,6 +72,7 @@ TEST(TokenctlArgs, ParsesIssueWithListsTtlClaimsAndRefresh) {
   (*want.mutable_claims()->mutable_fields())["tenant"].set_string_value("t1");
   (*want.mutable_claims()->mutable_fields())["level"].set_number_value(2);
   want.set_include_refresh_token(true);
+  want.set_idempotency_key("req-42");
   EXPECT_TRUE(MessageDifferencer::Equals(inv->issue, want)) << inv->issue.DebugString();
 }
 

@@ -18,6 +18,7 @@ TEST(ProtoConversion, CarriesEveryIssueField) {
   request.mutable_ttl()->set_seconds(90);
   (*request.mutable_claims()->mutable_fields())["tenant"].set_string_value("acme");
   request.set_include_refresh_token(true);
+  request.set_idempotency_key("req-42");
   absl::StatusOr<service::IssueParams> params = FromProto(request);
   ASSERT_TRUE(params.ok()) << params.status();
   EXPECT_EQ(params->subject, "alice");
@@ -26,6 +27,7 @@ TEST(ProtoConversion, CarriesEveryIssueField) {
   EXPECT_EQ(params->ttl, absl::Seconds(90));
   EXPECT_EQ(params->custom_claims_json, R"({"tenant":"acme"})");
   EXPECT_TRUE(params->include_refresh_token);
+  EXPECT_EQ(params->idempotency_key, "req-42");
 }
 
 TEST(ProtoConversion, LeavesAnUnsetTtlUnsetAndKeepsFractionsForTheServiceToRefuse) {

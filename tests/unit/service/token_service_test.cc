@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -561,6 +562,100 @@ TEST_F(RefreshRetryTest, ARepeatAfterTheFamilyWasRevokedIsRefused) {
   EXPECT_EQ(
       testing::RefreshAs(*service_, kLogin, {.refresh_token = first.refresh_token}).status().code(),
       absl::StatusCode::kUnauthenticated);
+}
+
+// Issue with a refresh token and an idempotency key, under the same window.
+class IssueRetryTest : public RefreshRetryTest {
+ protected:
+  static IssueParams KeyedForAlice(std::string key = "7d1f0c9e-request-1") {
+    IssueParams params = ForAlice(/*refresh=*/true);
+    params.idempotency_key = std::move(key);
+    return params;
+  }
+  absl::StatusCode IssueCode(const IssueParams& params, const char* caller = kLogin) {
+    return testing::IssueAs(*service_, caller, params).status().code();
+  }
+};
+
+TEST_F(IssueRetryTest, ARepeatWithTheSameKeyWithinTheWindowGetsTheSameRefreshToken) {
+  IssuedTokens first = MustIssue(KeyedForAlice());
+  clock_.Advance(absl::Seconds(59));
+  IssuedTokens repeat = MustIssue(KeyedForAlice());
+  EXPECT_EQ(repeat.refresh_token, first.refresh_token);
+  EXPECT_EQ(repeat.refresh_expires_at, first.refresh_expires_at);
+  EXPECT_NE(repeat.access_token, first.access_token);
+  EXPECT_EQ(Segment(repeat.access_token, 1)["sid"], Segment(first.access_token, 1)["sid"]);
+  EXPECT_TRUE(Active(first.access_token));
+  EXPECT_TRUE(Active(repeat.access_token));
+  // One family: its one first token is redeemed once, and then the key is spent.
+  absl::StatusOr<IssuedTokens> refreshed =
+      testing::RefreshAs(*service_, kLogin, {.refresh_token = first.refresh_token});
+  ASSERT_TRUE(refreshed.ok()) << refreshed.status();
+  EXPECT_EQ(IssueCode(KeyedForAlice()), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(Active(refreshed->refresh_token));
+}
+
+TEST_F(IssueRetryTest, ARepeatAfterTheWindowIsRefusedAndLeavesTheFamilyAlone) {
+  IssuedTokens first = MustIssue(KeyedForAlice());
+  clock_.Advance(absl::Seconds(61));
+  EXPECT_EQ(IssueCode(KeyedForAlice()), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(Active(first.refresh_token));
+}
+
+TEST_F(IssueRetryTest, TheSameKeyForADifferentRequestIsInvalidArgument) {
+  IssuedTokens first = MustIssue(KeyedForAlice());
+  IssueParams other_subject = KeyedForAlice();
+  other_subject.subject = "bob";
+  IssueParams other_scopes = KeyedForAlice();
+  other_scopes.scopes = {"orders:read"};
+  IssueParams other_claims = KeyedForAlice();
+  other_claims.custom_claims_json = R"({"tenant":"acme"})";
+  for (const IssueParams& params : {other_subject, other_scopes, other_claims}) {
+    absl::StatusOr<IssuedTokens> refused = testing::IssueAs(*service_, kLogin, params);
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(refused.status().message(), HasSubstr("idempotency_key"));
+  }
+  EXPECT_TRUE(Active(first.refresh_token));
+}
+
+TEST_F(IssueRetryTest, TheSameKeyFromAnotherCallerOrADifferentKeyStartsAnotherFamily) {
+  IssueParams for_orders = KeyedForAlice();
+  for_orders.subject = "";
+  IssuedTokens by_login = MustIssue(for_orders);
+  IssuedTokens by_orders = MustIssue(for_orders, kOrders);
+  IssuedTokens other_key = MustIssue(KeyedForAlice("7d1f0c9e-request-2"));
+  IssuedTokens no_key = MustIssue(ForAlice(/*refresh=*/true));
+  IssuedTokens no_key_again = MustIssue(ForAlice(/*refresh=*/true));
+  const std::set<std::string> tokens = {by_login.refresh_token, by_orders.refresh_token,
+                                        other_key.refresh_token, no_key.refresh_token,
+                                        no_key_again.refresh_token};
+  EXPECT_EQ(tokens.size(), 5u);
+}
+
+TEST_F(IssueRetryTest, AKeyThatIsTooLongOrNotPrintableAsciiIsInvalidArgument) {
+  for (const std::string& key : {std::string(129, 'k'), std::string("with space"),
+                                 std::string("caf\xc3\xa9"), std::string("nul\0", 4)}) {
+    absl::StatusOr<IssuedTokens> refused = testing::IssueAs(*service_, kLogin, KeyedForAlice(key));
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << key;
+    EXPECT_THAT(refused.status().message(), HasSubstr("idempotency_key"));
+  }
+  EXPECT_TRUE(testing::IssueAs(*service_, kLogin, KeyedForAlice(std::string(128, 'k'))).ok());
+}
+
+TEST_F(IssueRetryTest, ConcurrentRepeatsWithTheSameKeyAllGetTheOneRefreshToken) {
+  std::vector<std::string> tokens(16);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 16; ++i) {
+    threads.emplace_back([&, i] {
+      absl::StatusOr<IssuedTokens> r = testing::IssueAs(*service_, kLogin, KeyedForAlice());
+      if (r.ok()) tokens[i] = r->refresh_token;
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const std::string& token : tokens) {
+    EXPECT_FALSE(token.empty());
+    EXPECT_EQ(token, tokens[0]);
+  }
 }
 
 // With a revocation view that may be at most 10 s old.
