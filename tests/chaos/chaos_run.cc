@@ -124,6 +124,7 @@ struct World {
   std::vector<std::unique_ptr<Replica>> replicas;
   std::atomic<bool> stop{false};
   std::atomic<int> unresolved{0};  // repeats that never got a final answer
+  std::atomic<int> idempotency_checks{0};
 };
 
 // The outcome of one call or of a chain of repeats: the last answer.
@@ -347,17 +348,36 @@ class Worker : public Caller {
     Keep(&plain_, world_->history.AddAccessToken({out.result->access_token(), subject_, -1}));
   }
 
+  // Issue with a refresh token, under an idempotency key of its own that
+  // every repeat carries. When repeats were needed (and for some others),
+  // one more repeat with the same key must answer the same refresh token:
+  // had a repeat started a second family, it would answer a third.
   void IssueFamily() {
-    const v1::IssueRequest request = IssueFor(subject_, true);
+    v1::IssueRequest request = IssueFor(subject_, true);
+    request.set_idempotency_key(absl::StrCat("chaos-", index_, "-", ++keys_, "-", rng_()));
     Call call;
     call.kind = CallKind::kIssueRefresh;
     call.subject = subject_;
     call.family = world_->history.AddFamily(subject_);
-    Outcome<v1::IssueResponse> out = WithRepeats<v1::IssueResponse>(
-        call, [&](client::TokenClient& c) { return c.Issue(request); });
+    auto issue = [&](client::TokenClient& c) { return c.Issue(request); };
+    Outcome<v1::IssueResponse> out = WithRepeats<v1::IssueResponse>(call, issue);
     if (!out.result.ok()) {
       Unexpected(out, "Issue with a refresh token");
       return;
+    }
+    if (out.first_call != out.call || Chance(10)) {
+      Call repeat = call;
+      repeat.retry_of = out.first_call;
+      Outcome<v1::IssueResponse> again = WithRepeats<v1::IssueResponse>(repeat, issue);
+      ++world_->idempotency_checks;
+      if (!again.result.ok()) {
+        Unexpected(again, "Issue with a refresh token repeated with its idempotency key");
+      } else if (again.result->refresh_token() != out.result->refresh_token()) {
+        world_->history.Violation(
+            again.call, absl::StrCat("a repeat with the same idempotency key answered another "
+                                     "refresh token than #",
+                                     out.call));
+      }
     }
     Family family;
     family.id = call.family;
@@ -478,6 +498,7 @@ class Worker : public Caller {
 
   std::string subject_;
   int generation_ = 0;
+  int keys_ = 0;
   std::vector<Family> families_;
   std::vector<int64_t> plain_;
 };
@@ -798,6 +819,8 @@ int Run(const Options& options) {
             << " revoked access tokens on both replicas after the restart\n";
 
   world.history.CheckIntrospections(kPropagation);
+  std::cerr << "[chaos] Issue chains repeated once more with their idempotency key: "
+            << world.idempotency_checks.load() << "\n";
   std::cerr << "[chaos] repeats that never got a final answer within "
             << absl::FormatDuration(kRetryFor) << ": " << world.unresolved.load() << "\n";
   const int violations = world.history.PrintReport(std::cerr);

@@ -259,7 +259,7 @@ int History::PrintReport(std::ostream& out) const {
     if (call.retry_of != 0) ++repeats;
   }
   out << "[chaos] calls: " << calls_.size() << " (" << repeats
-      << " of them repeats after UNAVAILABLE, DEADLINE_EXCEEDED or RESOURCE_EXHAUSTED), over "
+      << " of them repeats of an earlier call's request), over "
       << absl::FormatDuration(absl::Trunc(absl::Now() - started_, absl::Seconds(1))) << "\n";
   for (int k = 0; k < kCallKinds; ++k) {
     const auto kind = static_cast<CallKind>(k);
