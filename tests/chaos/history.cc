@@ -5,6 +5,7 @@
 #include <set>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -280,6 +281,20 @@ int History::PrintReport(std::ostream& out) const {
                            faults_[k]);
   }
   out << "[chaos] violations: " << violations_.size() << "\n";
+  // By kind: the text before its first ':', numbers and times left out.
+  std::map<std::string, int> kinds;
+  for (const std::string& v : violations_) {
+    std::string kind;
+    for (char c : v.substr(0, v.find(':'))) {
+      if (absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == '.') {
+        if (kind.empty() || kind.back() != 'N') kind += 'N';
+      } else {
+        kind += c;
+      }
+    }
+    ++kinds[kind];
+  }
+  for (const auto& [kind, n] : kinds) out << absl::StrFormat("[chaos]   %5d x %s\n", n, kind);
   constexpr size_t kShown = 50;
   for (size_t i = 0; i < violations_.size() && i < kShown; ++i) {
     out << "[chaos]   VIOLATION " << violations_[i] << "\n";
