@@ -23,3 +23,8 @@ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DTOKEND_BUF="$TOKEND_BUF" >/dev/null
 cmake --build "$build" -j2
 ctest --test-dir "$build" --output-on-failure -j2 --timeout 900 "$@"
+
+# --- fuzz stage (tests/fuzz/README.md): every libFuzzer target, ASan+UBSan, 30 s each,
+# in its own clang build tree; fails on any crash, leak or sanitizer report.
+bash "$root/tests/fuzz/run.sh" --seconds "${TOKEND_FUZZ_SECONDS:-30}" --build-dir "$root/build/fuzz"
+# --- end of fuzz stage

@@ -11,6 +11,8 @@ packages=(
   libbenchmark-dev clang-format-14 postgresql-15 postgresql-client-15 curl mmdebstrap buildah podman runc
 )
 if ! command -v npm >/dev/null 2>&1; then packages+=(npm); fi
+# The libFuzzer targets (tests/fuzz/run.sh): clang with libFuzzer and its sanitizer runtimes.
+packages+=(clang-14 libfuzzer-14-dev libclang-rt-14-dev)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,6 +1,8 @@
 #include "config/yaml_reader.h"
 
 #include <exception>
+#include <sstream>
+#include <string>
 #include <utility>
 
 #include "absl/functional/function_ref.h"
@@ -9,9 +11,27 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "yaml-cpp/eventhandler.h"
 
 namespace tokend::config {
 namespace {
+
+// Parser events, ignored: for counting documents without building them.
+class IgnoreEvents final : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
 
 absl::string_view KindOf(const YAML::Node& node) {
   switch (node.Type()) {
@@ -78,19 +98,30 @@ absl::Status WrongType(absl::string_view path, absl::string_view expected, const
 }
 
 absl::StatusOr<YAML::Node> ReadDocument(absl::string_view yaml_text) {
-  std::vector<YAML::Node> documents;
+  const std::string text(yaml_text);
+  YAML::Node first;
+  int documents = 0;
   try {
-    documents = YAML::LoadAll(std::string(yaml_text));
+    first = YAML::Load(text);
+    // Why not YAML::LoadAll: on some malformed files (a stray ",") yaml-cpp
+    // 0.7 reads empty documents without end, each one allocated, so LoadAll
+    // never returns. Only whether there is a second one matters here.
+    std::istringstream input(text);
+    YAML::Parser parser(input);
+    IgnoreEvents ignore;
+    while (documents < 2 && parser.HandleNextDocument(ignore)) ++documents;
   } catch (const YAML::Exception& e) {
-    // yaml-cpp counts lines and columns from 0.
+    // yaml-cpp counts lines and columns from 0. Its message may quote a byte
+    // of the file as it is (a CR, a terminal escape): escaped, it stays one
+    // printable line.
     return Error(kRootPath, absl::StrCat("yaml syntax error at line ", e.mark.line + 1, ", column ",
-                                         e.mark.column + 1, ": ", e.msg));
+                                         e.mark.column + 1, ": ", absl::CHexEscape(e.msg)));
   } catch (const std::exception& e) {
-    return Error(kRootPath, absl::StrCat("yaml error: ", e.what()));
+    return Error(kRootPath, absl::StrCat("yaml error: ", absl::CHexEscape(e.what())));
   }
-  if (documents.empty() || documents[0].IsNull()) return Error(kRootPath, "the file is empty");
-  if (documents.size() > 1) return Error(kRootPath, "more than one yaml document");
-  return documents[0];
+  if (first.IsNull()) return Error(kRootPath, "the file is empty");
+  if (documents > 1) return Error(kRootPath, "more than one yaml document");
+  return first;
 }
 
 absl::StatusOr<Mapping> Mapping::Read(const YAML::Node& node, std::string path,

@@ -194,11 +194,11 @@ PostgresCluster::~PostgresCluster() {
   }
 }
 
-absl::Status PostgresCluster::Start() {
+absl::Status PostgresCluster::MakeDirectory() {
   if (!dir_.empty()) return absl::FailedPreconditionError("cluster already started");
   const char* env_bindir = std::getenv("TOKEND_PG_BINDIR");
   bindir_ = env_bindir != nullptr && *env_bindir != '\0' ? env_bindir : TOKEND_PG_BINDIR;
-  for (const char* tool : {"initdb", "pg_ctl", "postgres", "psql"}) {
+  for (const char* tool : {"initdb", "pg_ctl", "postgres", "psql", "pg_basebackup"}) {
     const std::string path = absl::StrCat(bindir_, "/", tool);
     if (access(path.c_str(), X_OK) != 0) {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -231,7 +231,11 @@ absl::Status PostgresCluster::Start() {
   }
   data_dir_ = dir_ + "/data";
   log_file_ = dir_ + "/server.log";
+  return absl::OkStatus();
+}
 
+absl::Status PostgresCluster::Start() {
+  if (absl::Status s = MakeDirectory(); !s.ok()) return s;
   absl::Status s = Check(RunProcess({bindir_ + "/initdb", "-D", data_dir_, "-A", "trust", "-U",
                                      "postgres", "-E", "UTF8", "--locale=C", "--no-sync"},
                                     true, dir_, kInitdbTimeout),
@@ -252,7 +256,10 @@ absl::Status PostgresCluster::Start() {
          << "log_min_messages = warning\n";
     if (!conf) return absl::InternalError("cannot write postgresql.conf");
   }
+  return StartOnFreePort();
+}
 
+absl::Status PostgresCluster::StartOnFreePort() {
   // The port is chosen free but may be taken before the server binds it.
   for (int attempt = 0;; ++attempt) {
     absl::StatusOr<int> port = FreeLoopbackPort();
@@ -262,9 +269,77 @@ absl::Status PostgresCluster::Start() {
       std::ofstream conf(data_dir_ + "/postgresql.conf", std::ios::app);
       conf << "port = " << port_ << "\n";  // the last setting wins
     }
-    s = StartServer(kPgCtlTimeout);
+    absl::Status s = StartServer(kPgCtlTimeout);
     if (s.ok() || attempt == 2 || !absl::StrContains(LogTail(), "could not bind")) return s;
   }
+}
+
+absl::Status PostgresCluster::StartStandbyOf(const PostgresCluster& primary,
+                                             absl::string_view application_name) {
+  if (!primary.running()) return absl::FailedPreconditionError("the primary is not running");
+  if (absl::Status s = MakeDirectory(); !s.ok()) return s;
+  // initdb's pg_hba.conf lets 127.0.0.1 replicate (trust), and wal_level
+  // "replica" and max_wal_senders are PostgreSQL's defaults.
+  absl::Status s =
+      Check(RunProcess({bindir_ + "/pg_basebackup", "-d",
+                        absl::StrCat("host=127.0.0.1 port=", primary.port(), " user=postgres"),
+                        "-D", data_dir_, "-R", "-X", "stream", "-c", "fast", "--no-sync"},
+                       true, dir_, kInitdbTimeout),
+            "pg_basebackup");
+  if (!s.ok()) return s;
+  {
+    // The primary's settings came with the copy. postgresql.auto.conf is read
+    // last and its last setting wins (over the primary_conninfo -R wrote
+    // there too): the standby's own socket, and the name of its WAL receiver
+    // that synchronous_standby_names refers to.
+    std::ofstream conf(data_dir_ + "/postgresql.auto.conf", std::ios::app);
+    conf << "\n# tokend tests: standby\n"
+         << "unix_socket_directories = '" << dir_ << "'\n"
+         << "synchronous_standby_names = ''\n"
+         << "primary_conninfo = 'host=127.0.0.1 port=" << primary.port()
+         << " user=postgres application_name=" << application_name << "'\n";
+    if (!conf) return absl::InternalError("cannot write postgresql.auto.conf");
+  }
+  return StartOnFreePort();
+}
+
+absl::Status PostgresCluster::RequireSynchronousStandby(absl::string_view application_name,
+                                                        absl::Duration timeout) {
+  for (absl::string_view sql :
+       {absl::StrCat("ALTER SYSTEM SET synchronous_standby_names = '\"", application_name, "\"'"),
+        std::string("ALTER SYSTEM SET synchronous_commit = on"),
+        std::string("SELECT pg_reload_conf()")}) {
+    absl::StatusOr<std::string> out = Psql("postgres", sql);
+    if (!out.ok()) return out.status();
+  }
+  const absl::Time give_up = absl::Now() + timeout;
+  std::string state;
+  while (true) {
+    absl::StatusOr<std::string> out =
+        Psql("postgres", absl::StrCat("SELECT sync_state FROM pg_stat_replication WHERE "
+                                      "application_name = '",
+                                      application_name, "'"));
+    if (!out.ok()) return out.status();
+    state = *out;
+    if (state == "sync") return absl::OkStatus();
+    if (absl::Now() >= give_up) break;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return absl::DeadlineExceededError(
+      absl::StrCat("standby ", application_name, " not synchronous after ",
+                   absl::FormatDuration(timeout), " (sync_state \"", state, "\")\n", LogTail()));
+}
+
+absl::Status PostgresCluster::Promote() {
+  if (!running_) return absl::FailedPreconditionError("cluster not running");
+  absl::Status s = Check(RunProcess({bindir_ + "/pg_ctl", "-D", data_dir_, "-w", "-t",
+                                     absl::StrCat(kPgCtlWaitSeconds), "promote"},
+                                    true, dir_, kPgCtlTimeout),
+                         "pg_ctl promote");
+  if (!s.ok()) {
+    return absl::Status(s.code(), absl::StrCat(s.message(), "\nserver log:\n", LogTail()));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status PostgresCluster::StartServer(absl::Duration timeout) {
@@ -279,15 +354,19 @@ absl::Status PostgresCluster::StartServer(absl::Duration timeout) {
   return absl::OkStatus();
 }
 
-absl::Status PostgresCluster::Stop() {
+absl::Status PostgresCluster::StopWithMode(const char* mode) {
   if (!running_) return absl::FailedPreconditionError("cluster not running");
-  absl::Status s = Check(RunProcess({bindir_ + "/pg_ctl", "-D", data_dir_, "-m", "fast", "-w", "-t",
+  absl::Status s = Check(RunProcess({bindir_ + "/pg_ctl", "-D", data_dir_, "-m", mode, "-w", "-t",
                                      absl::StrCat(kPgCtlWaitSeconds), "stop"},
                                     true, dir_, kPgCtlTimeout),
                          "pg_ctl stop");
   if (s.ok()) running_ = false;
   return s;
 }
+
+absl::Status PostgresCluster::Stop() { return StopWithMode("fast"); }
+
+absl::Status PostgresCluster::StopImmediately() { return StopWithMode("immediate"); }
 
 namespace {
 

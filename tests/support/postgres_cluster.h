@@ -53,6 +53,27 @@ class PostgresCluster {
   // Stop() then StartAgain().
   absl::Status Restart();
 
+  // Streaming replication, for failover tests. Makes this (not yet started)
+  // cluster a hot standby of `primary`, which must run: pg_basebackup -R
+  // into a fresh directory, then started on a free port. Its WAL receiver
+  // connects as `application_name` (the name the primary's
+  // synchronous_standby_names gives). Its own synchronous_standby_names is
+  // empty, so that once promoted it commits without a standby of its own.
+  // FAILED_PRECONDITION when this cluster was started already.
+  absl::Status StartStandbyOf(const PostgresCluster& primary, absl::string_view application_name);
+  // On a primary: from now on every commit waits until the standby called
+  // `application_name` has flushed it (synchronous_standby_names names it,
+  // synchronous_commit = on). Returns once pg_stat_replication shows that
+  // standby as sync; DEADLINE_EXCEEDED when it does not within `timeout`.
+  absl::Status RequireSynchronousStandby(absl::string_view application_name,
+                                         absl::Duration timeout = absl::Seconds(30));
+  // On a standby: pg_ctl promote, waiting until it accepts writes.
+  absl::Status Promote();
+  // pg_ctl stop -m immediate: every backend exits at once, without a
+  // checkpoint, as in a crash of the server (not of the machine: see fsync
+  // above). For a primary that is never started again.
+  absl::Status StopImmediately();
+
   // Creates database `name` (letters, digits, '_') and returns its DSN.
   absl::StatusOr<std::string> CreateDatabase(absl::string_view name);
   // A libpq key=value DSN for database `dbname` over TCP as "postgres".
@@ -72,7 +93,13 @@ class PostgresCluster {
   std::string LogTail(int lines = 30) const;
 
  private:
+  // Checks the binaries and creates dir_ for the server user.
+  absl::Status MakeDirectory();
+  // Appends `port = <free port>` to postgresql.conf and starts the server;
+  // again with another port when the chosen one was taken meanwhile.
+  absl::Status StartOnFreePort();
   absl::Status StartServer(absl::Duration timeout);
+  absl::Status StopWithMode(const char* mode);
 
   std::string bindir_;
   std::string dir_;       // temp dir: data/, server.log, the unix socket

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <utility>
 
@@ -23,6 +24,13 @@ std::unique_ptr<pqxx::connection> OpenConnection(const std::string& dsn) {
 #pragma GCC diagnostic pop
   sql::PrepareAll(*conn);
   return conn;
+}
+
+bool SyncWaitWatch::operator()(const char msg[]) noexcept {
+  // PostgreSQL's WARNING "canceling wait for synchronous replication due to
+  // user request" (src/backend/replication/syncrep.c).
+  if (std::strstr(msg, "canceling wait for synchronous replication") != nullptr) cancelled_ = true;
+  return true;  // older handlers see it too
 }
 
 namespace {
@@ -105,6 +113,7 @@ absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire(absl::Time deadlin
       return opened.status();
     }
     conn.conn = std::move(*opened);
+    conn.watch = std::make_unique<SyncWaitWatch>(*conn.conn);
   }
   return Lease(this, std::move(conn));
 }
@@ -162,7 +171,19 @@ absl::Status RunPooled(
     if (!lease.ok()) return lease.status();
     bool sent = false;
     try {
-      return attempt(*lease, sent);
+      lease->TakeCancelledSyncWait();  // forget a notice of an earlier call
+      absl::Status status = attempt(*lease, sent);
+      if (status.ok() && lease->TakeCancelledSyncWait()) {
+        // Committed on this server but perhaps on no standby: an OK answer
+        // would promise a durability that a failover can take back. As for
+        // an in-doubt commit, the caller is told to retry.
+        common::Log(common::LogLevel::kWarning,
+                    "database commit not confirmed by a synchronous standby (its wait was "
+                    "cancelled); answering unavailable",
+                    {{"op", operation}});
+        return absl::UnavailableError("database unavailable");
+      }
+      return status;
     } catch (...) {
       DatabaseError error = ClassifyException(std::current_exception(), operation);
       if (error.connection_lost) lease->MarkBroken();

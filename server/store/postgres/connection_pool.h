@@ -9,6 +9,7 @@
 #include <memory>
 #include <pqxx/pqxx>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -20,6 +21,24 @@
 #include "absl/time/time.h"
 
 namespace tokend::store::postgres {
+
+// Watches one connection's notices for PostgreSQL's report that a commit
+// stopped waiting for its synchronous standby because the wait was cancelled
+// (pg_cancel_backend): that transaction committed on the primary, and no
+// standby may have it, so a failover can undo it. Matched by its text
+// because libpqxx 6 passes notices on as text only; that is PostgreSQL's
+// English text (lc_messages C or en_*), which a server translating its
+// messages does not send. Used by the connection's thread only.
+class SyncWaitWatch final : public pqxx::errorhandler {
+ public:
+  explicit SyncWaitWatch(pqxx::connection_base& conn) : pqxx::errorhandler(conn) {}
+  bool operator()(const char msg[]) noexcept override;
+  // Whether such a notice arrived since the previous call.
+  bool TakeCancelled() { return std::exchange(cancelled_, false); }
+
+ private:
+  bool cancelled_ = false;
+};
 
 // Up to `size` connections to one DSN, opened on demand. A connection is used
 // by one thread at a time (libpq forbids sharing one). A connection found
@@ -48,11 +67,16 @@ class ConnectionPool {
     int64_t& session_timeout_ms() { return conn_.session_timeout_ms; }
     // The connection is closed instead of returned to the pool.
     void MarkBroken() { broken_ = true; }
+    // Whether a commit on this connection stopped waiting for its
+    // synchronous standby since the previous call (see SyncWaitWatch).
+    bool TakeCancelledSyncWait() { return conn_.watch->TakeCancelled(); }
 
    private:
     friend class ConnectionPool;
     struct Pooled {
       std::unique_ptr<pqxx::connection> conn;
+      // Registered with `conn`; declared after it, so destroyed before it.
+      std::unique_ptr<SyncWaitWatch> watch;
       int64_t session_timeout_ms = 0;
     };
     Lease(ConnectionPool* pool, Pooled conn);
@@ -103,7 +127,9 @@ std::unique_ptr<pqxx::connection> OpenConnection(const std::string& dsn);
 // cancelled and rolled back: nothing half-written), and turn exceptions into
 // a Status with ClassifyException. A connection that proves dead before
 // anything that could commit was sent (for example idle across a server
-// restart) is replaced once.
+// restart) is replaced once. A commit that PostgreSQL reports as no longer
+// waiting for its synchronous standby (SyncWaitWatch) is UNAVAILABLE, not
+// OK: it is on the primary only, and the caller's retry is safe.
 
 // Runs `body` in one READ COMMITTED transaction and commits it when `body`
 // returns OK (a non-OK status rolls back and is returned). The transaction

@@ -4,12 +4,17 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <iterator>
 #include <optional>
+#include <string>
 #include <utility>
+#include <vector>
 
-#include "absl/container/flat_hash_set.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "store/postgres/connection_pool.h"
 #include "store/postgres/sql.h"
 
@@ -21,6 +26,46 @@ constexpr int64_t kMinConnectTimeoutSeconds = 2;
 
 bool IsUri(absl::string_view dsn) {
   return absl::StartsWith(dsn, "postgresql://") || absl::StartsWith(dsn, "postgres://");
+}
+
+// How many servers the DSN lists, after libpq's own checks of the options
+// that list them, which it makes only when it connects, and then reports
+// like an unreachable server. Made here so that a DSN that can never work is
+// a configuration error.
+absl::StatusOr<size_t> CountServers(const absl::flat_hash_map<std::string, std::string>& given) {
+  auto list = [&](const char* keyword) -> std::vector<std::string> {
+    auto it = given.find(keyword);
+    if (it == given.end()) return {};
+    return absl::StrSplit(it->second, ',');
+  };
+  const std::vector<std::string> hosts = list("host");
+  const std::vector<std::string> hostaddrs = list("hostaddr");
+  const std::vector<std::string> ports = list("port");
+  if (!hosts.empty() && !hostaddrs.empty() && hosts.size() != hostaddrs.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "database.dsn names ", hosts.size(), " hosts but ", hostaddrs.size(), " hostaddr values"));
+  }
+  const size_t servers = std::max<size_t>({hosts.size(), hostaddrs.size(), 1});
+  if (ports.size() > 1 && ports.size() != servers) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("database.dsn names ", ports.size(), " ports for ", servers, " hosts"));
+  }
+  for (const std::string& port : ports) {
+    int number = 0;
+    if (!port.empty() && (!absl::SimpleAtoi(port, &number) || number < 1 || number > 65535)) {
+      return absl::InvalidArgumentError("database.dsn has a port that is not 1..65535");
+    }
+  }
+  if (auto it = given.find("target_session_attrs"); it != given.end()) {
+    static constexpr absl::string_view kKnown[] = {"any",     "read-write", "read-only",
+                                                   "primary", "standby",    "prefer-standby"};
+    if (std::find(std::begin(kKnown), std::end(kKnown), it->second) == std::end(kKnown)) {
+      return absl::InvalidArgumentError(
+          "database.dsn: target_session_attrs must be any, read-write, read-only, primary, "
+          "standby or prefer-standby");
+    }
+  }
+  return servers;
 }
 
 }  // namespace
@@ -37,11 +82,13 @@ absl::StatusOr<std::string> EffectiveDsn(const DatabaseOptions& options) {
   PQconninfoOption* parsed = PQconninfoParse(options.dsn.c_str(), &error);
   if (error != nullptr) PQfreemem(error);
   if (parsed == nullptr) return absl::InvalidArgumentError("database.dsn is malformed");
-  absl::flat_hash_set<std::string> given;
+  absl::flat_hash_map<std::string, std::string> given;
   for (PQconninfoOption* o = parsed; o->keyword != nullptr; ++o) {
-    if (o->val != nullptr && o->val[0] != '\0') given.insert(o->keyword);
+    if (o->val != nullptr && o->val[0] != '\0') given.emplace(o->keyword, o->val);
   }
   PQconninfoFree(parsed);
+  absl::StatusOr<size_t> servers = CountServers(given);
+  if (!servers.ok()) return servers.status();
 
   const int64_t seconds =
       std::max(kMinConnectTimeoutSeconds,
@@ -49,8 +96,11 @@ absl::StatusOr<std::string> EffectiveDsn(const DatabaseOptions& options) {
   // Defaults for what the DSN leaves unset. Keepalives and tcp_user_timeout
   // make a vanished database host (not just a stopped server) fail calls in
   // seconds rather than after the kernel's retransmission timeout of ~15
-  // minutes; application_name shows tokend in pg_stat_activity.
-  const std::pair<const char*, std::string> defaults[] = {
+  // minutes; application_name shows tokend in pg_stat_activity. Of several
+  // servers only a writable one will do (every session of tokend writes or
+  // LISTENs, which a standby refuses): without read-write, libpq would keep
+  // a session on the first server that answers, a standby included.
+  std::vector<std::pair<const char*, std::string>> defaults = {
       {"connect_timeout", absl::StrCat(seconds)},
       {"keepalives_idle", "10"},
       {"keepalives_interval", "5"},
@@ -58,6 +108,7 @@ absl::StatusOr<std::string> EffectiveDsn(const DatabaseOptions& options) {
       {"tcp_user_timeout", "15000"},
       {"application_name", options.application_name},
   };
+  if (*servers > 1) defaults.emplace_back("target_session_attrs", "read-write");
   std::string dsn = options.dsn;
   bool uri_has_query = dsn.find('?') != std::string::npos;
   for (const auto& [keyword, value] : defaults) {

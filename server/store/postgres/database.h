@@ -17,8 +17,9 @@ namespace tokend::store::postgres {
 class ConnectionPool;  // connection_pool.h, internal to this folder
 
 struct DatabaseOptions {
-  // A libpq connection string, key=value or postgresql:// URI. When it names
-  // no connect_timeout, connect_timeout below is appended.
+  // A libpq connection string, key=value or postgresql:// URI, of one server
+  // or several (see EffectiveDsn). When it names no connect_timeout,
+  // connect_timeout below is appended.
   std::string dsn;
   // Most connections open at once; callers beyond it wait (until their
   // deadline) for one to be returned. 1..1000.
@@ -76,7 +77,15 @@ class Database {
 
 // `options.dsn` with connect_timeout appended when it names none. Exposed for
 // PgRevocationFeed, which opens its own connection. INVALID_ARGUMENT when the
-// DSN cannot be parsed or an option is out of range.
+// DSN cannot be parsed, an option is out of range, or the servers it lists
+// cannot be told apart: host, hostaddr and port lists of different lengths,
+// a port outside 1..65535, an unknown target_session_attrs (libpq itself
+// finds these only when connecting, and then fails like an unreachable
+// server). A DSN may list several servers (host=a,b port=p,q): every
+// connection is opened through the whole list, and, unless the DSN names
+// another target_session_attrs, kept only on a server that accepts writes
+// (target_session_attrs=read-write is appended), so after a failover new
+// connections reach the new primary.
 absl::StatusOr<std::string> EffectiveDsn(const DatabaseOptions& options);
 
 }  // namespace tokend::store::postgres

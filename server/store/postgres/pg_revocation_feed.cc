@@ -8,13 +8,11 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/numbers.h"
-#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/log.h"
 #include "store/postgres/connection_pool.h"
+#include "store/postgres/revocation_notification.h"
 #include "store/postgres/sql.h"
-#include "store/record_checks.h"
 
 namespace tokend::store::postgres {
 namespace {
@@ -43,27 +41,6 @@ constexpr absl::Duration kLateCommitMargin = absl::Seconds(30);
 // Bounds of one read: the first reads every row, later ones only recent rows.
 constexpr absl::Duration kFullReadTimeout = absl::Minutes(5);
 constexpr absl::Duration kRecentReadTimeout = absl::Seconds(10);
-
-// Parses "<kind> <revoked_at us> <expires_at us> <key>" (sql.cc kRevokeMany).
-std::optional<Revocation> ParsePayload(absl::string_view payload) {
-  // The key, last, keeps its own spaces.
-  const std::vector<absl::string_view> parts = absl::StrSplit(payload, absl::MaxSplits(' ', 3));
-  if (parts.size() != 4) return std::nullopt;
-  int kind = 0;
-  int64_t revoked = 0;
-  int64_t expires = 0;
-  if (!absl::SimpleAtoi(parts[0], &kind) || !IsRevocationKind(kind) ||
-      !absl::SimpleAtoi(parts[1], &revoked) || !absl::SimpleAtoi(parts[2], &expires) ||
-      parts[3].empty()) {
-    return std::nullopt;
-  }
-  Revocation r;
-  r.kind = static_cast<Revocation::Kind>(kind);
-  r.key = std::string(parts[3]);
-  r.revoked_at = absl::FromUnixMicros(revoked);
-  r.expires_at = absl::FromUnixMicros(expires);
-  return r;
-}
 
 // The text of the exception being handled, for the log (libpq's messages
 // name hosts and causes, never SQL or passwords).
@@ -168,7 +145,7 @@ void PgRevocationFeed::Run() {
       try {
         conn = OpenConnection(*dsn_);
         receiver = std::make_unique<Receiver>(*conn, [&](const std::string& payload) {
-          std::optional<Revocation> r = ParsePayload(payload);
+          std::optional<Revocation> r = ParseRevocationNotification(payload);
           if (r.has_value()) {
             deliver_(*r);
           } else {

@@ -137,6 +137,16 @@ TEST(Process, WithoutADsnAnywhereStartIsRefused) {
   ExpectRefusal(config.ToYaml(), "dsn");
 }
 
+// libpq would refuse these only when connecting, which looked like an outage
+// ("database unavailable"); they are configuration errors.
+TEST(Process, AMultiHostDsnThatCannotWorkIsRefusedNamingDatabaseDsn) {
+  TokendConfig config = Bed().Config();
+  config.dsn = "host=127.0.0.1,127.0.0.1 port=5432,5433,5434 dbname=tokend_api";
+  ExpectRefusal(config.ToYaml(), "database.dsn names 3 ports for 2 hosts");
+  config.dsn = absl::StrCat(Bed().dsn(), " target_session_attrs=writable");
+  ExpectRefusal(config.ToYaml(), "database.dsn: target_session_attrs must be");
+}
+
 TEST(Process, AnOlderSchemaIsRefusedUnlessMigrateOnStart) {
   absl::StatusOr<std::string> dsn = Cluster().CreateDatabase("tokend_unmigrated");
   ASSERT_TRUE(dsn.ok()) << dsn.status();

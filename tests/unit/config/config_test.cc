@@ -14,6 +14,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -585,6 +586,29 @@ TEST(ConfigParser, RejectsMalformedYamlWithALineNumber) {
   EXPECT_EQ(ErrorOf("# only a comment\n"), "config: the file is empty");
   EXPECT_EQ(ErrorOf(absl::StrCat(kMinimal, "---\nlisten: x\n")),
             "config: more than one yaml document");
+}
+
+TEST(ConfigParser, ReportsAYamlSyntaxErrorOnOnePrintableLineWhateverBytesTheFileHolds) {
+  // yaml-cpp's message quotes the byte after a backslash as it is: here an
+  // ESC (a terminal control sequence) and a carriage return.
+  for (const char* escaped : {"\x1b[2J", "\x01", "\r"}) {
+    const std::string message = ErrorOf(absl::StrCat("issuer: \"\\", escaped, "\"\n"));
+    EXPECT_TRUE(absl::StartsWith(message, "config: yaml syntax error at line 1")) << message;
+    for (const char c : message) {
+      EXPECT_TRUE(absl::ascii_isprint(static_cast<unsigned char>(c)))
+          << "byte " << static_cast<int>(c) << " in " << absl::CHexEscape(message);
+    }
+  }
+}
+
+TEST(ConfigParser, RefusesAStrayCommaInsteadOfReadingEmptyDocumentsWithoutEnd) {
+  // yaml-cpp 0.7 reads "," as an empty document that it never gets past:
+  // its LoadAll would allocate empty documents until memory runs out.
+  EXPECT_EQ(ErrorOf(","), "config: the file is empty");
+  EXPECT_EQ(ErrorOf(",intronly:\xf4:8\xf4\xf4\xf4"
+                    "4\xb4"),
+            "config: the file is empty");
+  EXPECT_EQ(ErrorOf(absl::StrCat(kMinimal, "---\n,\n")), "config: more than one yaml document");
 }
 
 TEST(ConfigParser, RejectsADuplicateKey) {
