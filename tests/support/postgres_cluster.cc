@@ -22,6 +22,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -366,6 +367,78 @@ absl::Status PostgresCluster::StopWithMode(const char* mode) {
 absl::Status PostgresCluster::Stop() { return StopWithMode("fast"); }
 
 absl::Status PostgresCluster::StopImmediately() { return StopWithMode("immediate"); }
+
+namespace {
+
+// The parent pid and state letter of a process, from /proc/<pid>/stat;
+// false when it is gone.
+bool ReadProcStat(pid_t pid, pid_t* ppid, char* state) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  std::string line;
+  if (!std::getline(in, line)) return false;
+  // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+  const size_t close = line.rfind(')');
+  if (close == std::string::npos) return false;
+  std::istringstream rest(line.substr(close + 1));
+  long parent = 0;
+  rest >> *state >> parent;
+  *ppid = static_cast<pid_t>(parent);
+  return static_cast<bool>(rest);
+}
+
+std::vector<pid_t> ChildrenOf(pid_t parent) {
+  std::vector<pid_t> children;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    pid_t pid = 0;
+    if (!absl::SimpleAtoi(entry.path().filename().string(), &pid)) continue;
+    pid_t ppid = 0;
+    char state = 0;
+    if (ReadProcStat(pid, &ppid, &state) && ppid == parent) children.push_back(pid);
+  }
+  return children;
+}
+
+// Gone, or a zombie nobody reaps (it holds no memory, no socket, no lock).
+bool Ended(pid_t pid) {
+  pid_t ppid = 0;
+  char state = 0;
+  return !ReadProcStat(pid, &ppid, &state) || state == 'Z' || state == 'X';
+}
+
+}  // namespace
+
+absl::Status PostgresCluster::Kill() {
+  if (!running_) return absl::FailedPreconditionError("cluster not running");
+  std::ifstream pid_file(data_dir_ + "/postmaster.pid");
+  std::string first;
+  pid_t postmaster = 0;
+  if (!std::getline(pid_file, first) || !absl::SimpleAtoi(first, &postmaster) || postmaster <= 0) {
+    return absl::InternalError(absl::StrCat("cannot read the postmaster's pid in ", data_dir_));
+  }
+  // Stopped first, so that it starts no backend between the listing of its
+  // children and its own end.
+  ::kill(postmaster, SIGSTOP);
+  std::vector<pid_t> all = ChildrenOf(postmaster);
+  for (pid_t child : all) ::kill(child, SIGKILL);
+  ::kill(postmaster, SIGKILL);
+  all.push_back(postmaster);
+  running_ = false;
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  for (pid_t pid : all) {
+    while (!Ended(pid)) {
+      if (absl::Now() > deadline) {
+        return absl::InternalError(absl::StrCat("postgres process ", pid, " outlived SIGKILL"));
+      }
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+  }
+  // A zombie keeps its pid, which would make the lock files look held.
+  std::error_code ec;
+  std::filesystem::remove(data_dir_ + "/postmaster.pid", ec);
+  std::filesystem::remove(absl::StrCat(dir_, "/.s.PGSQL.", port_, ".lock"), ec);
+  return absl::OkStatus();
+}
 
 absl::Status PostgresCluster::StartAgain() {
   if (dir_.empty()) return absl::FailedPreconditionError("cluster never started");

@@ -44,6 +44,12 @@ class PostgresCluster {
   absl::Status Stop();
   // Starts the stopped server again: same data directory, same port.
   absl::Status StartAgain();
+  // SIGKILL of the postmaster and of every process it started, as an OOM
+  // killer or a crash would end them; waits (at most 10 s) until they are
+  // gone. Committed data survives in the OS page cache; StartAgain recovers
+  // it (crash recovery). FAILED_PRECONDITION when not running; INTERNAL when
+  // the postmaster's pid cannot be read or a process outlives the wait.
+  absl::Status Kill();
   // Stop() then StartAgain().
   absl::Status Restart();
 

@@ -29,11 +29,12 @@ namespace tokend::store::postgres {
 //     listening are lost;
 //   - every resync_interval (by `clock`), and whenever a notification
 //     carries no payload (keys too long for NOTIFY);
-//   - every second while it cannot listen (a connection limit, a proxy
-//     that drops idle sessions, idle_session_timeout): the LISTEN session is
-//     a shortcut, never the only way revocations arrive.
-// It calls `caught_up` every second while the database answers: after a
-// round trip on the LISTEN session, or after a read. While it cannot listen
+//   - every 250 ms while it cannot listen (a connection limit, a proxy
+//     that drops idle sessions, idle_session_timeout, PostgreSQL just
+//     back): the LISTEN session is a shortcut, never the only way
+//     revocations arrive.
+// It calls `caught_up` at least every second while the database answers:
+// after a round trip on the LISTEN session, or after a read. While it cannot listen
 // it tries again with backoff (100 ms doubling to 5 s). "Unexpired" is
 // judged by `clock`.
 class PgRevocationFeed final : public RevocationFeed {

@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 
 namespace tokend::testing {
 namespace {
@@ -64,6 +65,10 @@ std::string BoundStatement(const std::string& message) {
   return message.substr(portal_end + 1, statement_end - portal_end - 1);
 }
 
+void HoldBack(int64_t micros) {
+  if (micros > 0) absl::SleepFor(absl::Microseconds(micros));
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<PgProxy>> PgProxy::Start(int target_port) {
@@ -90,13 +95,36 @@ PgProxy::~PgProxy() {
   ::shutdown(listener_, SHUT_RDWR);
   if (acceptor_.joinable()) acceptor_.join();
   ::close(listener_);
-  std::vector<std::thread> relays;
+  std::vector<RelayThread> relays;
   {
     absl::MutexLock lock(&mu_);
     for (int fd : open_fds_) ::shutdown(fd, SHUT_RDWR);
     relays.swap(relays_);
   }
-  for (std::thread& t : relays) t.join();
+  for (RelayThread& r : relays) r.thread.join();
+}
+
+void PgProxy::SetCut(bool cut) {
+  absl::MutexLock lock(&mu_);
+  cut_ = cut;
+  if (!cut) return;
+  // The relays see their sockets shut and close them.
+  for (int fd : open_fds_) ::shutdown(fd, SHUT_RDWR);
+  cuts_ += static_cast<int>(open_fds_.size() / 2);
+}
+
+void PgProxy::SetDelay(absl::Duration delay) { delay_us_ = absl::ToInt64Microseconds(delay); }
+
+void PgProxy::ReapRelays() {
+  std::vector<RelayThread> running;
+  for (RelayThread& r : relays_) {
+    if (r.done->load()) {
+      r.thread.join();
+    } else {
+      running.push_back(std::move(r));
+    }
+  }
+  relays_.swap(running);
 }
 
 void PgProxy::CutAfterCommitOf(std::string statement) {
@@ -111,6 +139,10 @@ void PgProxy::Accept() {
       if (errno == EINTR) continue;
       return;
     }
+    if (cut_) {
+      ::close(client);
+      continue;
+    }
     const int server = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -122,13 +154,22 @@ void PgProxy::Accept() {
       continue;
     }
     absl::MutexLock lock(&mu_);
+    ReapRelays();
+    if (cut_) {  // cut while connecting: SetCut's sweep has passed already
+      ::close(client);
+      ::close(server);
+      continue;
+    }
     open_fds_.push_back(client);
     open_fds_.push_back(server);
-    relays_.emplace_back([this, client, server] { Relay(client, server); });
+    auto done = std::make_unique<std::atomic<bool>>(false);
+    std::atomic<bool>* flag = done.get();
+    relays_.push_back({std::thread([this, client, server, flag] { Relay(client, server, flag); }),
+                       std::move(done)});
   }
 }
 
-void PgProxy::Relay(int client, int server) {
+void PgProxy::Relay(int client, int server, std::atomic<bool>* done) {
   std::string from_client, from_server;
   bool client_startup = true, server_startup = false;
   bool cut_at_ready = false;
@@ -140,6 +181,7 @@ void PgProxy::Relay(int client, int server) {
     if (fds[0].revents != 0) {
       const ssize_t n = ::recv(client, chunk, sizeof(chunk), 0);
       if (n <= 0) break;
+      HoldBack(delay_us_.load());
       from_client.append(chunk, static_cast<size_t>(n));
       std::string out;
       open = TakeMessages(&from_client, &client_startup, [&](char type, const std::string& m) {
@@ -158,6 +200,7 @@ void PgProxy::Relay(int client, int server) {
     if (fds[1].revents != 0) {
       const ssize_t n = ::recv(server, chunk, sizeof(chunk), 0);
       if (n <= 0) break;
+      HoldBack(delay_us_.load());
       from_server.append(chunk, static_cast<size_t>(n));
       std::string out;
       bool cut = false;
@@ -183,6 +226,7 @@ void PgProxy::Relay(int client, int server) {
   std::erase(open_fds_, server);
   ::close(client);
   ::close(server);
+  *done = true;
 }
 
 }  // namespace tokend::testing
