@@ -44,6 +44,19 @@ constexpr absl::Duration kReload = absl::Seconds(1);
   return ::testing::AssertionSuccess();
 }
 
+// The server's log once it holds `line`, or after 5 s. Why wait: the
+// server writes the line before it answers, but its stderr reaches the
+// test through a pipe read by another thread, possibly after the answer.
+std::string LogOnceItHolds(const TokendServer& server, absl::string_view line) {
+  const absl::Time give_up = absl::Now() + absl::Seconds(5);
+  std::string log = server.log();
+  while (!absl::StrContains(log, line) && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(20));
+    log = server.log();
+  }
+  return log;
+}
+
 // Starts tokend with the bed's configuration, a reload interval of kReload,
 // `client_ca_file`, and `tls_lines` (YAML, indented by two) added to its
 // `tls` section.
@@ -106,9 +119,10 @@ TEST(ConnectionTrust, ACallOnAnOpenConnectionIsRefusedOnceItsCaIsRotatedOut) {
   EXPECT_EQ(after.error_code(), grpc::StatusCode::UNAUTHENTICATED) << Describe(after);
   EXPECT_EQ(after.error_message(), "client certificate no longer trusted");
   EXPECT_EQ(Introspect(*stub).error_code(), grpc::StatusCode::UNAUTHENTICATED);
-  const std::string log = (*server)->log();
-  EXPECT_TRUE(absl::StrContains(log, "msg=\"call refused: client certificate no longer trusted\""))
-      << log;
+  constexpr absl::string_view kUntrustedLine =
+      "msg=\"call refused: client certificate no longer trusted\"";
+  const std::string log = LogOnceItHolds(**server, kUntrustedLine);
+  EXPECT_TRUE(absl::StrContains(log, kUntrustedLine)) << log;
   EXPECT_TRUE(absl::StrContains(log, absl::StrCat("caller=", test::kClientUri))) << log;
 
   // A certificate of the CA now in the bundle gets in.
@@ -145,9 +159,9 @@ TEST(ConnectionTrust, ACallOnAnOpenConnectionIsRefusedOnceTheClientCertificateHa
   grpc::Status after = GetJwks(*stub);
   EXPECT_EQ(after.error_code(), grpc::StatusCode::UNAUTHENTICATED) << Describe(after);
   EXPECT_EQ(after.error_message(), "client certificate expired");
-  EXPECT_TRUE(
-      absl::StrContains((*server)->log(), "msg=\"call refused: client certificate expired\""))
-      << (*server)->log();
+  constexpr absl::string_view kExpiredLine = "msg=\"call refused: client certificate expired\"";
+  const std::string log = LogOnceItHolds(**server, kExpiredLine);
+  EXPECT_TRUE(absl::StrContains(log, kExpiredLine)) << log;
 }
 
 // Connects to 127.0.0.1:`port` and sends nothing; returns how long the
