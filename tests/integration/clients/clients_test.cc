@@ -92,6 +92,7 @@ std::vector<std::string> ClientAgainstTokend::alg_targets_;
 
 // One suite per language; ctest runs each in its own process (a filter).
 using PythonClient = ClientAgainstTokend;
+using NodeClient = ClientAgainstTokend;
 
 TEST_F(PythonClient, TheExampleRunsTheWholeLifecycle) {
   Run({TOKEND_PYTHON3, absl::StrCat(TOKEND_PYTHON_CLIENT_DIR, "/example.py")});
@@ -99,6 +100,14 @@ TEST_F(PythonClient, TheExampleRunsTheWholeLifecycle) {
 
 TEST_F(PythonClient, ItsTestsPassAgainstTheRealServer) {
   Run({TOKEND_PYTHON3, absl::StrCat(TOKEND_PYTHON_CLIENT_DIR, "/tests/test_tokend.py")});
+}
+
+TEST_F(NodeClient, TheExampleRunsTheWholeLifecycle) {
+  Run({TOKEND_NODE, absl::StrCat(TOKEND_NODE_CLIENT_DIR, "/example.js")});
+}
+
+TEST_F(NodeClient, ItsTestsPassAgainstTheRealServer) {
+  Run({TOKEND_NODE, "--test", absl::StrCat(TOKEND_NODE_CLIENT_DIR, "/test/tokend.test.js")});
 }
 
 const auto* const kPostgres = ::testing::AddGlobalTestEnvironment(new PostgresEnvironment);
