@@ -274,7 +274,8 @@ int RunServe(const config::Config& config) {
                              .max_connection_age = config.tls.max_connection_age,
                              .max_connection_age_grace = config.tls.max_connection_age_grace,
                              .handshake_timeout = config.tls.handshake_timeout,
-                             .max_concurrent_streams = config.limits.max_concurrent_streams},
+                             .max_concurrent_streams = config.limits.max_concurrent_streams,
+                             .reflection = config.reflection},
                             &api, &metrics);
   if (!api_server.ok()) return Fail(api_server.status());
 

@@ -10,6 +10,8 @@ packages=(
   prometheus-cpp-dev libmicrohttpd-dev googletest libgtest-dev libgmock-dev
   libbenchmark-dev clang-format-14 postgresql-15 postgresql-client-15 curl mmdebstrap buildah podman runc
 )
+# The Python client (client/python) and its ctest: Debian's python3 modules.
+packages+=(python3 python3-grpcio python3-protobuf python3-jwt python3-cryptography)
 if ! command -v npm >/dev/null 2>&1; then packages+=(npm); fi
 # The libFuzzer targets (tests/fuzz/run.sh): clang with libFuzzer and its sanitizer runtimes.
 packages+=(clang-14 libfuzzer-14-dev libclang-rt-14-dev)

@@ -30,6 +30,7 @@ cat > "$dev/tokend.yaml" <<YAML
 listen: "127.0.0.1:8443"
 ops_listen: "127.0.0.1:9090"
 shutdown_grace: 10s
+reflection: true  # grpcurl and Postman work without the proto file
 tls:
   cert_file: $dev/certs/server.crt
   key_file: $dev/certs/server.key

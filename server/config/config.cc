@@ -333,8 +333,8 @@ absl::StatusOr<Config> ParseConfig(absl::string_view yaml_text,
     absl::StatusOr<Mapping> top =
         Mapping::Read(*document, "",
                       {"listen", "ops_listen", "shutdown_grace", "shutdown_delay", "log_level",
-                       "revocation_resync_interval", "revocation_max_staleness", "tls", "database",
-                       "issuer", "tokens", "signing_keys", "callers", "limits"});
+                       "reflection", "revocation_resync_interval", "revocation_max_staleness",
+                       "tls", "database", "issuer", "tokens", "signing_keys", "callers", "limits"});
     if (!top.ok()) return top.status();
     Config config;
     const YAML::Node empty_map(YAML::NodeType::Map);
@@ -359,6 +359,7 @@ absl::StatusOr<Config> ParseConfig(absl::string_view yaml_text,
       return s;
     }
     if (absl::Status s = ParseLogLevel(*top, &config.log_level); !s.ok()) return s;
+    if (absl::Status s = GetBool(*top, "reflection", &config.reflection); !s.ok()) return s;
     if (absl::Status s =
             GetDuration(*top, "revocation_resync_interval", &config.revocation_resync_interval);
         !s.ok()) {

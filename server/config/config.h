@@ -60,6 +60,9 @@ struct Config {
   absl::Duration shutdown_grace = absl::Seconds(10);
   absl::Duration shutdown_delay = absl::ZeroDuration();
   common::LogLevel log_level = common::LogLevel::kInfo;
+  // Whether the API port also serves gRPC server reflection (the schema, for
+  // grpcurl and the like); off unless asked for, as it is a dev convenience.
+  bool reflection = false;
   absl::Duration revocation_resync_interval = absl::Seconds(30);
   // Longest a replica answers from a revocation view it could not refresh.
   absl::Duration revocation_max_staleness = absl::Seconds(15);

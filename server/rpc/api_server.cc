@@ -1,12 +1,16 @@
 #include "rpc/api_server.h"
 
 #include <grpcpp/ext/health_check_service_server_builder_option.h>
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <limits>
+#include <memory>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
@@ -34,6 +38,26 @@ int GrpcMillis(absl::Duration d) {
       std::min<int64_t>(absl::ToInt64Milliseconds(d), std::numeric_limits<int>::max()));
 }
 
+// Serves gRPC server reflection on one server, or not. Why an option and not
+// grpc::reflection::InitProtoReflectionServerBuilderPlugin: Debian's
+// libgrpc++_reflection registers its plugin for every server of the process
+// as soon as it is linked (a static initializer), so reflection would be on
+// whatever the configuration says; the option removes it when off.
+class ReflectionOption final : public grpc::ServerBuilderOption {
+ public:
+  explicit ReflectionOption(bool enabled) : enabled_(enabled) {}
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    auto reflection = std::make_unique<grpc::reflection::ProtoServerReflectionPlugin>();
+    const std::string name = reflection->name();
+    std::erase_if(*plugins, [&name](const auto& p) { return p->name() == name; });
+    if (enabled_) plugins->push_back(std::move(reflection));
+  }
+
+ private:
+  const bool enabled_;
+};
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& options,
@@ -49,6 +73,7 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptio
   builder.AddListeningPort(
       options.listen, MakeServerCredentials(options.tls, *std::move(per_call_check)), &api->port_);
   builder.RegisterService(service);
+  builder.SetOption(std::make_unique<ReflectionOption>(options.reflection));
   builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
                              GrpcMillis(options.max_connection_age));

@@ -39,6 +39,10 @@ struct ApiServerOptions {
   // Calls one connection may have open at once (HTTP/2 streams); 0: gRPC's
   // default, no limit. Bounds what one connection can pile onto the server.
   int max_concurrent_streams = 0;
+  // Whether to serve gRPC server reflection (grpc.reflection.v1alpha) on the
+  // same port, behind the same mutual TLS, to any caller whose certificate
+  // chains to the client CA: it reveals only the public schema.
+  bool reflection = false;
 };
 
 // The service name tokend registers with the standard health service, beside

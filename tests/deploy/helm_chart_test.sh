@@ -66,12 +66,12 @@ template)
     --set config.limits.maxConcurrentStreams=100 \
     --set config.limits.subjectRevocationsPerMinute=0 \
     --set config.limits.introspectCacheBytes=1048576 --set 'config.callers[0].id=spiffe://a/b' \
-    --set 'config.callers[0].introspectOwnAudiencesOnly=true'
+    --set 'config.callers[0].introspectOwnAudiencesOnly=true' --set config.reflection=true
   for line in 'revocation_max_staleness: 20s' 'refresh_retry_window: 0s' \
     'max_connection_age: 1h' 'max_connection_age_grace: 10s' 'handshake_timeout: 3s' \
     'max_in_flight_per_caller: 32' 'max_concurrent_streams: 100' \
     'subject_revocations_per_minute: 0' 'introspect_cache_bytes: 1048576' \
-    'introspect_own_audiences_only: true'; do
+    'introspect_own_audiences_only: true' 'reflection: true'; do
     grep -qF "$line" "$work/tunables.yaml" || fail "rendered config lacks '$line'"
   done
   echo "ok: every tunable reaches the config file"

@@ -107,6 +107,7 @@ std::string TokendConfig::ToYaml() const {
   absl::StrAppend(&y, "ops_listen: ", Quoted(ops_listen), "\n");
   absl::StrAppend(&y, "shutdown_grace: ", shutdown_grace, "\n");
   if (!log_level.empty()) absl::StrAppend(&y, "log_level: ", log_level, "\n");
+  if (reflection) y += "reflection: true\n";
   if (!revocation_max_staleness.empty()) {
     absl::StrAppend(&y, "revocation_max_staleness: ", revocation_max_staleness, "\n");
   }

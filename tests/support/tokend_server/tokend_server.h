@@ -85,7 +85,8 @@ struct TokendConfig {
   std::string refresh_retry_window;
   // Extension: revocation_max_staleness; empty: omitted (the default).
   std::string revocation_max_staleness;
-  std::string log_level;  // extension; empty: omitted
+  std::string log_level;    // extension; empty: omitted
+  bool reflection = false;  // extension; false: omitted (the default, off)
   std::vector<SigningKeyEntry> signing_keys;
   std::string callers_yaml = StandardCallersYaml();
   // Appended verbatim at the top level (for example an unknown key).

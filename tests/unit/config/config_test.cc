@@ -195,6 +195,7 @@ signing_keys: [{file: k.pem, alg: EdDSA}]
   EXPECT_EQ(config->ops_listen, "0.0.0.0:9090");
   EXPECT_EQ(config->shutdown_grace, absl::Seconds(10));
   EXPECT_EQ(config->log_level, common::LogLevel::kInfo);
+  EXPECT_FALSE(config->reflection);
   EXPECT_EQ(config->revocation_resync_interval, absl::Seconds(30));
   EXPECT_EQ(config->tls.reload_interval, absl::Seconds(10));
   EXPECT_EQ(config->database.pool_size, 8);
@@ -251,9 +252,10 @@ TEST(ConfigParser, ParsesTheExtensionKeys) {
                         "  pool_size: 1000\n",
                         Edit("tls:\n", "tls:\n  reload_interval: 1m\n")),
                    "log_level: debug\nrevocation_resync_interval: 1h30m\nops_listen: \"\"\n"
-                   "shutdown_grace: 0\nshutdown_delay: 5s\n"));
+                   "shutdown_grace: 0\nshutdown_delay: 5s\nreflection: true\n"));
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->log_level, common::LogLevel::kDebug);
+  EXPECT_TRUE(config->reflection);
   EXPECT_EQ(config->revocation_resync_interval, absl::Minutes(90));
   EXPECT_EQ(config->tls.reload_interval, absl::Minutes(1));
   EXPECT_EQ(config->database.connect_timeout, absl::Seconds(2));
@@ -416,6 +418,8 @@ TEST(ConfigParser, RejectsWrongTypesNamingTheKey) {
             "database.pool_size: not an integer: \"8.5\"");
   EXPECT_EQ(ErrorOf(Edit("database:\n", "database:\n  migrate_on_start: yes\n")),
             "database.migrate_on_start: not a boolean: \"yes\" (use true or false)");
+  EXPECT_EQ(ErrorOf(absl::StrCat(kMinimal, "reflection: on\n")),
+            "reflection: not a boolean: \"on\" (use true or false)");
   EXPECT_EQ(ErrorOf(Edit("    rpcs: [Issue]", "    rpcs: Issue")),
             "callers[0].rpcs: expected a list, got a scalar");
   EXPECT_EQ(ErrorOf(Edit("    rpcs: [Issue]", "    rpcs: [Issue]\n    audiences: [[a]]")),

@@ -121,6 +121,7 @@ ops_listen: {{ printf "[::]:%d" (int $v.ports.ops) | quote }}
 shutdown_grace: {{ $c.shutdownGrace }}
 shutdown_delay: {{ $c.shutdownDelay }}
 log_level: {{ $c.logLevel }}
+reflection: {{ $c.reflection }}
 revocation_resync_interval: {{ $c.revocationResyncInterval }}
 revocation_max_staleness: {{ $c.revocationMaxStaleness }}
 tls:
