@@ -21,28 +21,31 @@ command -v go >/dev/null || { echo "go not found (deploy/dev/install-deps.sh ins
 find "$dir" -mindepth 1 -maxdepth 1 ! -name .lock ! -name .gocache -exec rm -rf {} +
 (cd "$src" && tar -cf - .) | (cd "$dir" && tar -xf -)
 
-# The modules whose packages the client imports, directly or not, each at the
-# version Debian ships (go.mod requires the first three).
+# The modules whose packages the client imports, directly or not. The three
+# that go.mod requires are listed in vendor/modules.txt, at the versions
+# Debian ships, as -mod=vendor checks; the others (gRPC's and go-jose's own
+# dependencies) need only be present under vendor/.
 modules=(
-  "google.golang.org/grpc v1.33.3 explicit"
-  "google.golang.org/protobuf v1.28.1 explicit"
-  "gopkg.in/square/go-jose.v2 v2.6.0 explicit"
-  "github.com/golang/protobuf v1.5.2"
-  "golang.org/x/net v0.7.0"
-  "golang.org/x/sys v0.3.0"
-  "golang.org/x/text v0.7.0"
-  "golang.org/x/crypto v0.4.0"
-  "google.golang.org/genproto v0.0.0-20200413115906-b5235f65be36"
+  "google.golang.org/grpc v1.33.3"
+  "google.golang.org/protobuf v1.28.1"
+  "gopkg.in/square/go-jose.v2 v2.6.0"
+  "github.com/golang/protobuf"
+  "golang.org/x/net"
+  "golang.org/x/sys"
+  "golang.org/x/text"
+  "golang.org/x/crypto"
+  "google.golang.org/genproto"
 )
 mkdir -p "$dir/vendor"
 : > "$dir/vendor/modules.txt"
 for m in "${modules[@]}"; do
-  read -r path version explicit <<<"$m"
+  read -r path version <<<"$m"
   [ -d "$gocode/$path" ] || { echo "missing $gocode/$path (deploy/dev/install-deps.sh installs it)" >&2; exit 1; }
   mkdir -p "$(dirname "$dir/vendor/$path")"
   ln -s "$gocode/$path" "$dir/vendor/$path"
-  echo "# $path $version" >> "$dir/vendor/modules.txt"
-  [ -n "${explicit:-}" ] && echo "## explicit" >> "$dir/vendor/modules.txt"
+  if [ -n "${version:-}" ]; then
+    printf '# %s %s\n## explicit\n' "$path" "$version" >> "$dir/vendor/modules.txt"
+  fi
 done
 
 export GOFLAGS=-mod=vendor GOPROXY=off GOTOOLCHAIN=local GOCACHE="$dir/.gocache" CGO_ENABLED=0
