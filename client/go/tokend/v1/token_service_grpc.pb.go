@@ -34,6 +34,17 @@ type TokenServiceClient interface {
 	// GetJwks returns the public keys that verify access tokens, as a JWK Set
 	// (RFC 7517).
 	GetJwks(ctx context.Context, in *GetJwksRequest, opts ...grpc.CallOption) (*GetJwksResponse, error)
+	// WatchRevocations streams this replica's in-memory revocation view: first
+	// a snapshot of every unexpired revocation (one or more messages, the last
+	// with snapshot.complete), then each revocation as the view applies it, in
+	// that order, each with its position; a heartbeat with the current
+	// position at a fixed interval in between. A request that names the
+	// position last seen resumes after it when this replica still remembers
+	// it, else gets a fresh snapshot saying why. Served from memory only. The
+	// stream ends with RESOURCE_EXHAUSTED when the watcher reads too slowly or
+	// the replica has its maximum of watchers, and with UNAVAILABLE when the
+	// server stops; either way, reconnect with the last position seen.
+	WatchRevocations(ctx context.Context, in *WatchRevocationsRequest, opts ...grpc.CallOption) (TokenService_WatchRevocationsClient, error)
 }
 
 type tokenServiceClient struct {
@@ -89,6 +100,38 @@ func (c *tokenServiceClient) GetJwks(ctx context.Context, in *GetJwksRequest, op
 	return out, nil
 }
 
+func (c *tokenServiceClient) WatchRevocations(ctx context.Context, in *WatchRevocationsRequest, opts ...grpc.CallOption) (TokenService_WatchRevocationsClient, error) {
+	stream, err := c.cc.NewStream(ctx, &_TokenService_serviceDesc.Streams[0], "/tokend.v1.TokenService/WatchRevocations", opts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &tokenServiceWatchRevocationsClient{stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+type TokenService_WatchRevocationsClient interface {
+	Recv() (*WatchRevocationsResponse, error)
+	grpc.ClientStream
+}
+
+type tokenServiceWatchRevocationsClient struct {
+	grpc.ClientStream
+}
+
+func (x *tokenServiceWatchRevocationsClient) Recv() (*WatchRevocationsResponse, error) {
+	m := new(WatchRevocationsResponse)
+	if err := x.ClientStream.RecvMsg(m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
 // TokenServiceServer is the server API for TokenService service.
 // All implementations must embed UnimplementedTokenServiceServer
 // for forward compatibility
@@ -110,6 +153,17 @@ type TokenServiceServer interface {
 	// GetJwks returns the public keys that verify access tokens, as a JWK Set
 	// (RFC 7517).
 	GetJwks(context.Context, *GetJwksRequest) (*GetJwksResponse, error)
+	// WatchRevocations streams this replica's in-memory revocation view: first
+	// a snapshot of every unexpired revocation (one or more messages, the last
+	// with snapshot.complete), then each revocation as the view applies it, in
+	// that order, each with its position; a heartbeat with the current
+	// position at a fixed interval in between. A request that names the
+	// position last seen resumes after it when this replica still remembers
+	// it, else gets a fresh snapshot saying why. Served from memory only. The
+	// stream ends with RESOURCE_EXHAUSTED when the watcher reads too slowly or
+	// the replica has its maximum of watchers, and with UNAVAILABLE when the
+	// server stops; either way, reconnect with the last position seen.
+	WatchRevocations(*WatchRevocationsRequest, TokenService_WatchRevocationsServer) error
 	mustEmbedUnimplementedTokenServiceServer()
 }
 
@@ -131,6 +185,9 @@ func (UnimplementedTokenServiceServer) Revoke(context.Context, *RevokeRequest) (
 }
 func (UnimplementedTokenServiceServer) GetJwks(context.Context, *GetJwksRequest) (*GetJwksResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method GetJwks not implemented")
+}
+func (UnimplementedTokenServiceServer) WatchRevocations(*WatchRevocationsRequest, TokenService_WatchRevocationsServer) error {
+	return status.Errorf(codes.Unimplemented, "method WatchRevocations not implemented")
 }
 func (UnimplementedTokenServiceServer) mustEmbedUnimplementedTokenServiceServer() {}
 
@@ -235,6 +292,27 @@ func _TokenService_GetJwks_Handler(srv interface{}, ctx context.Context, dec fun
 	return interceptor(ctx, in, info, handler)
 }
 
+func _TokenService_WatchRevocations_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchRevocationsRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(TokenServiceServer).WatchRevocations(m, &tokenServiceWatchRevocationsServer{stream})
+}
+
+type TokenService_WatchRevocationsServer interface {
+	Send(*WatchRevocationsResponse) error
+	grpc.ServerStream
+}
+
+type tokenServiceWatchRevocationsServer struct {
+	grpc.ServerStream
+}
+
+func (x *tokenServiceWatchRevocationsServer) Send(m *WatchRevocationsResponse) error {
+	return x.ServerStream.SendMsg(m)
+}
+
 var _TokenService_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "tokend.v1.TokenService",
 	HandlerType: (*TokenServiceServer)(nil),
@@ -260,6 +338,12 @@ var _TokenService_serviceDesc = grpc.ServiceDesc{
 			Handler:    _TokenService_GetJwks_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "WatchRevocations",
+			Handler:       _TokenService_WatchRevocations_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "tokend/v1/token_service.proto",
 }

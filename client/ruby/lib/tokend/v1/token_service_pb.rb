@@ -70,6 +70,44 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
     add_message "tokend.v1.GetJwksResponse" do
       optional :jwks_json, :string, 1
     end
+    add_message "tokend.v1.RevocationPosition" do
+      optional :epoch, :string, 1
+      optional :sequence, :uint64, 2
+    end
+    add_message "tokend.v1.WatchRevocationsRequest" do
+      optional :resume_from, :message, 1, "tokend.v1.RevocationPosition"
+    end
+    add_message "tokend.v1.WatchedRevocation" do
+      optional :revoked_before, :message, 4, "google.protobuf.Timestamp"
+      optional :expires_at, :message, 5, "google.protobuf.Timestamp"
+      oneof :target do
+        optional :token_id, :string, 1
+        optional :refresh_family_id, :string, 2
+        optional :subject, :string, 3
+      end
+    end
+    add_message "tokend.v1.RevocationSnapshot" do
+      repeated :revocations, :message, 1, "tokend.v1.WatchedRevocation"
+      optional :complete, :bool, 2
+      optional :reason, :enum, 3, "tokend.v1.RevocationSnapshot.Reason"
+    end
+    add_enum "tokend.v1.RevocationSnapshot.Reason" do
+      value :REASON_UNSPECIFIED, 0
+      value :REASON_NO_POSITION, 1
+      value :REASON_UNKNOWN_POSITION, 2
+      value :REASON_POSITION_TOO_OLD, 3
+    end
+    add_message "tokend.v1.RevocationHeartbeat" do
+      optional :stale, :bool, 1
+    end
+    add_message "tokend.v1.WatchRevocationsResponse" do
+      optional :position, :message, 1, "tokend.v1.RevocationPosition"
+      oneof :event do
+        optional :snapshot, :message, 2, "tokend.v1.RevocationSnapshot"
+        optional :revoked, :message, 3, "tokend.v1.WatchedRevocation"
+        optional :heartbeat, :message, 4, "tokend.v1.RevocationHeartbeat"
+      end
+    end
     add_enum "tokend.v1.TokenType" do
       value :TOKEN_TYPE_UNSPECIFIED, 0
       value :TOKEN_TYPE_ACCESS_TOKEN, 1
@@ -90,6 +128,13 @@ module Tokend
     RevokeResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("tokend.v1.RevokeResponse").msgclass
     GetJwksRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("tokend.v1.GetJwksRequest").msgclass
     GetJwksResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("tokend.v1.GetJwksResponse").msgclass
+    RevocationPosition = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("tokend.v1.RevocationPosition").msgclass
+    WatchRevocationsRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("tokend.v1.WatchRevocationsRequest").msgclass
+    WatchedRevocation = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("tokend.v1.WatchedRevocation").msgclass
+    RevocationSnapshot = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("tokend.v1.RevocationSnapshot").msgclass
+    RevocationSnapshot::Reason = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("tokend.v1.RevocationSnapshot.Reason").enummodule
+    RevocationHeartbeat = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("tokend.v1.RevocationHeartbeat").msgclass
+    WatchRevocationsResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("tokend.v1.WatchRevocationsResponse").msgclass
     TokenType = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("tokend.v1.TokenType").enummodule
   end
 end

@@ -23,7 +23,9 @@ module Tokend
       #                      refresh token, or one issued to another caller
       #   UNAVAILABLE        the database is unreachable or busy; retry with backoff
       #   DEADLINE_EXCEEDED  the deadline passed
-      #   RESOURCE_EXHAUSTED the request is larger than 64 KiB
+      #   RESOURCE_EXHAUSTED the request is larger than 64 KiB (and, for
+      #                      WatchRevocations, a watcher that does not keep up or
+      #                      one too many watchers)
       # Nothing a caller sends yields INTERNAL or UNKNOWN. The standard
       # grpc.health.v1.Health service runs on the same port.
       class Service
@@ -51,6 +53,17 @@ module Tokend
         # GetJwks returns the public keys that verify access tokens, as a JWK Set
         # (RFC 7517).
         rpc :GetJwks, ::Tokend::V1::GetJwksRequest, ::Tokend::V1::GetJwksResponse
+        # WatchRevocations streams this replica's in-memory revocation view: first
+        # a snapshot of every unexpired revocation (one or more messages, the last
+        # with snapshot.complete), then each revocation as the view applies it, in
+        # that order, each with its position; a heartbeat with the current
+        # position at a fixed interval in between. A request that names the
+        # position last seen resumes after it when this replica still remembers
+        # it, else gets a fresh snapshot saying why. Served from memory only. The
+        # stream ends with RESOURCE_EXHAUSTED when the watcher reads too slowly or
+        # the replica has its maximum of watchers, and with UNAVAILABLE when the
+        # server stops; either way, reconnect with the last position seen.
+        rpc :WatchRevocations, ::Tokend::V1::WatchRevocationsRequest, stream(::Tokend::V1::WatchRevocationsResponse)
       end
 
       Stub = Service.rpc_stub_class

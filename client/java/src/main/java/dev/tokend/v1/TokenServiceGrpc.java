@@ -16,7 +16,9 @@ import static io.grpc.MethodDescriptor.generateFullMethodName;
  *                      refresh token, or one issued to another caller
  *   UNAVAILABLE        the database is unreachable or busy; retry with backoff
  *   DEADLINE_EXCEEDED  the deadline passed
- *   RESOURCE_EXHAUSTED the request is larger than 64 KiB
+ *   RESOURCE_EXHAUSTED the request is larger than 64 KiB (and, for
+ *                      WatchRevocations, a watcher that does not keep up or
+ *                      one too many watchers)
  * Nothing a caller sends yields INTERNAL or UNKNOWN. The standard
  * grpc.health.v1.Health service runs on the same port.
  * </pre>
@@ -187,6 +189,37 @@ public final class TokenServiceGrpc {
     return getGetJwksMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<dev.tokend.v1.WatchRevocationsRequest,
+      dev.tokend.v1.WatchRevocationsResponse> getWatchRevocationsMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "WatchRevocations",
+      requestType = dev.tokend.v1.WatchRevocationsRequest.class,
+      responseType = dev.tokend.v1.WatchRevocationsResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.SERVER_STREAMING)
+  public static io.grpc.MethodDescriptor<dev.tokend.v1.WatchRevocationsRequest,
+      dev.tokend.v1.WatchRevocationsResponse> getWatchRevocationsMethod() {
+    io.grpc.MethodDescriptor<dev.tokend.v1.WatchRevocationsRequest, dev.tokend.v1.WatchRevocationsResponse> getWatchRevocationsMethod;
+    if ((getWatchRevocationsMethod = TokenServiceGrpc.getWatchRevocationsMethod) == null) {
+      synchronized (TokenServiceGrpc.class) {
+        if ((getWatchRevocationsMethod = TokenServiceGrpc.getWatchRevocationsMethod) == null) {
+          TokenServiceGrpc.getWatchRevocationsMethod = getWatchRevocationsMethod =
+              io.grpc.MethodDescriptor.<dev.tokend.v1.WatchRevocationsRequest, dev.tokend.v1.WatchRevocationsResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.SERVER_STREAMING)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "WatchRevocations"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.tokend.v1.WatchRevocationsRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.tokend.v1.WatchRevocationsResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new TokenServiceMethodDescriptorSupplier("WatchRevocations"))
+              .build();
+        }
+      }
+    }
+    return getWatchRevocationsMethod;
+  }
+
   /**
    * Creates a new async stub that supports all call types for the service
    */
@@ -245,7 +278,9 @@ public final class TokenServiceGrpc {
    *                      refresh token, or one issued to another caller
    *   UNAVAILABLE        the database is unreachable or busy; retry with backoff
    *   DEADLINE_EXCEEDED  the deadline passed
-   *   RESOURCE_EXHAUSTED the request is larger than 64 KiB
+   *   RESOURCE_EXHAUSTED the request is larger than 64 KiB (and, for
+   *                      WatchRevocations, a watcher that does not keep up or
+   *                      one too many watchers)
    * Nothing a caller sends yields INTERNAL or UNKNOWN. The standard
    * grpc.health.v1.Health service runs on the same port.
    * </pre>
@@ -309,6 +344,25 @@ public final class TokenServiceGrpc {
       io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getGetJwksMethod(), responseObserver);
     }
 
+    /**
+     * <pre>
+     * WatchRevocations streams this replica's in-memory revocation view: first
+     * a snapshot of every unexpired revocation (one or more messages, the last
+     * with snapshot.complete), then each revocation as the view applies it, in
+     * that order, each with its position; a heartbeat with the current
+     * position at a fixed interval in between. A request that names the
+     * position last seen resumes after it when this replica still remembers
+     * it, else gets a fresh snapshot saying why. Served from memory only. The
+     * stream ends with RESOURCE_EXHAUSTED when the watcher reads too slowly or
+     * the replica has its maximum of watchers, and with UNAVAILABLE when the
+     * server stops; either way, reconnect with the last position seen.
+     * </pre>
+     */
+    public void watchRevocations(dev.tokend.v1.WatchRevocationsRequest request,
+        io.grpc.stub.StreamObserver<dev.tokend.v1.WatchRevocationsResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getWatchRevocationsMethod(), responseObserver);
+    }
+
     @java.lang.Override public final io.grpc.ServerServiceDefinition bindService() {
       return io.grpc.ServerServiceDefinition.builder(getServiceDescriptor())
           .addMethod(
@@ -346,6 +400,13 @@ public final class TokenServiceGrpc {
                 dev.tokend.v1.GetJwksRequest,
                 dev.tokend.v1.GetJwksResponse>(
                   this, METHODID_GET_JWKS)))
+          .addMethod(
+            getWatchRevocationsMethod(),
+            io.grpc.stub.ServerCalls.asyncServerStreamingCall(
+              new MethodHandlers<
+                dev.tokend.v1.WatchRevocationsRequest,
+                dev.tokend.v1.WatchRevocationsResponse>(
+                  this, METHODID_WATCH_REVOCATIONS)))
           .build();
     }
   }
@@ -364,7 +425,9 @@ public final class TokenServiceGrpc {
    *                      refresh token, or one issued to another caller
    *   UNAVAILABLE        the database is unreachable or busy; retry with backoff
    *   DEADLINE_EXCEEDED  the deadline passed
-   *   RESOURCE_EXHAUSTED the request is larger than 64 KiB
+   *   RESOURCE_EXHAUSTED the request is larger than 64 KiB (and, for
+   *                      WatchRevocations, a watcher that does not keep up or
+   *                      one too many watchers)
    * Nothing a caller sends yields INTERNAL or UNKNOWN. The standard
    * grpc.health.v1.Health service runs on the same port.
    * </pre>
@@ -442,6 +505,26 @@ public final class TokenServiceGrpc {
       io.grpc.stub.ClientCalls.asyncUnaryCall(
           getChannel().newCall(getGetJwksMethod(), getCallOptions()), request, responseObserver);
     }
+
+    /**
+     * <pre>
+     * WatchRevocations streams this replica's in-memory revocation view: first
+     * a snapshot of every unexpired revocation (one or more messages, the last
+     * with snapshot.complete), then each revocation as the view applies it, in
+     * that order, each with its position; a heartbeat with the current
+     * position at a fixed interval in between. A request that names the
+     * position last seen resumes after it when this replica still remembers
+     * it, else gets a fresh snapshot saying why. Served from memory only. The
+     * stream ends with RESOURCE_EXHAUSTED when the watcher reads too slowly or
+     * the replica has its maximum of watchers, and with UNAVAILABLE when the
+     * server stops; either way, reconnect with the last position seen.
+     * </pre>
+     */
+    public void watchRevocations(dev.tokend.v1.WatchRevocationsRequest request,
+        io.grpc.stub.StreamObserver<dev.tokend.v1.WatchRevocationsResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncServerStreamingCall(
+          getChannel().newCall(getWatchRevocationsMethod(), getCallOptions()), request, responseObserver);
+    }
   }
 
   /**
@@ -458,7 +541,9 @@ public final class TokenServiceGrpc {
    *                      refresh token, or one issued to another caller
    *   UNAVAILABLE        the database is unreachable or busy; retry with backoff
    *   DEADLINE_EXCEEDED  the deadline passed
-   *   RESOURCE_EXHAUSTED the request is larger than 64 KiB
+   *   RESOURCE_EXHAUSTED the request is larger than 64 KiB (and, for
+   *                      WatchRevocations, a watcher that does not keep up or
+   *                      one too many watchers)
    * Nothing a caller sends yields INTERNAL or UNKNOWN. The standard
    * grpc.health.v1.Health service runs on the same port.
    * </pre>
@@ -531,6 +616,26 @@ public final class TokenServiceGrpc {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
           getChannel(), getGetJwksMethod(), getCallOptions(), request);
     }
+
+    /**
+     * <pre>
+     * WatchRevocations streams this replica's in-memory revocation view: first
+     * a snapshot of every unexpired revocation (one or more messages, the last
+     * with snapshot.complete), then each revocation as the view applies it, in
+     * that order, each with its position; a heartbeat with the current
+     * position at a fixed interval in between. A request that names the
+     * position last seen resumes after it when this replica still remembers
+     * it, else gets a fresh snapshot saying why. Served from memory only. The
+     * stream ends with RESOURCE_EXHAUSTED when the watcher reads too slowly or
+     * the replica has its maximum of watchers, and with UNAVAILABLE when the
+     * server stops; either way, reconnect with the last position seen.
+     * </pre>
+     */
+    public java.util.Iterator<dev.tokend.v1.WatchRevocationsResponse> watchRevocations(
+        dev.tokend.v1.WatchRevocationsRequest request) {
+      return io.grpc.stub.ClientCalls.blockingServerStreamingCall(
+          getChannel(), getWatchRevocationsMethod(), getCallOptions(), request);
+    }
   }
 
   /**
@@ -547,7 +652,9 @@ public final class TokenServiceGrpc {
    *                      refresh token, or one issued to another caller
    *   UNAVAILABLE        the database is unreachable or busy; retry with backoff
    *   DEADLINE_EXCEEDED  the deadline passed
-   *   RESOURCE_EXHAUSTED the request is larger than 64 KiB
+   *   RESOURCE_EXHAUSTED the request is larger than 64 KiB (and, for
+   *                      WatchRevocations, a watcher that does not keep up or
+   *                      one too many watchers)
    * Nothing a caller sends yields INTERNAL or UNKNOWN. The standard
    * grpc.health.v1.Health service runs on the same port.
    * </pre>
@@ -632,6 +739,7 @@ public final class TokenServiceGrpc {
   private static final int METHODID_INTROSPECT = 2;
   private static final int METHODID_REVOKE = 3;
   private static final int METHODID_GET_JWKS = 4;
+  private static final int METHODID_WATCH_REVOCATIONS = 5;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -669,6 +777,10 @@ public final class TokenServiceGrpc {
         case METHODID_GET_JWKS:
           serviceImpl.getJwks((dev.tokend.v1.GetJwksRequest) request,
               (io.grpc.stub.StreamObserver<dev.tokend.v1.GetJwksResponse>) responseObserver);
+          break;
+        case METHODID_WATCH_REVOCATIONS:
+          serviceImpl.watchRevocations((dev.tokend.v1.WatchRevocationsRequest) request,
+              (io.grpc.stub.StreamObserver<dev.tokend.v1.WatchRevocationsResponse>) responseObserver);
           break;
         default:
           throw new AssertionError();
@@ -736,6 +848,7 @@ public final class TokenServiceGrpc {
               .addMethod(getIntrospectMethod())
               .addMethod(getRevokeMethod())
               .addMethod(getGetJwksMethod())
+              .addMethod(getWatchRevocationsMethod())
               .build();
         }
       }
