@@ -12,6 +12,15 @@ namespace {
 
 int64_t UnixSeconds(absl::Time t) { return absl::ToUnixSeconds(t); }
 
+// `t` at the store's precision (PostgreSQL keeps microseconds, rounding
+// towards the past like absl::ToUnixMicros), so that a revocation applied
+// from this replica's clock and the same one read back from the store are
+// equal, whichever arrives first.
+absl::Time StorePrecision(absl::Time t) {
+  if (t == absl::InfiniteFuture() || t == absl::InfinitePast()) return t;
+  return absl::FromUnixMicros(absl::ToUnixMicros(t));
+}
+
 }  // namespace
 
 bool CoveredBySubjectRevocation(absl::Time issued_at, absl::Time revoked_at) {
@@ -71,18 +80,20 @@ bool RevocationSet::Add(const store::Revocation& revocation) {
       break;
     }
     case Kind::kSubject: {
+      const absl::Time revoked_at = StorePrecision(revocation.revoked_at);
+      const absl::Time expires_at = StorePrecision(revocation.expires_at);
       absl::MutexLock lock(&mu_);
-      auto [it, inserted] = subjects_.try_emplace(
-          revocation.key, SubjectRevocation{revocation.revoked_at, revocation.expires_at});
+      auto [it, inserted] =
+          subjects_.try_emplace(revocation.key, SubjectRevocation{revoked_at, expires_at});
       if (inserted) {
         changed = true;
       } else {
-        if (revocation.revoked_at > it->second.revoked_at) {
-          it->second.revoked_at = revocation.revoked_at;
+        if (revoked_at > it->second.revoked_at) {
+          it->second.revoked_at = revoked_at;
           changed = true;
         }
-        if (revocation.expires_at > it->second.expires_at) {
-          it->second.expires_at = revocation.expires_at;
+        if (expires_at > it->second.expires_at) {
+          it->second.expires_at = expires_at;
           changed = true;
         }
       }

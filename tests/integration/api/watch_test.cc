@@ -239,6 +239,10 @@ TEST_F(WatchRevocations, SendsASnapshotOfTheViewThenEachNewRevocationInOrder) {
     EXPECT_TRUE(event->revoked().has_expires_at());
     EXPECT_EQ(event->revoked().has_revoked_before(), i == 2);
   }
+  // Each came once: the same revocations coming back from the store (its
+  // notification, its reads) change nothing in the view.
+  std::optional<Response> again = watcher.NextEvent(absl::Seconds(1));
+  EXPECT_FALSE(again.has_value()) << again->ShortDebugString();
 }
 
 TEST_F(WatchRevocations, SendsHeartbeatsWithTheCurrentPositionAndCountsOpenStreams) {
