@@ -71,18 +71,30 @@ absl::StatusOr<std::unique_ptr<store::postgres::Database>> OpenDatabase(
                                        .connect_timeout = config.database.connect_timeout});
 }
 
-// The schema version, retrying for a while: when tokend and PostgreSQL start
-// together (a fresh cluster, a pod restart) the database may lag a few seconds.
-absl::StatusOr<int> SchemaVersionWithRetry(store::postgres::Database& db) {
+struct ReachableDatabase {
+  std::unique_ptr<store::postgres::Database> db;
+  int schema_version;
+};
+
+// The database and its schema version, retrying UNAVAILABLE for up to 30 s:
+// when tokend and PostgreSQL start together (a fresh cluster, a pod restart)
+// the database may refuse the first connections or queries for a few seconds.
+absl::StatusOr<ReachableDatabase> OpenReachableDatabase(const config::Config& config) {
   const absl::Time give_up = absl::Now() + absl::Seconds(30);
   while (true) {
-    absl::StatusOr<int> version = store::postgres::CurrentSchemaVersion(db);
-    if (version.ok() || version.status().code() != absl::StatusCode::kUnavailable ||
-        absl::Now() >= give_up) {
-      return version;
+    absl::Status status;
+    absl::StatusOr<std::unique_ptr<store::postgres::Database>> db = OpenDatabase(config);
+    if (db.ok()) {
+      absl::StatusOr<int> version = store::postgres::CurrentSchemaVersion(**db);
+      if (version.ok()) return ReachableDatabase{*std::move(db), *version};
+      status = version.status();
+    } else {
+      status = db.status();
     }
-    Log(LogLevel::kWarning, "database not reachable yet; retrying",
-        {{"error", version.status().message()}});
+    if (status.code() != absl::StatusCode::kUnavailable || absl::Now() >= give_up) {
+      return status;
+    }
+    Log(LogLevel::kWarning, "database not reachable yet; retrying", {{"error", status.message()}});
     absl::SleepFor(absl::Seconds(1));
   }
 }
@@ -91,30 +103,27 @@ absl::StatusOr<int> SchemaVersionWithRetry(store::postgres::Database& db) {
 // if database.migrate_on_start says so); FAILED_PRECONDITION when it is older.
 absl::StatusOr<std::unique_ptr<store::postgres::Database>> OpenCurrentDatabase(
     const config::Config& config) {
-  absl::StatusOr<std::unique_ptr<store::postgres::Database>> db = OpenDatabase(config);
-  if (!db.ok()) return db.status();
-  absl::StatusOr<int> schema = SchemaVersionWithRetry(**db);
-  if (!schema.ok()) return schema.status();
-  if (*schema < store::postgres::kSchemaVersion) {
+  absl::StatusOr<ReachableDatabase> reachable = OpenReachableDatabase(config);
+  if (!reachable.ok()) return reachable.status();
+  std::unique_ptr<store::postgres::Database> db = std::move(reachable->db);
+  if (reachable->schema_version < store::postgres::kSchemaVersion) {
     if (!config.database.migrate_on_start) {
       return absl::FailedPreconditionError(
-          absl::StrCat("database schema is at version ", *schema, " but this binary needs version ",
-                       store::postgres::kSchemaVersion,
+          absl::StrCat("database schema is at version ", reachable->schema_version,
+                       " but this binary needs version ", store::postgres::kSchemaVersion,
                        ": run `tokend migrate` or set database.migrate_on_start"));
     }
-    if (absl::Status s = store::postgres::Migrate(**db); !s.ok()) return s;
+    if (absl::Status s = store::postgres::Migrate(*db); !s.ok()) return s;
   }
   return db;
 }
 
 int RunMigrate(const config::Config& config) {
-  absl::StatusOr<std::unique_ptr<store::postgres::Database>> db = OpenDatabase(config);
-  if (!db.ok()) return Fail(db.status());
-  absl::StatusOr<int> before = SchemaVersionWithRetry(**db);
-  if (!before.ok()) return Fail(before.status());
-  if (absl::Status s = store::postgres::Migrate(**db); !s.ok()) return Fail(s);
+  absl::StatusOr<ReachableDatabase> reachable = OpenReachableDatabase(config);
+  if (!reachable.ok()) return Fail(reachable.status());
+  if (absl::Status s = store::postgres::Migrate(*reachable->db); !s.ok()) return Fail(s);
   Log(LogLevel::kInfo, "database migrated",
-      {{"from_version", absl::StrCat(*before)},
+      {{"from_version", absl::StrCat(reachable->schema_version)},
        {"to_version", absl::StrCat(store::postgres::kSchemaVersion)}});
   return 0;
 }

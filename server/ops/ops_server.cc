@@ -22,9 +22,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "common/host_port.h"
 #include "common/log.h"
+#include "crypto/base64url.h"
+#include "crypto/hash.h"
 
 namespace tokend::ops {
 namespace {
@@ -61,13 +64,49 @@ Response Text(int status, std::string body) {
   return r;
 }
 
+// A strong entity tag for `body`: the same on every replica serving the same
+// bytes, so a client may revalidate against any of them.
+std::string EntityTag(absl::string_view body) {
+  return absl::StrCat("\"", crypto::Base64UrlEncode(crypto::Sha256(body).substr(0, 18)), "\"");
+}
+
+// Whether an If-None-Match header value names `etag` (RFC 9110 13.1.2: a
+// list of tags compared weakly, or "*").
+bool NoneMatchNames(absl::string_view if_none_match, absl::string_view etag) {
+  for (absl::string_view tag : absl::StrSplit(if_none_match, ',')) {
+    tag = absl::StripAsciiWhitespace(tag);
+    if (tag == "*") return true;
+    absl::ConsumePrefix(&tag, "W/");
+    if (tag == etag) return true;
+  }
+  return false;
+}
+
+// `response`, or 304 Not Modified with its validators when it carries an
+// ETag that the request's If-None-Match names.
+const Response& Conditional(const Response& response, absl::string_view if_none_match,
+                            Response& not_modified) {
+  if (response.status != 200 || if_none_match.empty()) return response;
+  for (const auto& [name, value] : response.headers) {
+    if (std::strcmp(name, MHD_HTTP_HEADER_ETAG) == 0 && NoneMatchNames(if_none_match, value)) {
+      not_modified = Text(304, "");
+      not_modified.content_type.clear();
+      not_modified.headers = response.headers;
+      return not_modified;
+    }
+  }
+  return response;
+}
+
 // Answers `response` on `connection`; libmicrohttpd leaves the body out for
 // HEAD and adds Content-Length and Date.
 MHD_Result Queue(MHD_Connection* connection, const Response& response) {
   MHD_Response* answer = MHD_create_response_from_buffer(
       response.body.size(), const_cast<char*>(response.body.data()), MHD_RESPMEM_MUST_COPY);
   if (answer == nullptr) return MHD_NO;
-  MHD_add_response_header(answer, MHD_HTTP_HEADER_CONTENT_TYPE, response.content_type.c_str());
+  if (!response.content_type.empty()) {
+    MHD_add_response_header(answer, MHD_HTTP_HEADER_CONTENT_TYPE, response.content_type.c_str());
+  }
   // The answers are plain data for machines; no browser should sniff them.
   MHD_add_response_header(answer, "X-Content-Type-Options", "nosniff");
   bool cacheable = false;
@@ -225,6 +264,7 @@ struct OpsServer::Request {
   Lane* lane = nullptr;  // not yet submitted to it
   bool answered = false;
   Response response;
+  std::string if_none_match;  // as sent; empty when absent
 };
 
 // One handler on a thread of its own, so that a slow handler (a readiness
@@ -328,7 +368,11 @@ class OpsServer::Callbacks {
       *upload_data_size = 0;
       return MHD_YES;
     }
-    if (request->answered) return Queue(connection, request->response);
+    if (request->answered) {
+      Response not_modified;
+      return Queue(connection,
+                   Conditional(request->response, request->if_none_match, not_modified));
+    }
     if (request->lane != nullptr) {
       Lane* lane = std::exchange(request->lane, nullptr);
       MHD_suspend_connection(connection);
@@ -427,6 +471,9 @@ absl::StatusOr<std::unique_ptr<OpsServer>> OpsServer::Start(const std::string& l
       // Public keys: caches may keep them for 5 minutes. A new key is
       // published before it signs (rotation in stages), so this is safe.
       r.headers.emplace_back(MHD_HTTP_HEADER_CACHE_CONTROL, "public, max-age=300");
+      // Lets a verifier revalidate its cached set with If-None-Match and get
+      // 304 without the body when nothing changed.
+      r.headers.emplace_back(MHD_HTTP_HEADER_ETAG, EntityTag(r.body));
       return r;
     });
   }
@@ -480,6 +527,9 @@ OpsServer::Lane* OpsServer::Route(Request& request, const char* url, const char*
     lane = metrics_.get();
   } else if (path == kJwksPath && jwks_ != nullptr) {
     lane = jwks_.get();
+    const char* if_none_match = MHD_lookup_connection_value(request.connection, MHD_HEADER_KIND,
+                                                            MHD_HTTP_HEADER_IF_NONE_MATCH);
+    if (if_none_match != nullptr) request.if_none_match = if_none_match;
   } else {
     known = path == "/healthz";
   }

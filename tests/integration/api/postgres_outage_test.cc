@@ -1,9 +1,11 @@
 // PostgreSQL goes away under a running tokend: calls that need it answer
 // UNAVAILABLE within their deadline and write nothing, calls that do not
 // need it keep working, and once PostgreSQL is back the same calls succeed
-// without restarting tokend.
+// without restarting tokend. A tokend started while PostgreSQL is still down
+// waits for it.
 
 #include <iostream>
+#include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/time/clock.h"
@@ -133,6 +135,28 @@ TEST(PostgresOutage, CallsNeedingTheDatabaseAreUnavailableAndRecoverWithoutARest
   } while (absl::Now() < give_up);
   ASSERT_TRUE(ready.ok());
   EXPECT_EQ(ready->status, 200);
+}
+
+TEST(PostgresOutage, AServerStartedWhilePostgresIsDownWaitsForItThenServes) {
+  RestartPostgresOnExit restart_postgres;
+  ASSERT_TRUE(Cluster().Stop().ok());
+  std::thread bring_back([] {
+    absl::SleepFor(absl::Seconds(3));
+    absl::Status s = Cluster().StartAgain();
+    EXPECT_TRUE(s.ok()) << s;
+  });
+  const absl::Time start = absl::Now();
+  absl::StatusOr<std::unique_ptr<TokendServer>> server = Bed().StartServer();
+  bring_back.join();
+  ASSERT_TRUE(server.ok()) << server.status();
+  std::cerr << "[outage] serving " << absl::FormatDuration(absl::Now() - start)
+            << " after start, PostgreSQL back after 3s\n";
+  EXPECT_NE((*server)->log().find("database not reachable yet; retrying"), std::string::npos)
+      << (*server)->log();
+  absl::StatusOr<std::unique_ptr<client::TokenClient>> c = Bed().Client(**server);
+  ASSERT_TRUE(c.ok()) << c.status();
+  absl::StatusOr<v1::IssueResponse> issued = (*c)->Issue(IssueRequest({"api://orders"}, {}, true));
+  EXPECT_TRUE(issued.ok()) << issued.status();
 }
 
 }  // namespace

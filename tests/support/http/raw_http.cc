@@ -101,7 +101,8 @@ absl::StatusOr<RawHttpResponse> Parse(const std::string& raw, const std::string&
 
 absl::StatusOr<RawHttpResponse> RawHttpRequest(const std::string& host, int port,
                                                const std::string& method, const std::string& target,
-                                               absl::Duration timeout, const std::string& source) {
+                                               absl::Duration timeout, const std::string& source,
+                                               const std::string& extra_headers) {
   const absl::Time deadline = absl::Now() + timeout;
   const bool v6 = host.find(':') != std::string::npos;
   const std::string authority =
@@ -138,7 +139,7 @@ absl::StatusOr<RawHttpResponse> RawHttpRequest(const std::string& host, int port
     }
   }
   const std::string request = absl::StrCat(method, " ", target, " HTTP/1.1\r\nHost: ", authority,
-                                           "\r\nConnection: close\r\n\r\n");
+                                           "\r\nConnection: close\r\n", extra_headers, "\r\n");
   size_t sent = 0;
   while (sent < request.size()) {
     ssize_t n = ::send(s.fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);

@@ -27,13 +27,15 @@ struct RawHttpResponse {
 // Sends `method target HTTP/1.1` (Host, Connection: close) to `host`:`port`,
 // host a numeric IPv4 or IPv6 address (no brackets), from `source` (a
 // numeric address of the same family; empty: the kernel's choice), and reads
-// until the server closes. Everything, connect included, ends by `timeout`:
+// until the server closes. `extra_headers` ("Name: value\r\n" lines) go
+// after Host and Connection. Everything, connect included, ends by `timeout`:
 // DEADLINE_EXCEEDED then. UNAVAILABLE when the connection is refused or
 // closed before a complete header block; INTERNAL for an unparsable answer.
 absl::StatusOr<RawHttpResponse> RawHttpRequest(const std::string& host, int port,
                                                const std::string& method, const std::string& target,
                                                absl::Duration timeout = absl::Seconds(5),
-                                               const std::string& source = "");
+                                               const std::string& source = "",
+                                               const std::string& extra_headers = "");
 
 // Whether this host can listen on and connect to ::1.
 bool HostHasIpv6Loopback();

@@ -128,6 +128,46 @@ TEST(OpsServer, ServesTheJwksAsACacheableJwkSet) {
   EXPECT_EQ(r.headers["cache-control"], "public, max-age=300");
 }
 
+TEST(OpsServer, AnswersARevalidationOfTheJwksWith304WithoutTheBody) {
+  Fixture f;
+  ASSERT_NE(f.server, nullptr);
+  HttpResponse first = Get(f.server->port(), "/.well-known/jwks.json");
+  ASSERT_EQ(first.status, 200);
+  const std::string etag = first.headers["etag"];
+  ASSERT_THAT(etag, ::testing::MatchesRegex("\"[A-Za-z0-9_-]+\""));
+  EXPECT_EQ(Get(f.server->port(), "/.well-known/jwks.json").headers["etag"], etag)
+      << "the same keys, the same tag";
+
+  for (const std::string& if_none_match :
+       {etag, "W/" + etag, "\"other\", " + etag, std::string("*")}) {
+    absl::StatusOr<HttpResponse> again =
+        RawHttpRequest("127.0.0.1", f.server->port(), "GET", "/.well-known/jwks.json",
+                       absl::Seconds(5), "", "If-None-Match: " + if_none_match + "\r\n");
+    ASSERT_TRUE(again.ok()) << again.status();
+    EXPECT_EQ(again->status, 304) << if_none_match;
+    EXPECT_EQ(again->body, "") << if_none_match;
+    EXPECT_EQ(again->headers["etag"], etag) << if_none_match;
+    EXPECT_EQ(again->headers["cache-control"], "public, max-age=300") << if_none_match;
+  }
+}
+
+TEST(OpsServer, AnswersTheWholeJwksWhenTheTagNoLongerMatches) {
+  Fixture f;
+  ASSERT_NE(f.server, nullptr);
+  absl::StatusOr<HttpResponse> r =
+      RawHttpRequest("127.0.0.1", f.server->port(), "GET", "/.well-known/jwks.json",
+                     absl::Seconds(5), "", "If-None-Match: \"an-older-set\"\r\n");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, kJwks);
+  // Only the JWK Set is revalidated; live values never answer 304.
+  absl::StatusOr<HttpResponse> health =
+      RawHttpRequest("127.0.0.1", f.server->port(), "GET", "/healthz", absl::Seconds(5), "",
+                     "If-None-Match: *\r\n");
+  ASSERT_TRUE(health.ok()) << health.status();
+  EXPECT_EQ(health->status, 200);
+}
+
 TEST(OpsServer, IgnoresTheQueryString) {
   Fixture f;
   ASSERT_NE(f.server, nullptr);
