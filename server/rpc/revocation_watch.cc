@@ -53,13 +53,16 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::WatchRevocationsRe
       absl::MutexLock lock(&mu_);
       if (finishing_) return;
       // Checked even while a write is in flight: a watcher that does not
-      // read keeps its write in flight for ever.
-      const uint64_t behind = owner_->log_->last_sequence() - cursor_;
-      if (behind > owner_->options_.max_pending_events) {
+      // read keeps its write in flight for ever. Counted from the start of
+      // that write, not from the cursor: a watcher resuming from far back
+      // that reads as fast as it is sent is catching up, not stuck.
+      const uint64_t head = owner_->log_->last_sequence();
+      if (write_in_flight_ && head - head_at_write_ > owner_->options_.max_pending_events) {
         finish = grpc::Status(
             grpc::StatusCode::RESOURCE_EXHAUSTED,
             absl::StrCat("watcher too slow: more than ", owner_->options_.max_pending_events,
-                         " revocations pending; reconnect with the last position seen"));
+                         " revocations arrived while one message waited for it; reconnect with "
+                         "the last position seen"));
       } else if (write_in_flight_) {
         return;
       } else {
@@ -68,6 +71,7 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::WatchRevocationsRe
             return;
           case NextMessage::kReady:
             write_in_flight_ = true;
+            head_at_write_ = head;
             break;
           case NextMessage::kLost:
             finish = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
@@ -190,6 +194,8 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::WatchRevocationsRe
   bool heartbeat_due_ ABSL_GUARDED_BY(mu_) = true;
   bool stale_ ABSL_GUARDED_BY(mu_);
   bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  // The log's last sequence number when the write in flight started.
+  uint64_t head_at_write_ ABSL_GUARDED_BY(mu_) = 0;
   bool finishing_ ABSL_GUARDED_BY(mu_) = false;
   // The message being written; only the thread that set write_in_flight_
   // touches it until OnWriteDone.

@@ -22,8 +22,10 @@ namespace tokend::rpc {
 struct WatchOptions {
   // Every open stream gets a heartbeat this often.
   absl::Duration heartbeat_interval = absl::Seconds(5);
-  // A stream more than this many revocations behind the log is ended with
-  // RESOURCE_EXHAUSTED; at most the log's capacity, so that it can resume.
+  // A stream to which more than this many revocations arrive while one of
+  // its messages waits for the connection to take it (the watcher does not
+  // read) is ended with RESOURCE_EXHAUSTED; at most the log's capacity, so
+  // that it can resume.
   size_t max_pending_events = 1000;
   // Streams open at once; one more is refused with RESOURCE_EXHAUSTED.
   size_t max_watchers = 1000;

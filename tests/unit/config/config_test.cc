@@ -518,9 +518,9 @@ TEST(ConfigParser, RejectsWatchSettingsOutOfRangeNamingTheKey) {
   EXPECT_EQ(ErrorOf(std::string(kMinimal) + "watch:\n  max_watchers: 0\n"),
             "watch.max_watchers: must be at least 1");
   // A watcher cut for falling behind must find what it missed in the history.
-  EXPECT_EQ(ErrorOf(std::string(kMinimal) +
-                    "watch:\n  history_events: 10\n  max_pending_events: 11\n"),
-            "watch.max_pending_events: must be at most watch.history_events");
+  EXPECT_EQ(
+      ErrorOf(std::string(kMinimal) + "watch:\n  history_events: 10\n  max_pending_events: 11\n"),
+      "watch.max_pending_events: must be at most watch.history_events");
 }
 
 TEST(ConfigParser, RejectsADuplicateCaller) {
