@@ -1,6 +1,7 @@
 #include "client/verifier.h"
 
 #include <google/protobuf/util/json_util.h>
+#include <grpcpp/channel.h>
 #include <grpcpp/client_context.h>
 #include <grpcpp/support/sync_stream.h>
 
@@ -46,13 +47,29 @@ Verification Unknown(absl::string_view reason) {
 class GrpcStream final : public VerifierBackend::Stream {
  public:
   GrpcStream(v1::TokenService::Stub* stub, const v1::WatchRevocationsRequest& request)
-      : reader_(stub->WatchRevocations(&context_, request)) {}
+      : stub_(stub), request_(request) {
+    // Why wait for ready: a channel whose last connection failed keeps
+    // failing new calls at once until a new one is up, even while that one
+    // is being made; waiting lets the call ride on it. A dial that never
+    // succeeds is cut by the watchdog (silence_timeout) like a silent stream.
+    context_.set_wait_for_ready(true);
+  }
 
-  bool Read(v1::WatchRevocationsResponse* message) override { return reader_->Read(message); }
+  bool Read(v1::WatchRevocationsResponse* message) override {
+    // Started here, on the reading thread, not in the constructor: starting
+    // blocks until the channel is ready, and by now Cancel can reach it.
+    if (reader_ == nullptr) reader_ = stub_->WatchRevocations(&context_, request_);
+    return reader_->Read(message);
+  }
   void Cancel() override { context_.TryCancel(); }
-  absl::Status Finish() override { return FromGrpcStatus(reader_->Finish()); }
+  absl::Status Finish() override {
+    if (reader_ == nullptr) return absl::CancelledError("watch: never started");
+    return FromGrpcStatus(reader_->Finish());
+  }
 
  private:
+  v1::TokenService::Stub* const stub_;
+  const v1::WatchRevocationsRequest request_;
   grpc::ClientContext context_;  // before reader_, which uses it
   std::unique_ptr<grpc::ClientReader<v1::WatchRevocationsResponse>> reader_;
 };
@@ -60,7 +77,7 @@ class GrpcStream final : public VerifierBackend::Stream {
 class GrpcBackend final : public VerifierBackend {
  public:
   GrpcBackend(std::shared_ptr<grpc::Channel> channel, absl::Duration rpc_timeout)
-      : stub_(v1::TokenService::NewStub(channel)), rpc_timeout_(rpc_timeout) {}
+      : channel_(channel), stub_(v1::TokenService::NewStub(channel)), rpc_timeout_(rpc_timeout) {}
 
   absl::StatusOr<std::string> GetJwks() override {
     grpc::ClientContext context;
@@ -72,10 +89,17 @@ class GrpcBackend final : public VerifierBackend {
   }
 
   std::unique_ptr<Stream> Watch(const v1::WatchRevocationsRequest& request) override {
+    // Why: after a lost connection the channel waits out its own backoff
+    // (1 s growing to 2 min) before it dials again, failing calls meanwhile,
+    // so a tokend back after a restart would be found only minutes later.
+    // The verifier's own backoff paces the attempts instead.
+    if (watches_++ > 0) grpc::experimental::ChannelResetConnectionBackoff(channel_.get());
     return std::make_unique<GrpcStream>(stub_.get(), request);
   }
 
  private:
+  std::shared_ptr<grpc::Channel> channel_;
+  int watches_ = 0;  // only the watch thread calls Watch
   std::unique_ptr<v1::TokenService::Stub> stub_;
   const absl::Duration rpc_timeout_;
 };
@@ -363,7 +387,7 @@ void Verifier::WatchLoop() {
       absl::MutexLock lock(&mu_);
       stream_ = nullptr;
     }
-    (void)stream->Finish();
+    (void)stream->Finish();  // how it ended changes nothing: reconnect
     // A stream that worked for a while earns a quick reconnect.
     if (got_any) backoff = options_.reconnect_backoff_initial;
     if (!wait_and_back_off()) return;

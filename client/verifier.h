@@ -97,7 +97,8 @@ class VerifierBackend {
   class Stream {
    public:
     virtual ~Stream() = default;
-    // Blocks for the next message; false once the stream has ended.
+    // Blocks for the next message (the first call may also wait for the
+    // connection); false once the stream has ended.
     virtual bool Read(v1::WatchRevocationsResponse* message) = 0;
     // Makes a blocked or later Read return false. Thread-safe.
     virtual void Cancel() = 0;
