@@ -143,7 +143,8 @@ class Verifier {
   // with the key its kid names, under that key's JWK alg (never the token's
   // own alg; "none" and alg swaps fail), typ at+jwt, the claims' syntax
   // (all of this is jwt::Decode, cached per exact token text); an unknown
-  // kid refetches the JWK Set once (rate-limited) and retries. Then iss,
+  // kid refetches the JWK Set once (rate-limited) and retries; that one
+  // call then waits for GetJwks (at most rpc_timeout). Then iss,
   // nbf/iat/exp with leeway (jwt::Validate), an aud we expect, the view's
   // currency (kUnknown when it cannot vouch), and the revocations: jti,
   // refresh family (sid) and subject cut-off. Thread-safe; a repeated token
