@@ -184,6 +184,9 @@ absl::StatusOr<std::unique_ptr<Verifier>> Verifier::New(std::unique_ptr<Verifier
     return absl::InvalidArgumentError(
         "reconnect_backoff: initial must be positive and at most max");
   }
+  if (options.jwks_refresh_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("jwks_refresh_interval: must be positive");
+  }
   if (options.silence_timeout <= absl::ZeroDuration()) {
     options.silence_timeout = options.max_staleness;
   }
@@ -347,7 +350,9 @@ void Verifier::WatchLoop() {
       absl::ReaderMutexLock lock(&mu_);
       if (stopping_) return;
     }
-    if (CurrentKeys().ring == nullptr && !FetchJwks(/*rate_limited=*/false).ok()) {
+    // On every (re)connect: a tokend that restarted may have other keys. A
+    // failed fetch keeps the keys held, if any.
+    if (!FetchJwks(/*rate_limited=*/false).ok() && CurrentKeys().ring == nullptr) {
       if (!wait_and_back_off()) return;
       continue;
     }
@@ -397,12 +402,21 @@ void Verifier::WatchLoop() {
 void Verifier::WatchdogLoop() {
   // Why: a connection that silently died (no FIN, no RST) leaves Read
   // blocked forever; the heartbeats' absence is how it shows.
-  const absl::Duration tick = std::max(options_.silence_timeout / 4, absl::Milliseconds(10));
+  const absl::Duration tick =
+      std::max(std::min(options_.silence_timeout, options_.jwks_refresh_interval) / 4,
+               absl::Milliseconds(10));
+  absl::Time last_refresh = absl::Now();
   while (SleepUnlessStopping(tick)) {
-    absl::MutexLock lock(&mu_);
-    if (stream_ != nullptr && absl::Now() - last_message_ > options_.silence_timeout) {
-      stream_->Cancel();
-      last_message_ = absl::Now();  // one cancel per silence
+    {
+      absl::MutexLock lock(&mu_);
+      if (stream_ != nullptr && absl::Now() - last_message_ > options_.silence_timeout) {
+        stream_->Cancel();
+        last_message_ = absl::Now();  // one cancel per silence
+      }
+    }
+    if (absl::Now() - last_refresh >= options_.jwks_refresh_interval) {
+      last_refresh = absl::Now();
+      (void)FetchJwks(/*rate_limited=*/false);  // a failure keeps the keys held
     }
   }
 }

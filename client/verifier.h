@@ -53,6 +53,9 @@ struct VerifierOptions {
   absl::Duration silence_timeout = absl::ZeroDuration();
   // An unknown kid refetches the JWK Set at most this often.
   absl::Duration jwks_refetch_interval = absl::Seconds(10);
+  // The JWK Set is fetched again this often regardless, and on every
+  // reconnect, so that a key tokend withdraws stops verifying here too.
+  absl::Duration jwks_refresh_interval = absl::Minutes(5);
   // Reconnect backoff: doubling from the first to the last, with jitter.
   absl::Duration reconnect_backoff_initial = absl::Milliseconds(100);
   absl::Duration reconnect_backoff_max = absl::Seconds(5);

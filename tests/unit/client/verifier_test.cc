@@ -471,6 +471,25 @@ TEST_F(VerifierTest, AWithdrawnKeyStopsVerifyingEvenForCachedTokens) {
   EXPECT_EQ(verifier->Verify(old_token).reason, "header: unknown kid");
 }
 
+TEST_F(VerifierTest, TheJwkSetIsFetchedAgainPeriodicallySoAWithdrawnKeyStopsVerifying) {
+  VerifierOptions options;
+  options.jwks_refresh_interval = absl::Milliseconds(50);
+  std::unique_ptr<Verifier> verifier = Start(options);
+  SnapshotAndHeartbeat(*verifier, "e1", 0);
+  const std::string token = Sign(ClaimsFor("jti-1"));
+  ASSERT_EQ(verifier->Verify(token).outcome, Outcome::kActive);  // cached
+  keys::Key next{.kid = "key-2",
+                 .alg = crypto::Algorithm::kEdDSA,
+                 .pkey = ::tokend::testing::GenerateSharedKey(crypto::Algorithm::kEdDSA)};
+  tokend_->SetJwks(JwksOf({next}));  // key-1 withdrawn
+  const absl::Time give_up = absl::Now() + absl::Seconds(5);
+  while (verifier->Verify(token).outcome == Outcome::kActive && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_EQ(verifier->Verify(token).reason, "header: unknown kid");
+  EXPECT_EQ(verifier->Verify(Sign(ClaimsFor("jti-2"), &next)).outcome, Outcome::kActive);
+}
+
 TEST_F(VerifierTest, WithoutAJwkSetEverythingIsUnknownUntilOneIsFetched) {
   tokend_->SetJwks("");
   VerifierOptions options;
