@@ -32,7 +32,8 @@ enum class TokenctlCommand {
   kRevoke,
   kJwks,
   kHealth,
-  kWatch
+  kWatch,
+  kVerify
 };
 
 // A parsed command line: the connection and the one request to send (only
@@ -48,6 +49,13 @@ struct TokenctlInvocation {
   tokend::v1::WatchRevocationsRequest watch;
   // watch: how long to stream (--for); unset: until interrupted.
   std::optional<absl::Duration> watch_for;
+  // verify: the token, the audiences we accept, the issuer (empty: the
+  // token's own, see kTokenctlUsage) and how long to wait for a current
+  // revocation view.
+  std::string verify_token;
+  std::vector<std::string> verify_audiences;
+  std::string verify_issuer;
+  absl::Duration verify_wait = absl::Seconds(15);
 };
 
 // Parses `[flags] <command> [flags]` (args without the program name). Flags

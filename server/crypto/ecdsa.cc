@@ -222,6 +222,55 @@ absl::StatusOr<PublicJwkMembers> EcdsaAlgorithm::PublicMembers(const EVP_PKEY& k
   return out;
 }
 
+absl::StatusOr<EvpPkeyPtr> EcdsaAlgorithm::PublicKeyFromMembers(
+    const PublicJwkMembers& members) const {
+  const absl::string_view name = AlgorithmName(params_.id);
+  absl::StatusOr<std::string> crv = JwkMember(members, "crv", name);
+  if (!crv.ok()) return crv.status();
+  if (*crv != params_.jwk_crv) {
+    return absl::InvalidArgumentError(absl::StrCat(name, " needs crv ", params_.jwk_crv));
+  }
+  absl::StatusOr<std::string> x = DecodedJwkMember(members, "x", name);
+  if (!x.ok()) return x.status();
+  absl::StatusOr<std::string> y = DecodedJwkMember(members, "y", name);
+  if (!y.ok()) return y.status();
+  // RFC 7518 section 6.2.1.2: each coordinate is exactly the field's length.
+  if (x->size() != params_.coordinate_bytes || y->size() != params_.coordinate_bytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, ": JWK x and y must be ", params_.coordinate_bytes, " bytes each"));
+  }
+  // The uncompressed SEC1 point; OpenSSL refuses one that is not on the curve.
+  std::string point = absl::StrCat("\x04", *x, *y);
+  OsslParamBldPtr builder(OSSL_PARAM_BLD_new());
+  if (builder == nullptr ||
+      OSSL_PARAM_BLD_push_utf8_string(builder.get(), OSSL_PKEY_PARAM_GROUP_NAME, params_.group_name,
+                                      0) != 1 ||
+      OSSL_PARAM_BLD_push_octet_string(builder.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
+                                       point.size()) != 1) {
+    return OpenSslError("OSSL_PARAM_BLD_push");
+  }
+  OsslParamPtr params(OSSL_PARAM_BLD_to_param(builder.get()));
+  EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+  if (params == nullptr || ctx == nullptr) return OpenSslError("EVP_PKEY_CTX_new_from_name");
+  EVP_PKEY* raw = nullptr;
+  if (EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
+      EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
+    ClearOpenSslErrors();
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, ": JWK point is not on ", params_.jwk_crv));
+  }
+  EvpPkeyPtr key(raw);
+  // Belt and braces: the point must also be a valid public key of the group
+  // (not the point at infinity, in the prime-order subgroup).
+  EvpPkeyCtxPtr check(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
+  if (check == nullptr || EVP_PKEY_public_check(check.get()) != 1) {
+    ClearOpenSslErrors();
+    return absl::InvalidArgumentError(absl::StrCat(name, ": JWK point is not a valid public key"));
+  }
+  if (absl::Status status = CheckKey(*key); !status.ok()) return status;
+  return key;
+}
+
 // ES256: ECDSA on P-256 with SHA-256 (RFC 7518 section 3.4).
 const SignatureAlgorithm& Es256Algorithm() {
   static const EcdsaAlgorithm* const kEs256 = new EcdsaAlgorithm(EcdsaParams{

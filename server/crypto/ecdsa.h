@@ -43,6 +43,7 @@ class EcdsaAlgorithm final : public SignatureAlgorithm {
   bool Verify(const EVP_PKEY& key, absl::string_view signing_input,
               absl::string_view signature) const override;
   absl::StatusOr<PublicJwkMembers> PublicMembers(const EVP_PKEY& key) const override;
+  absl::StatusOr<EvpPkeyPtr> PublicKeyFromMembers(const PublicJwkMembers& members) const override;
 
  private:
   const EcdsaParams params_;

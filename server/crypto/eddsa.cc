@@ -88,6 +88,25 @@ class EdDsa final : public SignatureAlgorithm {
     out.members = {{"crv", "Ed25519"}, {"kty", "OKP"}, {"x", Base64UrlEncode(x)}};
     return out;
   }
+
+  absl::StatusOr<EvpPkeyPtr> PublicKeyFromMembers(const PublicJwkMembers& members) const override {
+    absl::StatusOr<std::string> crv = JwkMember(members, "crv", "EdDSA");
+    if (!crv.ok()) return crv.status();
+    // Why only Ed25519: an Ed448 key is another algorithm tokend does not use.
+    if (*crv != "Ed25519") return absl::InvalidArgumentError("EdDSA needs crv Ed25519");
+    absl::StatusOr<std::string> x = DecodedJwkMember(members, "x", "EdDSA");
+    if (!x.ok()) return x.status();
+    if (x->size() != kPublicKeyBytes) {
+      return absl::InvalidArgumentError("EdDSA: JWK x must be 32 bytes");
+    }
+    EvpPkeyPtr key(EVP_PKEY_new_raw_public_key_ex(
+        nullptr, "ED25519", nullptr, reinterpret_cast<const unsigned char*>(x->data()), x->size()));
+    if (key == nullptr) {
+      ClearOpenSslErrors();
+      return absl::InvalidArgumentError("EdDSA: JWK x is not an Ed25519 key");
+    }
+    return key;
+  }
 };
 
 }  // namespace

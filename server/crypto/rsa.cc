@@ -163,6 +163,53 @@ absl::StatusOr<PublicJwkMembers> RsaAlgorithm::PublicMembers(const EVP_PKEY& key
   return out;
 }
 
+absl::StatusOr<EvpPkeyPtr> RsaAlgorithm::PublicKeyFromMembers(
+    const PublicJwkMembers& members) const {
+  const absl::string_view name = AlgorithmName(params_.id);
+  absl::StatusOr<std::string> n_bytes = DecodedJwkMember(members, "n", name);
+  if (!n_bytes.ok()) return n_bytes.status();
+  absl::StatusOr<std::string> e_bytes = DecodedJwkMember(members, "e", name);
+  if (!e_bytes.ok()) return e_bytes.status();
+  // RFC 7518 section 6.3.1: minimal big-endian, so one key has one spelling.
+  for (const std::string* bytes : {&*n_bytes, &*e_bytes}) {
+    if (bytes->empty() || (*bytes)[0] == '\0') {
+      return absl::InvalidArgumentError(
+          absl::StrCat(name, ": JWK n and e must be minimal big-endian integers"));
+    }
+  }
+  // Refused before OpenSSL sees it, so an absurd modulus costs nothing.
+  if (n_bytes->size() * 8 > static_cast<size_t>(kMaxRsaBits)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, " needs an RSA key of ", kMinRsaBits, " to ", kMaxRsaBits, " bits"));
+  }
+  auto to_bn = [](const std::string& bytes) {
+    return BignumPtr(BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes.data()),
+                               static_cast<int>(bytes.size()), nullptr));
+  };
+  BignumPtr n = to_bn(*n_bytes);
+  BignumPtr e = to_bn(*e_bytes);
+  if (n == nullptr || e == nullptr) return OpenSslError("BN_bin2bn");
+  OsslParamBldPtr builder(OSSL_PARAM_BLD_new());
+  if (builder == nullptr ||
+      OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_RSA_N, n.get()) != 1 ||
+      OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_RSA_E, e.get()) != 1) {
+    return OpenSslError("OSSL_PARAM_BLD_push_BN");
+  }
+  OsslParamPtr params(OSSL_PARAM_BLD_to_param(builder.get()));
+  EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr));
+  if (params == nullptr || ctx == nullptr) return OpenSslError("EVP_PKEY_CTX_new_from_name");
+  EVP_PKEY* raw = nullptr;
+  if (EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
+      EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
+    ClearOpenSslErrors();
+    return absl::InvalidArgumentError(absl::StrCat(name, ": JWK is not an RSA public key"));
+  }
+  EvpPkeyPtr key(raw);
+  // Size, exponent and the ROCA fingerprint, as for a key file.
+  if (absl::Status status = CheckKey(*key); !status.ok()) return status;
+  return key;
+}
+
 // RS256: RSASSA-PKCS1-v1_5 with SHA-256 (RFC 7518 section 3.3).
 const SignatureAlgorithm& Rs256Algorithm() {
   static const RsaAlgorithm* const kRs256 =

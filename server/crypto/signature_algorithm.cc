@@ -3,7 +3,10 @@
 #include <cstdlib>
 #include <iterator>
 
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "crypto/algorithms.h"
+#include "crypto/base64url.h"
 
 namespace tokend::crypto {
 
@@ -43,5 +46,38 @@ const SignatureAlgorithm& GetAlgorithm(Algorithm alg) {
   if (i >= std::size(kEntries)) std::abort();  // not an enumerator: memory corruption
   return kEntries[i].get();
 }
+
+namespace internal {
+
+absl::StatusOr<std::string> JwkMember(const PublicJwkMembers& members, absl::string_view name,
+                                      absl::string_view alg) {
+  const std::string* found = nullptr;
+  for (const auto& [member, value] : members.members) {
+    if (member != name) continue;
+    // Why: two values for one member would make the key read two ways.
+    if (found != nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(alg, ": JWK member \"", name, "\" repeated"));
+    }
+    found = &value;
+  }
+  if (found == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(alg, ": JWK member \"", name, "\" missing"));
+  }
+  return *found;
+}
+
+absl::StatusOr<std::string> DecodedJwkMember(const PublicJwkMembers& members,
+                                             absl::string_view name, absl::string_view alg) {
+  absl::StatusOr<std::string> text = JwkMember(members, name, alg);
+  if (!text.ok()) return text.status();
+  std::string bytes;
+  if (!Base64UrlDecode(*text, &bytes)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(alg, ": JWK member \"", name, "\" is not base64url"));
+  }
+  return bytes;
+}
+
+}  // namespace internal
 
 }  // namespace tokend::crypto

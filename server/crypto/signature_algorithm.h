@@ -67,6 +67,18 @@ class SignatureAlgorithm {
   // The public JWK members of `key` (which must have passed CheckKey).
   // INVALID_ARGUMENT if the key does not suit this algorithm.
   virtual absl::StatusOr<PublicJwkMembers> PublicMembers(const EVP_PKEY& key) const = 0;
+
+  // The inverse of PublicMembers: the public key whose JWK members are
+  // `members` (names as PublicMembers gives them, in any order; "kty" and
+  // the members this algorithm does not use are not looked at, so a JWK's
+  // private members never reach OpenSSL). The key is provider-native and
+  // passes CheckKey. INVALID_ARGUMENT naming the problem otherwise: a missing
+  // or repeated member, another crv, a value that is not strict base64url or
+  // has the wrong length (EC coordinates and Ed25519 keys have fixed lengths,
+  // RSA's n and e are minimal big-endian), a point not on the curve, or a key
+  // CheckKey refuses (an RSA modulus out of range, a bad exponent).
+  virtual absl::StatusOr<EvpPkeyPtr> PublicKeyFromMembers(
+      const PublicJwkMembers& members) const = 0;
 };
 
 // The implementation of `alg`. The returned reference lives forever.

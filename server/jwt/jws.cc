@@ -115,7 +115,7 @@ absl::StatusOr<VerifiedJws> VerifyCompactJws(absl::string_view token, const keys
   }
   // Lookup by kid only: no "try every key" fallback.
   const keys::Key* key = ring.Find(*kid);
-  if (key == nullptr) return Reject("header: unknown kid");
+  if (key == nullptr) return Reject(kUnknownKidReason);
   // Why: the key decides the algorithm; the header's alg must merely agree.
   // This stops "none", HS256-keyed-with-the-public-key and RS/ES/PS swaps.
   if (*alg != crypto::AlgorithmName(key->alg)) {

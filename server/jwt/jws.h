@@ -23,6 +23,11 @@ enum class TypRule {
   kAny,          // not checked: for generic JWS test vectors only
 };
 
+// The reason VerifyCompactJws (and so Decode) gives when the header's kid
+// names no key of the ring: a verifier outside tokend refetches the JWK Set
+// on it (a key published after it last looked).
+inline constexpr absl::string_view kUnknownKidReason = "header: unknown kid";
+
 struct VerifiedJws {
   const keys::Key* key = nullptr;  // the ring's key that verified it; owned by the ring
   std::string payload;             // the decoded payload bytes, not yet parsed

@@ -9,6 +9,15 @@
 namespace tokend::keys {
 
 absl::StatusOr<std::shared_ptr<const KeyRing>> KeyRing::New(std::vector<Key> keys) {
+  return Make(std::move(keys), /*needs_signing_key=*/true);
+}
+
+absl::StatusOr<std::shared_ptr<const KeyRing>> KeyRing::NewVerifyOnly(std::vector<Key> keys) {
+  return Make(std::move(keys), /*needs_signing_key=*/false);
+}
+
+absl::StatusOr<std::shared_ptr<const KeyRing>> KeyRing::Make(std::vector<Key> keys,
+                                                             bool needs_signing_key) {
   if (keys.empty()) return absl::InvalidArgumentError("key ring: no keys");
   absl::flat_hash_map<std::string, size_t> seen;
   for (size_t i = 0; i < keys.size(); ++i) {
@@ -27,7 +36,7 @@ absl::StatusOr<std::shared_ptr<const KeyRing>> KeyRing::New(std::vector<Key> key
           absl::StrCat("key ring: key \"", key.kid, "\": ", status.message()));
     }
   }
-  if (!crypto::HasPrivateKey(*keys.front().pkey)) {
+  if (needs_signing_key && !crypto::HasPrivateKey(*keys.front().pkey)) {
     return absl::InvalidArgumentError(
         absl::StrCat("key ring: primary key \"", keys.front().kid, "\" has no private key"));
   }

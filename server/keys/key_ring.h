@@ -35,6 +35,11 @@ class KeyRing {
   // primary has no private key.
   static absl::StatusOr<std::shared_ptr<const KeyRing>> New(std::vector<Key> keys);
 
+  // A ring that only verifies, as a verifier outside tokend holds (from the
+  // JWK Set): the same checks as New except that no key needs a private
+  // half. primary() is then just the first key; nothing signs with it.
+  static absl::StatusOr<std::shared_ptr<const KeyRing>> NewVerifyOnly(std::vector<Key> keys);
+
   // The key new tokens are signed with.
   const Key& primary() const { return keys_.front(); }
 
@@ -46,6 +51,8 @@ class KeyRing {
 
  private:
   explicit KeyRing(std::vector<Key> keys);
+  static absl::StatusOr<std::shared_ptr<const KeyRing>> Make(std::vector<Key> keys,
+                                                             bool needs_signing_key);
 
   std::vector<Key> keys_;
   absl::flat_hash_map<std::string, size_t> index_by_kid_;

@@ -15,16 +15,20 @@
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "jwt/claims.h"
+#include "jwt/verified_token_cache.h"
 #include "keys/key_ring.h"
 #include "service/policy.h"
 #include "service/rate_limit.h"
 #include "service/refresh_tokens.h"
 #include "service/revocation_set.h"
-#include "service/verified_token_cache.h"
 #include "store/refresh_token_store.h"
 #include "store/revocation_store.h"
 
 namespace tokend::service {
+
+// The cache of decoded tokens lives beside Decode, so that verifiers outside
+// tokend share it.
+using jwt::VerifiedTokenCache;
 
 // The business rules of tokend: policy, TTLs, rotation, reuse detection and
 // revocation. No gRPC and no database types: the stores are interfaces.

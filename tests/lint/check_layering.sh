@@ -56,7 +56,12 @@ layer_may_not_include ops 'crypto|json|keys|jwt|store|service|rpc|config'
 # it checks signing_keys[*].alg against crypto's own list of algorithm names.
 layer_may_not_include config 'crypto|json|keys|jwt|store|service|rpc|ops' \
   '#include "crypto/signature_algorithm\.h"'
-hits=$(grep -rlE --include='*.h' --include='*.cc' '#include "(crypto|json|keys|jwt|store|service|rpc|ops|config)/' client || true)
+# The verifier verifies with the server's own token code (jwt, keys and the
+# crypto under them), so that a token reads the same in and out of tokend.
+hits=$(grep -rlE --include='*.h' --include='*.cc' '#include "(crypto|json|keys|jwt|store|service|rpc|ops|config)/' client |
+       grep -vE '^client/verifier\.(h|cc)$' || true)
+hits="$hits$(grep -rlE --include='*.h' --include='*.cc' '#include "(store|service|rpc|ops|config)/' client || true)"
+
 if [ -n "$hits" ]; then
   echo "layering: the client includes server internals:"; echo "$hits" | sed 's/^/  /'; status=1
 fi

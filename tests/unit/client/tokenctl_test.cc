@@ -134,6 +134,23 @@ TEST(TokenctlArgs, ParsesRefreshRevokeAndHealth) {
   EXPECT_EQ(health->health_service, "tokend.v1.TokenService");
 }
 
+TEST(TokenctlArgs, ParsesVerifyWithAudiencesIssuerAndWait) {
+  absl::StatusOr<TokenctlInvocation> inv =
+      Parse({"verify", "--token", "-", "--audience", "api://a,api://b", "--issuer", "https://i",
+             "--wait", "3s"},
+            kFilesEnv, " tok.en.x\n");
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(inv->command, TokenctlCommand::kVerify);
+  EXPECT_EQ(inv->verify_token, "tok.en.x");
+  EXPECT_EQ(inv->verify_audiences, (std::vector<std::string>{"api://a", "api://b"}));
+  EXPECT_EQ(inv->verify_issuer, "https://i");
+  EXPECT_EQ(inv->verify_wait, absl::Seconds(3));
+  inv = Parse({"verify", "--token", "t", "--audience", "a"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(inv->verify_issuer, "");  // the token's own
+  EXPECT_EQ(inv->verify_wait, absl::Seconds(15));
+}
+
 TEST(TokenctlArgs, RejectsUsageErrorsWithAMessageNamingTheProblem) {
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
       {{}, "no command"},
@@ -153,6 +170,10 @@ TEST(TokenctlArgs, RejectsUsageErrorsWithAMessageNamingTheProblem) {
       {{"revoke", "--token", "t", "--subject", "s"}, "exactly one of --token and --subject"},
       {{"jwks", "--timeout", "0s"}, "--timeout must be positive"},
       {{"jwks", "extra"}, "unexpected argument \"extra\""},
+      {{"verify", "--audience", "a"}, "--token is required"},
+      {{"verify", "--token", "t"}, "--audience is required"},
+      {{"verify", "--token", "t", "--audience", "a", "--wait", "0s"}, "--wait must be positive"},
+      {{"introspect", "--token", "t", "--issuer", "i"}, "--issuer does not apply to introspect"},
   };
   for (const auto& [args, message] : cases) {
     SCOPED_TRACE(absl::StrJoin(args, " "));

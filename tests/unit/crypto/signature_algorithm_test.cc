@@ -1,5 +1,6 @@
 #include "crypto/signature_algorithm.h"
 
+#include <algorithm>
 #include <atomic>
 #include <string>
 #include <thread>
@@ -127,7 +128,8 @@ TEST_P(EveryAlgorithm, CheckKeyRefusesKeysOfOtherTypes) {
 }
 
 TEST_P(EveryAlgorithm, PublicMembersDescribeThePublicKey) {
-  // Read back as a JWK by OpenSSL directly (tokend itself reads no JWKs).
+  // Read back as a JWK by the tests' own reader, independent of
+  // PublicKeyFromMembers (which the next test checks).
   const SignatureAlgorithm& alg = GetAlgorithm(GetParam());
   EvpPkeyPtr key = GenerateKey(GetParam());
   absl::StatusOr<PublicJwkMembers> members = alg.PublicMembers(*key);
@@ -144,6 +146,49 @@ TEST_P(EveryAlgorithm, PublicMembersDescribeThePublicKey) {
   absl::StatusOr<std::string> signature = alg.Sign(*key, "m");
   ASSERT_TRUE(signature.ok());
   EXPECT_TRUE(alg.Verify(*rebuilt, "m", *signature));
+}
+
+TEST_P(EveryAlgorithm, PublicKeyFromMembersRebuildsThePublicKeyAndItsSignaturesVerify) {
+  const SignatureAlgorithm& alg = GetAlgorithm(GetParam());
+  EvpPkeyPtr key = GenerateKey(GetParam());
+  absl::StatusOr<PublicJwkMembers> members = alg.PublicMembers(*key);
+  ASSERT_TRUE(members.ok()) << members.status();
+  // Order does not matter, and members it does not use are not looked at.
+  std::reverse(members->members.begin(), members->members.end());
+  members->members.emplace_back("kid", "ignored");
+  absl::StatusOr<EvpPkeyPtr> rebuilt = alg.PublicKeyFromMembers(*members);
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
+  EXPECT_EQ(EVP_PKEY_eq(rebuilt->get(), key.get()), 1);
+  EXPECT_FALSE(HasPrivateKey(**rebuilt));
+  EXPECT_TRUE(alg.CheckKey(**rebuilt).ok());
+  absl::StatusOr<std::string> signature = alg.Sign(*key, "m");
+  ASSERT_TRUE(signature.ok());
+  EXPECT_TRUE(alg.Verify(**rebuilt, "m", *signature));
+}
+
+TEST_P(EveryAlgorithm, PublicKeyFromMembersRefusesAnotherAlgorithmsKeyAndRepeatedMembers) {
+  const SignatureAlgorithm& alg = GetAlgorithm(GetParam());
+  for (Algorithm other : kAllAlgorithms) {
+    const SignatureAlgorithm& other_alg = GetAlgorithm(other);
+    absl::StatusOr<PublicJwkMembers> members = other_alg.PublicMembers(*GenerateKey(other));
+    ASSERT_TRUE(members.ok());
+    absl::StatusOr<EvpPkeyPtr> rebuilt = alg.PublicKeyFromMembers(*members);
+    // RS256 and PS256 share their keys; every other pair differs.
+    const bool same_kind = other == GetParam() ||
+                           (other == Algorithm::kRS256 && GetParam() == Algorithm::kPS256) ||
+                           (other == Algorithm::kPS256 && GetParam() == Algorithm::kRS256);
+    EXPECT_EQ(rebuilt.ok(), same_kind) << AlgorithmName(other) << ": " << rebuilt.status();
+    if (!rebuilt.ok()) {
+      EXPECT_EQ(rebuilt.status().code(), absl::StatusCode::kInvalidArgument);
+    }
+    if (same_kind) {
+      members->members.push_back(members->members.back());
+      rebuilt = alg.PublicKeyFromMembers(*members);
+      EXPECT_FALSE(rebuilt.ok());
+      EXPECT_NE(rebuilt.status().message().find("repeated"), std::string::npos) << rebuilt.status();
+    }
+  }
+  EXPECT_FALSE(alg.PublicKeyFromMembers(PublicJwkMembers{}).ok());
 }
 
 TEST_P(EveryAlgorithm, SignsAndVerifiesConcurrentlyWithOneSharedKey) {

@@ -31,9 +31,10 @@ std::string PublicKeyPem(const EVP_PKEY& key);
 // or "P-384" and x, y; kty "OKP" with crv "Ed25519" and x; kty "RSA" with n
 // and e. Values must be strict base64url, EC coordinates full length, and an
 // EC point on its curve. Other members (alg, kid, use, private ones) are
-// ignored. nullptr otherwise. tokend itself never reads JWKs (its keys come
-// from PEM files); tests use this for published keys: RFC examples,
-// Wycheproof's JWS files, tokend's own JWK Set.
+// ignored. nullptr otherwise. The server never reads JWKs (its keys come
+// from PEM files; keys::ParsePublicJwk is for verifiers outside it); tests
+// use this independent reader for published keys (RFC examples, Wycheproof's
+// JWS files, tokend's own JWK Set) and to cross-check ParsePublicJwk.
 crypto::EvpPkeyPtr PublicKeyFromJwk(const nlohmann::json& jwk);
 
 // Hex (either case) to bytes; aborts on bad hex.

@@ -1,4 +1,4 @@
-#include "service/verified_token_cache.h"
+#include "jwt/verified_token_cache.h"
 
 #include <algorithm>
 #include <string>
@@ -7,7 +7,7 @@
 
 #include "crypto/hash.h"
 
-namespace tokend::service {
+namespace tokend::jwt {
 namespace {
 
 // One malloc block holding `n` bytes, as glibc counts it.
@@ -105,4 +105,4 @@ size_t VerifiedTokenCache::size() const {
   return n;
 }
 
-}  // namespace tokend::service
+}  // namespace tokend::jwt

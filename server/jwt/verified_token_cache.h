@@ -1,5 +1,5 @@
-#ifndef TOKEND_SERVER_SERVICE_VERIFIED_TOKEN_CACHE_H_
-#define TOKEND_SERVER_SERVICE_VERIFIED_TOKEN_CACHE_H_
+#ifndef TOKEND_SERVER_JWT_VERIFIED_TOKEN_CACHE_H_
+#define TOKEND_SERVER_JWT_VERIFIED_TOKEN_CACHE_H_
 
 #include <array>
 #include <cstddef>
@@ -14,7 +14,7 @@
 #include "absl/time/time.h"
 #include "jwt/claims.h"
 
-namespace tokend::service {
+namespace tokend::jwt {
 
 // The decoded claims of access tokens whose signature has verified, so that
 // introspecting the same token again costs a hash lookup instead of a
@@ -89,6 +89,6 @@ class VerifiedTokenCache {
   mutable std::array<Shard, kShards> shards_;
 };
 
-}  // namespace tokend::service
+}  // namespace tokend::jwt
 
-#endif  // TOKEND_SERVER_SERVICE_VERIFIED_TOKEN_CACHE_H_
+#endif  // TOKEND_SERVER_JWT_VERIFIED_TOKEN_CACHE_H_

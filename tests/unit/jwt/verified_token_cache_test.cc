@@ -1,4 +1,4 @@
-#include "service/verified_token_cache.h"
+#include "jwt/verified_token_cache.h"
 
 #include <malloc.h>
 
@@ -12,7 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
-namespace tokend::service {
+namespace tokend::jwt {
 namespace {
 
 const absl::Time kT0 = absl::FromUnixSeconds(1'800'000'000);
@@ -159,4 +159,4 @@ TEST(VerifiedTokenCache, TheDefaultByteBoundIs64MiB) {
 }
 
 }  // namespace
-}  // namespace tokend::service
+}  // namespace tokend::jwt
