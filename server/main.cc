@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -405,6 +406,11 @@ int RunServe(const config::Config& config) {
   } else {
     key_file_watcher = std::make_unique<KeyFileWatcher>(config, token_service->get());
   }
+  // Both call into the service: stopped before it goes, on every return.
+  absl::Cleanup stop_key_updates = [&] {
+    if (managed_keys != nullptr) managed_keys->Stop();
+    key_file_watcher.reset();
+  };
 
   // Database calls run on these workers, beyond them they wait in a bounded
   // backlog. PostgreSQL never sees more than pool_size sessions (the pool
@@ -464,8 +470,7 @@ int RunServe(const config::Config& config) {
   Log(LogLevel::kInfo, "draining", {{"signal", strsignal(signal_number)}});
   (*api_server)->Drain(config.shutdown_delay, config.shutdown_grace);
   revocation_sync.Stop();
-  if (managed_keys != nullptr) managed_keys->Stop();
-  key_file_watcher.reset();
+  std::move(stop_key_updates).Invoke();
   if (ops_server) ops_server->Stop();
   Log(LogLevel::kInfo, "stopped");
   return 0;
