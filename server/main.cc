@@ -4,13 +4,20 @@
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -19,8 +26,11 @@
 #include "common/work_queue.h"
 #include "config/config.h"
 #include "config/load_config.h"
+#include "crypto/hash.h"
+#include "crypto/pem.h"
 #include "crypto/signature_algorithm.h"
 #include "keys/jwk.h"
+#include "keys/key_envelope.h"
 #include "keys/key_ring.h"
 #include "ops/metrics.h"
 #include "ops/ops_server.h"
@@ -28,6 +38,7 @@
 #include "rpc/revocation_watch.h"
 #include "rpc/server_credentials.h"
 #include "rpc/token_service_impl.h"
+#include "service/managed_keys.h"
 #include "service/policy.h"
 #include "service/random_id.h"
 #include "service/revocation_log.h"
@@ -39,6 +50,7 @@
 #include "store/postgres/pg_refresh_token_store.h"
 #include "store/postgres/pg_revocation_feed.h"
 #include "store/postgres/pg_revocation_store.h"
+#include "store/postgres/pg_signing_key_store.h"
 
 #ifndef TOKEND_VERSION
 #define TOKEND_VERSION "dev"
@@ -59,6 +71,8 @@ int Fail(const absl::Status& status) {
 int Usage() {
   std::fprintf(stderr,
                "usage: tokend [serve|migrate] --config FILE\n"
+               "       tokend keys list|rotate [--now]|revoke KID|rewrap --config FILE\n"
+               "       tokend keys import FILE --alg ALG [--kid KID] [--now] --config FILE\n"
                "       tokend version\n");
   return 2;
 }
@@ -146,6 +160,95 @@ absl::StatusOr<std::shared_ptr<const keys::KeyRing>> LoadKeyRing(const config::C
   return keys::KeyRing::New(std::move(ring_keys));
 }
 
+// The contents of every signing_keys file, hashed: what the file-key watcher
+// compares to notice a change (a Kubernetes Secret update swaps the files).
+std::string KeyFilesFingerprint(const config::Config& config) {
+  std::string all;
+  for (const config::SigningKeyConfig& entry : config.signing_keys) {
+    std::ifstream in(entry.file, std::ios::binary);
+    std::stringstream contents;
+    contents << in.rdbuf();
+    std::string text = contents.str();
+    absl::StrAppend(&all, crypto::Sha256(text), in ? "+" : "-");
+    crypto::WipePem(text);
+  }
+  return crypto::Sha256(all);
+}
+
+// Re-reads the signing_keys files every keys.file_reload_interval and, when
+// their contents changed, swaps the service's key ring; a ring that fails to
+// load keeps the one in force (logged), so a half-written Secret does no harm.
+class KeyFileWatcher {
+ public:
+  KeyFileWatcher(const config::Config& config, service::TokenService* service)
+      : config_(config), service_(service), fingerprint_(KeyFilesFingerprint(config)) {
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~KeyFileWatcher() {
+    {
+      absl::MutexLock lock(&mu_);
+      stopping_ = true;
+    }
+    thread_.join();
+  }
+
+ private:
+  void Run() {
+    while (true) {
+      {
+        absl::MutexLock lock(&mu_);
+        mu_.AwaitWithTimeout(absl::Condition(&stopping_), config_.keys.file_reload_interval);
+        if (stopping_) return;
+      }
+      const std::string fingerprint = KeyFilesFingerprint(config_);
+      if (fingerprint == fingerprint_) continue;
+      absl::StatusOr<std::shared_ptr<const keys::KeyRing>> ring = LoadKeyRing(config_);
+      absl::Status status = ring.ok() ? service_->SetKeyRing(*ring) : ring.status();
+      if (!status.ok()) {
+        // Looked at again next time: a Secret update may be half-way.
+        Log(LogLevel::kWarning, "signing key files changed but cannot be loaded; keeping the keys",
+            {{"error", status.message()}});
+        continue;
+      }
+      fingerprint_ = fingerprint;
+      Log(LogLevel::kInfo, "signing key files reloaded", {{"primary_kid", (*ring)->primary().kid}});
+    }
+  }
+
+  const config::Config& config_;
+  service::TokenService* const service_;
+  std::string fingerprint_;  // of the files in force
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+absl::StatusOr<keys::KekSet> LoadKeks(const config::Config& config) {
+  std::vector<keys::Kek> keks;
+  for (const std::string& file : config.keys.kek_files) {
+    absl::StatusOr<keys::Kek> kek = keys::ReadKekFile(file);
+    if (!kek.ok()) return kek.status();
+    keks.push_back(*std::move(kek));
+  }
+  return keys::KekSet::New(std::move(keks));
+}
+
+absl::StatusOr<std::unique_ptr<service::ManagedKeys>> NewManagedKeys(const config::Config& config,
+                                                                     store::SigningKeyStore* store,
+                                                                     const common::Clock* clock) {
+  absl::StatusOr<keys::KekSet> keks = LoadKeks(config);
+  if (!keks.ok()) return keks.status();
+  std::optional<crypto::Algorithm> alg = crypto::AlgorithmFromName(config.keys.alg);
+  if (!alg.has_value()) return absl::InvalidArgumentError("keys.alg: unknown algorithm");
+  return std::make_unique<service::ManagedKeys>(
+      store, *std::move(keks),
+      service::ManagedKeysOptions{.alg = *alg,
+                                  .schedule = {.rotate_every = config.keys.rotate_every,
+                                               .publish_ahead = config.keys.publish_ahead,
+                                               .retain_after = config.keys.retain_after}},
+      clock);
+}
+
 // The configuration's callers as the service's policy.
 absl::StatusOr<std::shared_ptr<const service::Policy>> PolicyFromConfig(
     const config::Config& config) {
@@ -226,11 +329,33 @@ absl::Status AddMetrics(ops::Metrics& metrics, const common::Clock& clock,
   return absl::OkStatus();
 }
 
+absl::Status AddManagedKeyMetrics(ops::Metrics& metrics, const service::ManagedKeys& keys) {
+  for (absl::Status s : {
+           metrics.AddGauge("tokend_signing_key_age_seconds",
+                            "Seconds since the signing key in force began to sign",
+                            [&] { return keys.stats().signing_key_age_seconds; }),
+           metrics.AddGauge("tokend_signing_key_next_rotation_seconds",
+                            "Seconds until the next key signs (0: none scheduled yet)",
+                            [&] { return keys.stats().seconds_to_next_rotation; }),
+           metrics.AddGauge("tokend_signing_keys_published", "Keys in the JWK Set",
+                            [&] { return static_cast<double>(keys.stats().keys_published); }),
+           metrics.AddGauge("tokend_signing_keys_revoked",
+                            "Revoked managed keys still recorded (until their delete_after)",
+                            [&] { return static_cast<double>(keys.stats().keys_revoked); }),
+       }) {
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 int RunServe(const config::Config& config) {
   common::RealClock clock;
 
-  absl::StatusOr<std::shared_ptr<const keys::KeyRing>> key_ring = LoadKeyRing(config);
-  if (!key_ring.ok()) return Fail(key_ring.status());
+  absl::StatusOr<std::shared_ptr<const keys::KeyRing>> key_ring;
+  if (!config.keys.managed) {
+    key_ring = LoadKeyRing(config);
+    if (!key_ring.ok()) return Fail(key_ring.status());
+  }
   absl::StatusOr<std::shared_ptr<const service::Policy>> policy = PolicyFromConfig(config);
   if (!policy.ok()) return Fail(policy.status());
   const rpc::TlsFiles tls_files{.cert_file = config.tls.cert_file,
@@ -257,6 +382,20 @@ int RunServe(const config::Config& config) {
   service::RevocationLog revocation_log(*std::move(epoch),
                                         static_cast<size_t>(config.watch.history_events));
   service::RevocationSet revocation_set(config.revocation_max_staleness, &revocation_log);
+  store::postgres::PgSigningKeyStore signing_keys(db->get());
+  std::unique_ptr<service::ManagedKeys> managed_keys;
+  if (config.keys.managed) {
+    absl::StatusOr<std::unique_ptr<service::ManagedKeys>> made =
+        NewManagedKeys(config, &signing_keys, &clock);
+    if (!made.ok()) return Fail(made.status());
+    managed_keys = *std::move(made);
+    key_ring = managed_keys->Start();
+    if (!key_ring.ok()) return Fail(key_ring.status());
+    // A key change (a new key, a revocation) reaches this replica at once
+    // through the feed's LISTEN session; ManagedKeys re-reads every second
+    // besides.
+    feed.AlsoListen("tokend_signing_keys", [&] { managed_keys->Poke(); });
+  }
   service::RevocationSync revocation_sync(&revocations, &feed, &revocation_set, &clock, {});
   if (absl::Status s = revocation_sync.Start(); !s.ok()) return Fail(s);
 
@@ -267,6 +406,22 @@ int RunServe(const config::Config& config) {
       ServiceOptionsFromConfig(config, *std::move(successor_key)), *policy, *key_ring,
       &refresh_tokens, &revocations, &revocation_set, &clock);
   if (!token_service.ok()) return Fail(token_service.status());
+  std::unique_ptr<KeyFileWatcher> key_file_watcher;
+  if (managed_keys != nullptr) {
+    managed_keys->Watch([&](std::shared_ptr<const keys::KeyRing> ring) {
+      if (absl::Status s = (*token_service)->SetKeyRing(std::move(ring)); !s.ok()) {
+        Log(LogLevel::kError, "managed keys: the new key ring was refused",
+            {{"error", s.message()}});
+      }
+    });
+  } else {
+    key_file_watcher = std::make_unique<KeyFileWatcher>(config, token_service->get());
+  }
+  // Both call into the service: stopped before it goes, on every return.
+  absl::Cleanup stop_key_updates = [&] {
+    if (managed_keys != nullptr) managed_keys->Stop();
+    key_file_watcher.reset();
+  };
 
   // Database calls run on these workers, beyond them they wait in a bounded
   // backlog. PostgreSQL never sees more than pool_size sessions (the pool
@@ -290,6 +445,9 @@ int RunServe(const config::Config& config) {
                                   database_work, watchers);
       !s.ok()) {
     return Fail(s);
+  }
+  if (managed_keys != nullptr) {
+    if (absl::Status s = AddManagedKeyMetrics(metrics, *managed_keys); !s.ok()) return Fail(s);
   }
 
   rpc::TokenServiceImpl api(token_service->get(), &database_work, &watchers);
@@ -322,14 +480,116 @@ int RunServe(const config::Config& config) {
       {{"version", TOKEND_VERSION},
        {"api_port", absl::StrCat((*api_server)->port())},
        {"ops_port", absl::StrCat(ops_server ? ops_server->port() : 0)},
-       {"primary_kid", (*key_ring)->primary().kid}});
+       {"primary_kid", (*token_service)->key_ring()->primary().kid},
+       {"keys", config.keys.managed ? "managed" : "files"}});
 
   const int signal_number = WaitForShutdownSignal();
   Log(LogLevel::kInfo, "draining", {{"signal", strsignal(signal_number)}});
   (*api_server)->Drain(config.shutdown_delay, config.shutdown_grace);
   revocation_sync.Stop();
+  std::move(stop_key_updates).Invoke();
   if (ops_server) ops_server->Stop();
   Log(LogLevel::kInfo, "stopped");
+  return 0;
+}
+
+std::string JsonTime(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", t, absl::UTCTimeZone());
+}
+
+// The rows as `tokend keys` prints them: no sealed bytes, and each key's
+// state now by this machine's clock.
+nlohmann::json KeysJson(const std::vector<store::SigningKeyRecord>& rows, absl::Time now) {
+  const service::KeysInForce in_force = service::KeysAt(rows, now);
+  nlohmann::json keys = nlohmann::json::array();
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const store::SigningKeyRecord& r = rows[i];
+    const bool published = std::find(in_force.published.begin(), in_force.published.end(), i) !=
+                           in_force.published.end();
+    std::string state;
+    if (r.revoked_at.has_value()) {
+      state = "revoked";
+    } else if (in_force.signer == i) {
+      state = "signing";
+    } else if (published && r.signs_from > now) {
+      state = "published";  // next: published ahead, not signing yet
+    } else if (published) {
+      state = "retired";  // published until its tokens have expired
+    } else if (r.publish_from > now) {
+      state = "pending";
+    } else {
+      state = "expired";
+    }
+    nlohmann::json key = {{"kid", r.kid},
+                          {"alg", r.alg},
+                          {"state", state},
+                          {"kek_id", r.kek_id},
+                          {"publish_from", JsonTime(r.publish_from)},
+                          {"signs_from", JsonTime(r.signs_from)},
+                          {"signs_until", JsonTime(r.signs_until)},
+                          {"delete_after", JsonTime(r.delete_after)},
+                          {"created_at", JsonTime(r.created_at)},
+                          {"imported", r.imported}};
+    if (r.revoked_at.has_value()) key["revoked_at"] = JsonTime(*r.revoked_at);
+    keys.push_back(std::move(key));
+  }
+  return nlohmann::json{{"now", JsonTime(now)}, {"keys", std::move(keys)}};
+}
+
+// `tokend keys ...`: the managed keys of the database the configuration
+// names, for operators (and emergencies). Prints JSON on stdout.
+int RunKeys(const config::Config& config, const std::vector<std::string>& args) {
+  if (!config.keys.managed) {
+    return Fail(
+        absl::FailedPreconditionError("keys: the configuration does not set keys.managed: true"));
+  }
+  auto flag = [&](absl::string_view name) {
+    return std::find(args.begin(), args.end(), name) != args.end();
+  };
+  auto value_of = [&](absl::string_view name) -> std::string {
+    auto it = std::find(args.begin(), args.end(), name);
+    return it != args.end() && it + 1 != args.end() ? *(it + 1) : std::string();
+  };
+  const std::string& verb = args.at(0);
+  absl::StatusOr<std::unique_ptr<store::postgres::Database>> db = OpenCurrentDatabase(config);
+  if (!db.ok()) return Fail(db.status());
+  common::RealClock clock;
+  store::postgres::PgSigningKeyStore store(db->get());
+  absl::StatusOr<std::unique_ptr<service::ManagedKeys>> keys =
+      NewManagedKeys(config, &store, &clock);
+  if (!keys.ok()) return Fail(keys.status());
+
+  absl::StatusOr<std::vector<store::SigningKeyRecord>> rows;
+  if (verb == "list") {
+    rows = (*keys)->List();
+  } else if (verb == "rotate") {
+    rows = (*keys)->Rotate(flag("--now"));
+  } else if (verb == "revoke") {
+    if (args.size() < 2 || args[1].rfind("--", 0) == 0) return Usage();
+    rows = (*keys)->Revoke(args[1]);
+  } else if (verb == "import") {
+    if (args.size() < 2 || args[1].rfind("--", 0) == 0) return Usage();
+    std::optional<crypto::Algorithm> alg = crypto::AlgorithmFromName(value_of("--alg"));
+    if (!alg.has_value()) {
+      return Fail(absl::InvalidArgumentError("keys import: --alg must name a JWS algorithm"));
+    }
+    absl::StatusOr<keys::Key> key =
+        keys::LoadKeyFile(args[1], *alg, value_of("--kid"), /*allow_public_only=*/false);
+    if (!key.ok()) return Fail(key.status());
+    rows = (*keys)->Import(key->pkey, *alg, key->kid, flag("--now"));
+  } else if (verb == "rewrap") {
+    absl::StatusOr<int> rewrapped = (*keys)->Rewrap();
+    if (!rewrapped.ok()) return Fail(rewrapped.status());
+    absl::StatusOr<keys::KekSet> keks = LoadKeks(config);
+    nlohmann::json out = {{"rewrapped", *rewrapped},
+                          {"kek_id", keks.ok() ? keks->sealing().id : ""}};
+    std::printf("%s\n", out.dump().c_str());
+    return 0;
+  } else {
+    return Usage();
+  }
+  if (!rows.ok()) return Fail(rows.status());
+  std::printf("%s\n", KeysJson(*rows, clock.Now()).dump().c_str());
   return 0;
 }
 
@@ -347,9 +607,15 @@ int Main(int argc, char** argv) {
 
   std::string command = "serve";
   std::string config_path;
+  std::vector<std::string> keys_args;  // after `keys`
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    if (arg == "--config" && i + 1 < argc) {
+    if (command == "keys" && arg != "--config" && arg.rfind("--config=", 0) != 0) {
+      keys_args.push_back(arg);
+      if ((arg == "--alg" || arg == "--kid") && i + 1 < argc) keys_args.push_back(argv[++i]);
+    } else if (arg == "keys" && i == 1) {
+      command = "keys";
+    } else if (arg == "--config" && i + 1 < argc) {
       config_path = argv[++i];
     } else if (arg.rfind("--config=", 0) == 0) {
       config_path = arg.substr(std::strlen("--config="));
@@ -366,16 +632,21 @@ int Main(int argc, char** argv) {
     std::printf("tokend %s\n", TOKEND_VERSION);
     return 0;
   }
+  if (command == "keys" && keys_args.empty()) return Usage();
   if (config_path.empty()) {
     std::fprintf(stderr, "tokend: --config FILE is required\n");
     return Usage();
   }
   absl::StatusOr<config::Config> config = config::LoadConfig(
       config_path, ::getenv,
-      command == "migrate" ? config::NamedFiles::kSkip : config::NamedFiles::kCheck);
+      command == "serve" ? config::NamedFiles::kCheck : config::NamedFiles::kSkip);
   if (!config.ok()) return Fail(config.status());
   common::SetMinLogLevel(config->log_level);
   if (command == "migrate") return RunMigrate(*config);
+  if (command == "keys") {
+    if (keys_args.empty()) return Usage();
+    return RunKeys(*config, keys_args);
+  }
   return RunServe(*config);
 }
 

@@ -1,5 +1,6 @@
 #include "config/config.h"
 
+#include <algorithm>
 #include <exception>
 #include <utility>
 
@@ -191,6 +192,81 @@ absl::Status ParseSigningKeys(const YAML::Node& node, std::vector<SigningKeyConf
   return absl::OkStatus();
 }
 
+// The JWK Set's Cache-Control max-age on the ops port: a verifier may use a
+// fetched set this long, so a new key must be published at least this long
+// (plus leeway) before it signs.
+constexpr absl::Duration kJwksMaxAge = absl::Seconds(300);
+
+absl::Status ParseKeys(const YAML::Node& node, Config::Keys* keys) {
+  constexpr absl::string_view kPath = "keys";
+  absl::StatusOr<Mapping> fields =
+      Mapping::Read(node, std::string(kPath),
+                    {"managed", "alg", "rotate_every", "publish_ahead", "kek_files",
+                     "allow_short_publish_ahead", "file_reload_interval"});
+  if (!fields.ok()) return fields.status();
+  if (absl::Status s = GetBool(*fields, "managed", &keys->managed); !s.ok()) return s;
+  if (!keys->managed) {
+    for (absl::string_view key :
+         {"alg", "rotate_every", "publish_ahead", "kek_files", "allow_short_publish_ahead"}) {
+      if (fields->Find(key) != nullptr) {
+        return Error(fields->PathOf(key), "only with keys.managed: true");
+      }
+    }
+  } else if (fields->Find("file_reload_interval") != nullptr) {
+    return Error(fields->PathOf("file_reload_interval"), "only for signing_keys files");
+  }
+  if (absl::Status s = GetString(*fields, "alg", &keys->alg); !s.ok()) return s;
+  if (!crypto::AlgorithmFromName(keys->alg).has_value()) {
+    return Error(fields->PathOf("alg"), absl::StrCat("unsupported algorithm ", Quote(keys->alg),
+                                                     " (expected one of ", AlgorithmNames(), ")"));
+  }
+  for (auto [key, out] :
+       {std::pair<absl::string_view, absl::Duration*>{"rotate_every", &keys->rotate_every},
+        {"publish_ahead", &keys->publish_ahead},
+        {"file_reload_interval", &keys->file_reload_interval}}) {
+    if (absl::Status s = GetDuration(*fields, key, out); !s.ok()) return s;
+    if (*out <= absl::ZeroDuration()) return Error(fields->PathOf(key), "must be positive");
+  }
+  if (absl::Status s = GetStringList(*fields, "kek_files", &keys->kek_files); !s.ok()) return s;
+  if (absl::Status s =
+          GetBool(*fields, "allow_short_publish_ahead", &keys->allow_short_publish_ahead);
+      !s.ok()) {
+    return s;
+  }
+  return absl::OkStatus();
+}
+
+// The rules between keys, tokens and callers, once all are read.
+absl::Status CheckManagedKeys(Config& config) {
+  Config::Keys& keys = config.keys;
+  absl::Duration longest = config.tokens.access_ttl;
+  for (const CallerOptions& caller : config.callers) longest = std::max(longest, caller.max_ttl);
+  keys.retain_after = longest + config.tokens.leeway;
+  if (!keys.managed) return absl::OkStatus();
+  if (keys.kek_files.empty()) {
+    return Error("keys.kek_files", "at least one key-encryption key file is required");
+  }
+  const absl::Duration minimum = kJwksMaxAge + config.tokens.leeway;
+  if (!keys.allow_short_publish_ahead && keys.publish_ahead < minimum) {
+    return Error("keys.publish_ahead",
+                 absl::StrCat("must be at least ", absl::FormatDuration(minimum),
+                              " (the JWK Set's max-age of 300s plus tokens.leeway), so that "
+                              "verifiers see a key before it signs"));
+  }
+  if (keys.rotate_every <= keys.publish_ahead) {
+    return Error("keys.rotate_every", "must be longer than keys.publish_ahead");
+  }
+  // The previous key must be gone before the one after next is published.
+  if (keys.retain_after + keys.publish_ahead > 2 * keys.rotate_every) {
+    return Error("keys.rotate_every",
+                 absl::StrCat("must be at least half of the longest access-token lifetime plus "
+                              "leeway plus keys.publish_ahead (",
+                              absl::FormatDuration((keys.retain_after + keys.publish_ahead) / 2),
+                              "), so that at most three keys are published"));
+  }
+  return absl::OkStatus();
+}
+
 // Callers: defaults that depend on tokens.access_ttl are applied by the
 // caller of this function (`max_ttl_set`).
 absl::Status ParseCallers(const YAML::Node& node, std::vector<CallerOptions>* callers,
@@ -362,7 +438,7 @@ absl::StatusOr<Config> ParseConfig(absl::string_view yaml_text,
         *document, "",
         {"listen", "ops_listen", "shutdown_grace", "shutdown_delay", "log_level", "reflection",
          "revocation_resync_interval", "revocation_max_staleness", "tls", "database", "issuer",
-         "tokens", "signing_keys", "callers", "limits", "watch"});
+         "tokens", "keys", "signing_keys", "callers", "limits", "watch"});
     if (!top.ok()) return top.status();
     Config config;
     const YAML::Node empty_map(YAML::NodeType::Map);
@@ -429,16 +505,29 @@ absl::StatusOr<Config> ParseConfig(absl::string_view yaml_text,
         !s.ok()) {
       return s;
     }
-
     if (absl::Status s = ParseWatch(SectionOrEmpty(*top, "watch", empty_map), &config.watch);
         !s.ok()) {
       return s;
     }
 
+    if (absl::Status s = ParseKeys(SectionOrEmpty(*top, "keys", empty_map), &config.keys);
+        !s.ok()) {
+      return s;
+    }
     const YAML::Node* keys = top->Find("signing_keys");
-    if (keys == nullptr) return Error("signing_keys", "required key is missing");
-    if (absl::Status s = ParseSigningKeys(*keys, &config.signing_keys); !s.ok()) return s;
-    if (config.signing_keys.empty()) return Error("signing_keys", "at least one key is required");
+    if (config.keys.managed) {
+      if (keys != nullptr) {
+        return Error("signing_keys", "not with keys.managed: true (managed keys replace them)");
+      }
+    } else {
+      if (keys == nullptr) {
+        return Error("signing_keys", "required key is missing (or set keys.managed: true)");
+      }
+      if (absl::Status s = ParseSigningKeys(*keys, &config.signing_keys); !s.ok()) return s;
+      if (config.signing_keys.empty()) {
+        return Error("signing_keys", "at least one key is required");
+      }
+    }
 
     if (const YAML::Node* callers = top->Find("callers"); callers != nullptr) {
       std::vector<bool> max_ttl_set;
@@ -449,6 +538,7 @@ absl::StatusOr<Config> ParseConfig(absl::string_view yaml_text,
         if (!max_ttl_set[i]) config.callers[i].max_ttl = config.tokens.access_ttl;
       }
     }
+    if (absl::Status s = CheckManagedKeys(config); !s.ok()) return s;
     return config;
   } catch (const std::exception& e) {
     return Error(kRootPath, absl::StrCat("yaml error: ", e.what()));
@@ -459,6 +549,9 @@ std::vector<NamedFile> FilesNamedBy(Config& config) {
   std::vector<NamedFile> files = {{"tls.cert_file", &config.tls.cert_file},
                                   {"tls.key_file", &config.tls.key_file},
                                   {"tls.client_ca_file", &config.tls.client_ca_file}};
+  for (size_t i = 0; i < config.keys.kek_files.size(); ++i) {
+    files.push_back({Element("keys.kek_files", i), &config.keys.kek_files[i]});
+  }
   for (size_t i = 0; i < config.signing_keys.size(); ++i) {
     files.push_back({Element("signing_keys", i) + ".file", &config.signing_keys[i].file});
   }

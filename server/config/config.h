@@ -110,7 +110,28 @@ struct Config {
     int max_watchers = 1000;        // open streams per replica; >= 1
   } watch;
 
-  std::vector<SigningKeyConfig> signing_keys;  // at least one; the first signs
+  // Extension: how signing keys are had. Either `signing_keys` (files; the
+  // default) or managed keys (generated and rotated by tokend, kept sealed
+  // in the database), never both.
+  struct Keys {
+    bool managed = false;
+    // Managed keys only (each refused without managed: true):
+    std::string alg = "ES256";                       // of the keys tokend makes
+    absl::Duration rotate_every = absl::Hours(720);  // > publish_ahead
+    absl::Duration publish_ahead = absl::Hours(1);   // >= 300s (JWKS max-age) + leeway
+    std::vector<std::string> kek_files;              // at least one; the first seals
+    // Test-only: lifts the publish_ahead minimum (a verifier that caches the
+    // JWK Set for its max-age may then meet an unknown kid).
+    bool allow_short_publish_ahead = false;
+    // Derived, not configurable: how long a retired key stays published, the
+    // longest access-token lifetime (tokens.access_ttl or any caller's
+    // max_ttl) plus tokens.leeway.
+    absl::Duration retain_after;
+    // File keys only: how often the signing_keys files are looked at again.
+    absl::Duration file_reload_interval = absl::Seconds(10);
+  } keys;
+
+  std::vector<SigningKeyConfig> signing_keys;  // files: at least one, the first signs
   std::vector<CallerOptions> callers;          // may be empty (deny all)
 };
 
@@ -130,7 +151,8 @@ struct NamedFile {
   std::string* path;     // into the Config passed to FilesNamedBy
 };
 
-// Every file `config` names (tls.*, signing_keys[*].file), in file order.
+// Every file `config` names (tls.*, keys.kek_files[*], signing_keys[*].file),
+// in file order.
 std::vector<NamedFile> FilesNamedBy(Config& config);
 
 }  // namespace tokend::config

@@ -47,6 +47,11 @@ KeyRing::KeyRing(std::vector<Key> keys) : keys_(std::move(keys)) {
   for (size_t i = 0; i < keys_.size(); ++i) index_by_kid_.emplace(keys_[i].kid, i);
 }
 
+bool SameKey(const Key& a, const Key& b) {
+  return a.kid == b.kid && a.alg == b.alg && a.pkey != nullptr && b.pkey != nullptr &&
+         EVP_PKEY_eq(a.pkey.get(), b.pkey.get()) == 1;
+}
+
 const Key* KeyRing::Find(absl::string_view kid) const {
   auto it = index_by_kid_.find(kid);
   if (it == index_by_kid_.end()) return nullptr;

@@ -23,6 +23,10 @@ struct Key {
   const crypto::SignatureAlgorithm& algorithm() const { return crypto::GetAlgorithm(alg); }
 };
 
+// Whether `a` and `b` are the same key under the same kid and alg (their
+// public halves compared; the private halves follow from them).
+bool SameKey(const Key& a, const Key& b);
+
 // The set of keys tokend trusts: exactly one primary key that signs, and any
 // number of verify-only keys (an upcoming key published before it signs, or a
 // previous one kept until every token it signed has expired). Lookup is by

@@ -200,22 +200,61 @@ absl::StatusOr<std::unique_ptr<TokenService>> TokenService::New(
   if (options.refresh_successor_key.size() < 32) {
     return absl::InvalidArgumentError("refresh successor key: must be at least 32 bytes");
   }
-  absl::StatusOr<std::string> jwks = keys::JwksJson(*key_ring);
-  if (!jwks.ok()) return jwks.status();
   std::unique_ptr<TokenService> service(new TokenService());
   service->options_ = std::move(options);
   service->policy_ = std::move(policy);
-  service->key_ring_ = std::move(key_ring);
   service->refresh_tokens_ = refresh_tokens;
   service->revocations_ = revocations;
   service->revocation_set_ = revocation_set;
   service->clock_ = clock;
-  service->jwks_json_ = *std::move(jwks);
-  service->verified_tokens_ = std::make_unique<VerifiedTokenCache>(
-      VerifiedTokenCache::kDefaultCapacity, service->options_.introspect_cache_bytes);
+  absl::StatusOr<std::shared_ptr<const KeyState>> state =
+      service->MakeKeyState(std::move(key_ring), nullptr);
+  if (!state.ok()) return state.status();
+  service->key_state_.store(*std::move(state));
   service->subject_revocations_ =
       std::make_unique<PerCallerRateLimit>(service->options_.subject_revocations_per_minute);
   return service;
+}
+
+absl::StatusOr<std::shared_ptr<const TokenService::KeyState>> TokenService::MakeKeyState(
+    std::shared_ptr<const keys::KeyRing> key_ring, const KeyState* previous) const {
+  if (key_ring == nullptr) return absl::InvalidArgumentError("key ring: none");
+  absl::StatusOr<std::string> jwks = keys::JwksJson(*key_ring);
+  if (!jwks.ok()) return jwks.status();
+  auto state = std::make_shared<KeyState>();
+  state->ring = std::move(key_ring);
+  state->jwks_json = *std::move(jwks);
+  // A cached entry says "this token's signature verified under a key of the
+  // ring". It stays true under a ring that still holds every one of those
+  // keys (a key added, the primary changed); a key removed or replaced
+  // under its kid makes every entry suspect, and the cache starts empty.
+  bool keeps_every_key = previous != nullptr;
+  if (previous != nullptr) {
+    for (const keys::Key& old_key : previous->ring->keys()) {
+      const keys::Key* kept = state->ring->Find(old_key.kid);
+      if (kept == nullptr || !keys::SameKey(*kept, old_key)) {
+        keeps_every_key = false;
+        break;
+      }
+    }
+  }
+  state->verified_tokens =
+      keeps_every_key ? previous->verified_tokens
+                      : std::make_shared<VerifiedTokenCache>(VerifiedTokenCache::kDefaultCapacity,
+                                                             options_.introspect_cache_bytes);
+  return std::shared_ptr<const KeyState>(std::move(state));
+}
+
+absl::Status TokenService::SetKeyRing(std::shared_ptr<const keys::KeyRing> key_ring) {
+  // Serialized so that a state is never built from one that a concurrent
+  // swap already replaced (its cache decision would be about the wrong ring).
+  absl::MutexLock lock(&key_swap_mu_);
+  std::shared_ptr<const KeyState> previous = key_state_.load();
+  absl::StatusOr<std::shared_ptr<const KeyState>> state =
+      MakeKeyState(std::move(key_ring), previous.get());
+  if (!state.ok()) return state.status();
+  key_state_.store(*std::move(state));
+  return absl::OkStatus();
 }
 
 absl::StatusOr<AuthorizedCall> TokenService::Authorize(const RequestContext& ctx, Rpc rpc) const {
@@ -243,7 +282,7 @@ absl::StatusOr<std::string> TokenService::SignAccessToken(jwt::Claims& claims, a
   claims.issued_at = now;
   claims.not_before = now;
   claims.expires_at = now + ttl;
-  return jwt::Sign(claims, key_ring_->primary());
+  return jwt::Sign(claims, key_state_.load()->ring->primary());
 }
 
 absl::StatusOr<IssuedTokens> TokenService::Issue(const AuthorizedCall& call,
@@ -504,15 +543,16 @@ absl::StatusOr<Introspection> TokenService::Introspect(const AuthorizedCall& cal
 
 absl::StatusOr<std::shared_ptr<const jwt::Claims>> TokenService::DecodeAccessToken(
     absl::string_view token, absl::Time now) const {
-  if (std::shared_ptr<const jwt::Claims> cached = verified_tokens_->Find(token, now)) {
+  const std::shared_ptr<const KeyState> keys = key_state_.load();
+  if (std::shared_ptr<const jwt::Claims> cached = keys->verified_tokens->Find(token, now)) {
     return cached;
   }
-  absl::StatusOr<jwt::Claims> claims = jwt::Decode(token, *key_ring_);
+  absl::StatusOr<jwt::Claims> claims = jwt::Decode(token, *keys->ring);
   if (!claims.ok()) return claims.status();
   // Kept until the token can no longer pass Validate at any time.
   const absl::Time keep_until = claims->expires_at + options_.leeway;
   auto decoded = std::make_shared<const jwt::Claims>(*std::move(claims));
-  if (now < keep_until) verified_tokens_->Put(token, decoded, keep_until);
+  if (now < keep_until) keys->verified_tokens->Put(token, decoded, keep_until);
   return decoded;
 }
 

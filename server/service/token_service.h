@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "jwt/claims.h"
@@ -203,8 +204,16 @@ class TokenService {
   // AdmitRevoke, then Revoke.
   absl::Status Revoke(const AuthorizedCall& call, const RevokeParams& params);
 
-  // The JWK Set of the key ring (computed once).
-  const std::string& Jwks() const { return jwks_json_; }
+  // The JWK Set of the key ring in force (computed once per ring).
+  std::string Jwks() const { return key_state_.load()->jwks_json; }
+
+  // The key ring in force: its primary signs from the next Issue on, and
+  // tokens of a kid not in it are inactive from the next Introspect on (the
+  // verified-token cache is dropped when a key leaves or changes, so it can
+  // never answer for a key no longer trusted). INVALID_ARGUMENT, and the
+  // ring in force stays, when its JWK Set cannot be built.
+  absl::Status SetKeyRing(std::shared_ptr<const keys::KeyRing> key_ring);
+  std::shared_ptr<const keys::KeyRing> key_ring() const { return key_state_.load()->ring; }
 
   // Whether introspecting or revoking `token` reads the store: only a
   // refresh token does. Otherwise the call needs only the CPU and can be
@@ -220,12 +229,28 @@ class TokenService {
   absl::Duration LongestAccessLifetime() const;
   absl::Duration LongestTokenLifetime() const;
 
+  // The key ring and everything derived from it, swapped as one (see
+  // SetKeyRing): a call loads it once, so it signs, verifies and caches
+  // under one ring.
+  struct KeyState {
+    std::shared_ptr<const keys::KeyRing> ring;
+    std::string jwks_json;
+    // Decoded claims of access tokens whose signature verified under `ring`
+    // (see DecodeAccessToken); time and revocation checks still run on
+    // every call. Shared with the next state when that ring keeps every key
+    // of this one.
+    std::shared_ptr<VerifiedTokenCache> verified_tokens;
+  };
+  // The state for `key_ring`, reusing `previous`'s cache when allowed.
+  absl::StatusOr<std::shared_ptr<const KeyState>> MakeKeyState(
+      std::shared_ptr<const keys::KeyRing> key_ring, const KeyState* previous) const;
+
   // Signs an access token for `claims`, filling in jti, iss, iat, nbf and exp.
   absl::StatusOr<std::string> SignAccessToken(jwt::Claims& claims, absl::Time now,
                                               absl::Duration ttl) const;
   absl::StatusOr<Introspection> IntrospectAccessToken(absl::string_view token) const;
-  // jwt::Decode(token, *key_ring_), remembered in verified_tokens_ so that a
-  // token's signature is verified once; UNAUTHENTICATED as Decode.
+  // jwt::Decode(token, *ring), remembered in the key state's cache so that
+  // a token's signature is verified once; UNAUTHENTICATED as Decode.
   absl::StatusOr<std::shared_ptr<const jwt::Claims>> DecodeAccessToken(absl::string_view token,
                                                                        absl::Time now) const;
   absl::StatusOr<Introspection> IntrospectRefreshToken(const AuthorizedCall& call,
@@ -265,16 +290,15 @@ class TokenService {
 
   ServiceOptions options_;
   std::shared_ptr<const Policy> policy_;
-  std::shared_ptr<const keys::KeyRing> key_ring_;
+  // Loaded once per call on the hot paths (Issue, Introspect): an atomic
+  // shared_ptr, so a swap never blocks a call (BENCHMARKS.md).
+  std::atomic<std::shared_ptr<const KeyState>> key_state_;
+  absl::Mutex key_swap_mu_;
   store::RefreshTokenStore* refresh_tokens_ = nullptr;
   store::RevocationStore* revocations_ = nullptr;
   RevocationSet* revocation_set_ = nullptr;
   const common::Clock* clock_ = nullptr;
-  std::string jwks_json_;
   ServiceCounters counters_;
-  // Decoded claims of access tokens whose signature verified (see
-  // DecodeAccessToken); time and revocation checks still run on every call.
-  std::unique_ptr<VerifiedTokenCache> verified_tokens_;
   std::unique_ptr<PerCallerRateLimit> subject_revocations_;
 };
 

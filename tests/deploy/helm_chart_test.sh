@@ -75,6 +75,23 @@ template)
     grep -qF "$line" "$work/tunables.yaml" || fail "rendered config lacks '$line'"
   done
   echo "ok: every tunable reaches the config file"
+  # Managed keys: the keys section names the KEK files in the mounted KEK
+  # Secret, no signing_keys, no signing-keys Secret; the migration Job's
+  # variant names no file that may not exist yet.
+  render "$work/managed.yaml" --set managedKeys.enabled=true --set managedKeys.kekSecret=tokend-kek \
+    --set 'managedKeys.kekFiles={kek-new,kek-old}' --set managedKeys.rotateEvery=240h
+  for line in 'managed: true' 'rotate_every: 240h' 'publish_ahead: 1h' \
+    '- "/etc/tokend/kek/kek-new"' '- "/etc/tokend/kek/kek-old"' 'secretName: tokend-kek' \
+    'mountPath: /etc/tokend/kek'; do
+    grep -qF -- "$line" "$work/managed.yaml" || fail "managed keys: rendered chart lacks '$line'"
+  done
+  ! grep -q 'signing_keys:\|rel-tokend-signing-keys' "$work/managed.yaml" ||
+    fail "managed keys: the chart still names signing_keys or their Secret"
+  if render "$work/managed-no-secret.yaml" --set managedKeys.enabled=true 2> "$work/err"; then
+    fail "managed keys without managedKeys.kekSecret: accepted"
+  fi
+  grep -qF "managedKeys.kekSecret is required" "$work/err" || { cat "$work/err"; fail "no message"; }
+  echo "ok: managed keys render the KEK Secret and the keys section"
   ;;
 objects)
   render "$work/default.yaml"

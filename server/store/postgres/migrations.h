@@ -13,7 +13,7 @@ namespace tokend::store::postgres {
 
 // The newest migration this binary knows. The build fails when it differs
 // from the newest file in migrations/.
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 // The newest migration applied to the database; 0 when none is (an empty
 // database). It may exceed kSchemaVersion when a newer binary migrated.

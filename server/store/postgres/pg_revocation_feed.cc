@@ -56,9 +56,9 @@ std::string CurrentError() {
 
 class Receiver final : public pqxx::notification_receiver {
  public:
-  Receiver(pqxx::connection_base& conn, std::function<void(const std::string&)> on_payload)
-      : pqxx::notification_receiver(conn, sql::kRevocationChannel),
-        on_payload_(std::move(on_payload)) {}
+  Receiver(pqxx::connection_base& conn, const std::string& channel,
+           std::function<void(const std::string&)> on_payload)
+      : pqxx::notification_receiver(conn, channel), on_payload_(std::move(on_payload)) {}
   void operator()(const std::string& payload, int /*backend_pid*/) override {
     on_payload_(payload);
   }
@@ -74,6 +74,11 @@ PgRevocationFeed::PgRevocationFeed(const DatabaseOptions& listen, PgRevocationSt
     : dsn_(EffectiveDsn(listen)), store_(store), resync_interval_(resync_interval), clock_(clock) {}
 
 PgRevocationFeed::~PgRevocationFeed() { Stop(); }
+
+void PgRevocationFeed::AlsoListen(std::string channel, std::function<void()> on_notify) {
+  extra_channel_ = std::move(channel);
+  extra_notify_ = std::move(on_notify);
+}
 
 absl::Status PgRevocationFeed::Start(std::function<void(const Revocation&)> deliver,
                                      std::function<void(absl::Time)> caught_up) {
@@ -125,6 +130,7 @@ bool PgRevocationFeed::ReadRecent() {
 void PgRevocationFeed::Run() {
   std::unique_ptr<pqxx::connection> conn;
   std::unique_ptr<Receiver> receiver;
+  std::unique_ptr<Receiver> extra_receiver;
   absl::Duration backoff = kInitialBackoff;
   bool need_recent = true;  // what Start's read could not see
   absl::Time next_connect = absl::InfinitePast();
@@ -136,6 +142,7 @@ void PgRevocationFeed::Run() {
   auto disconnect = [&] {
     listening_ = false;
     receiver.reset();  // before the connection it is registered with
+    extra_receiver.reset();
     conn.reset();
   };
 
@@ -144,16 +151,22 @@ void PgRevocationFeed::Run() {
     if (conn == nullptr && now >= next_connect) {
       try {
         conn = OpenConnection(*dsn_);
-        receiver = std::make_unique<Receiver>(*conn, [&](const std::string& payload) {
-          std::optional<Revocation> r = ParseRevocationNotification(payload);
-          if (r.has_value()) {
-            deliver_(*r);
-          } else {
-            need_recent = true;  // too long for NOTIFY (or unparsable): re-read
-          }
-        });
+        receiver = std::make_unique<Receiver>(
+            *conn, sql::kRevocationChannel, [&](const std::string& payload) {
+              std::optional<Revocation> r = ParseRevocationNotification(payload);
+              if (r.has_value()) {
+                deliver_(*r);
+              } else {
+                need_recent = true;  // too long for NOTIFY (or unparsable): re-read
+              }
+            });
+        if (extra_notify_) {
+          extra_receiver = std::make_unique<Receiver>(*conn, extra_channel_,
+                                                      [&](const std::string&) { extra_notify_(); });
+        }
         // libpqxx swallows a broken connection during LISTEN.
         if (!conn->is_open()) throw pqxx::broken_connection("LISTEN failed");
+        if (extra_notify_) extra_notify_();
         // Notifications sent while it was not listening are lost: read
         // what was written since the last read.
         need_recent = true;

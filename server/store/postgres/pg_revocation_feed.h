@@ -55,6 +55,12 @@ class PgRevocationFeed final : public RevocationFeed {
   absl::Status Start(std::function<void(const Revocation&)> deliver,
                      std::function<void(absl::Time as_of)> caught_up) override;
 
+  // Before Start: also LISTEN on `channel` on the same session, and call
+  // `on_notify` (on the feed's thread; keep it fast) for each notification
+  // there and each time the session is (re)opened, when notifications may
+  // have been missed. One LISTEN session per replica serves both.
+  void AlsoListen(std::string channel, std::function<void()> on_notify);
+
   // Returns within about 200 ms, or the DSN's connect_timeout when a
   // connection attempt is under way.
   void Stop() override;
@@ -78,6 +84,8 @@ class PgRevocationFeed final : public RevocationFeed {
 
   std::function<void(const Revocation&)> deliver_;
   std::function<void(absl::Time)> caught_up_;
+  std::string extra_channel_;
+  std::function<void()> extra_notify_;
   // The database's clock when the latest successful read began; the next
   // read starts there (minus the late-commit margin). Feed thread only.
   absl::Time watermark_ = absl::InfinitePast();

@@ -208,6 +208,40 @@ const Statement kPurgeFamilies = {
     "  WHERE family_id IN (SELECT family_id FROM doomed) RETURNING 1)"
     " SELECT (SELECT count(*) FROM families), (SELECT count(*) FROM tokens)"};
 
+const Statement kSigningKeyLock = {"signing_key_lock", "SELECT pg_advisory_xact_lock($1::bigint)"};
+
+const Statement kListSigningKeys = {
+    "list_signing_keys",
+    "SELECT kid, alg, kek_id, encode(sealed_key, 'hex'),"
+    " " TOKEND_MICROS("publish_from") ","
+    " " TOKEND_MICROS("signs_from") ","
+    " " TOKEND_MICROS("signs_until") ","
+    " " TOKEND_MICROS("delete_after") ","
+    " " TOKEND_MICROS("revoked_at") ","
+    " " TOKEND_MICROS("created_at") ","
+    " imported"
+    " FROM tokend_signing_keys ORDER BY signs_from"};
+
+const Statement kInsertSigningKey = {
+    "insert_signing_key",
+    "INSERT INTO tokend_signing_keys (kid, alg, kek_id, sealed_key, publish_from, signs_from,"
+    " signs_until, delete_after, revoked_at, imported)"
+    " VALUES ($1, $2, $3, decode($4, 'hex'), $5::timestamptz, $6::timestamptz, $7::timestamptz,"
+    " $8::timestamptz, NULLIF($9, '')::timestamptz, $10::boolean)"};
+
+const Statement kUpdateSigningKey = {
+    "update_signing_key",
+    "UPDATE tokend_signing_keys SET alg = $2, kek_id = $3, sealed_key = decode($4, 'hex'),"
+    " publish_from = $5::timestamptz, signs_from = $6::timestamptz,"
+    " signs_until = $7::timestamptz, delete_after = $8::timestamptz,"
+    " revoked_at = NULLIF($9, '')::timestamptz, imported = $10::boolean WHERE kid = $1"};
+
+const Statement kDeleteSigningKey = {"delete_signing_key",
+                                     "DELETE FROM tokend_signing_keys WHERE kid = $1"};
+
+const Statement kNotifySigningKeys = {"notify_signing_keys",
+                                      "SELECT pg_notify('tokend_signing_keys', '')"};
+
 #undef TOKEND_MICROS
 
 absl::Span<const Statement* const> AllStatements() {
@@ -230,6 +264,12 @@ absl::Span<const Statement* const> AllStatements() {
       &kTransactionTime,
       &kPurgeRevocations,
       &kPurgeFamilies,
+      &kSigningKeyLock,
+      &kListSigningKeys,
+      &kInsertSigningKey,
+      &kUpdateSigningKey,
+      &kDeleteSigningKey,
+      &kNotifySigningKeys,
   };
   return kAll;
 }

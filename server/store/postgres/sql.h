@@ -28,6 +28,14 @@ struct Statement {
 // kRevokeMany names it literally.
 inline constexpr char kRevocationChannel[] = "tokend_revocations";
 
+// The notification channel of managed signing key changes (see
+// PgSigningKeyStore); kNotifySigningKeys names it literally.
+inline constexpr char kSigningKeyChannel[] = "tokend_signing_keys";
+
+// The advisory lock key that serializes SigningKeyStore::Change across
+// processes: the bytes "tokkeys" as an integer.
+inline constexpr long long kSigningKeyLockKey = 0x746F6B6B657973LL;
+
 // The advisory lock key that serializes Migrate() across processes: the
 // bytes "tokend" as an integer.
 inline constexpr long long kMigrationLockKey = 0x746F6B656E64LL;
@@ -74,6 +82,25 @@ extern const Statement kFetchRevocations;
 extern const Statement kTransactionTime;   // -> now() in microseconds
 extern const Statement kPurgeRevocations;  // $1 now, $2 batch -> deleted
 extern const Statement kPurgeFamilies;     // $1 now, $2 batch -> families, tokens
+
+// Managed signing keys (table tokend_signing_keys). Times in and out as
+// everywhere; sealed_key in and out as hex text.
+//   kSigningKeyLock     $1 lock key
+//   kListSigningKeys    -> kid, alg, kek_id, sealed hex, publish_from,
+//                          signs_from, signs_until, delete_after, revoked_at
+//                          (NULL: not revoked), created_at, imported
+//   kInsertSigningKey   $1 kid, $2 alg, $3 kek_id, $4 sealed hex,
+//                       $5 publish_from, $6 signs_from, $7 signs_until,
+//                       $8 delete_after, $9 revoked_at ("": NULL), $10 imported
+//   kUpdateSigningKey   the same columns, matched by $1 kid
+//   kDeleteSigningKey   $1 kid
+//   kNotifySigningKeys  tells every replica's feed to re-read the keys
+extern const Statement kSigningKeyLock;
+extern const Statement kListSigningKeys;
+extern const Statement kInsertSigningKey;
+extern const Statement kUpdateSigningKey;
+extern const Statement kDeleteSigningKey;
+extern const Statement kNotifySigningKeys;
 
 // All of the above.
 absl::Span<const Statement* const> AllStatements();

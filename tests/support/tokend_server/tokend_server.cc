@@ -134,7 +134,8 @@ std::string TokendConfig::ToYaml() const {
   if (!refresh_retry_window.empty()) {
     absl::StrAppend(&y, "  refresh_retry_window: ", refresh_retry_window, "\n");
   }
-  absl::StrAppend(&y, "signing_keys:\n");
+  // None: managed keys (extra_yaml holds the keys section).
+  if (!signing_keys.empty()) absl::StrAppend(&y, "signing_keys:\n");
   for (const SigningKeyEntry& key : signing_keys) {
     absl::StrAppend(&y, "  - file: ", Quoted(key.file), "\n");
     absl::StrAppend(&y, "    alg: ", key.alg, "\n");

@@ -85,9 +85,9 @@ struct TokendConfig {
   std::string refresh_retry_window;
   // Extension: revocation_max_staleness; empty: omitted (the default).
   std::string revocation_max_staleness;
-  std::string log_level;    // extension; empty: omitted
-  bool reflection = false;  // extension; false: omitted (the default, off)
-  std::vector<SigningKeyEntry> signing_keys;
+  std::string log_level;                      // extension; empty: omitted
+  bool reflection = false;                    // extension; false: omitted (the default, off)
+  std::vector<SigningKeyEntry> signing_keys;  // none: the key is omitted (managed keys)
   std::string callers_yaml = StandardCallersYaml();
   // Appended verbatim at the top level (for example an unknown key).
   std::string extra_yaml;

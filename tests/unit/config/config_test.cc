@@ -581,7 +581,7 @@ TEST(ConfigParser, RejectsAMissingRequiredKeyNamingIt) {
   EXPECT_EQ(ErrorOf(Edit("issuer: \"https://issuer.test\"\n", "")),
             "issuer: required key is missing");
   EXPECT_EQ(ErrorOf(Edit("signing_keys:\n  - file: k1.pem\n    alg: ES256\n", "")),
-            "signing_keys: required key is missing");
+            "signing_keys: required key is missing (or set keys.managed: true)");
   EXPECT_EQ(
       ErrorOf(Edit("signing_keys:\n  - file: k1.pem\n    alg: ES256\n", "signing_keys: []\n")),
       "signing_keys: at least one key is required");

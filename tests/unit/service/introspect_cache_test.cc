@@ -5,10 +5,13 @@
 
 #include <openssl/bn.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "common/clock.h"
 #include "crypto/base64url.h"
@@ -29,10 +32,7 @@ constexpr char kLogin[] = "spiffe://test/login";
 class IntrospectCacheTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto ring = keys::KeyRing::New(
-        {keys::Key{.kid = "k1",
-                   .alg = crypto::Algorithm::kES256,
-                   .pkey = testing::GenerateSharedKey(crypto::Algorithm::kES256)}});
+    auto ring = keys::KeyRing::New({k1_});
     ASSERT_TRUE(ring.ok()) << ring.status();
     CallerPolicy login{.id = kLogin,
                        .rpcs = {Rpc::kIssue, Rpc::kRefresh, Rpc::kIntrospect, Rpc::kRevoke},
@@ -83,6 +83,27 @@ class IntrospectCacheTest : public ::testing::Test {
   testing::FakeRefreshTokenStore refresh_tokens_{revocations_};
   RevocationSet revocation_set_;
   std::unique_ptr<TokenService> service_;
+  const keys::Key k1_ = NewKey("k1");
+  const keys::Key k2_ = NewKey("k2");
+
+  static keys::Key NewKey(const std::string& kid) {
+    return keys::Key{.kid = kid,
+                     .alg = crypto::Algorithm::kES256,
+                     .pkey = testing::GenerateSharedKey(crypto::Algorithm::kES256)};
+  }
+  void SetRing(std::vector<keys::Key> ring_keys) {
+    auto ring = keys::KeyRing::New(std::move(ring_keys));
+    ASSERT_TRUE(ring.ok()) << ring.status();
+    ASSERT_TRUE(service_->SetKeyRing(*ring).ok());
+  }
+  static std::string KidOf(const std::string& token) {
+    std::string header;
+    EXPECT_TRUE(crypto::Base64UrlDecode(token.substr(0, token.find('.')), &header));
+    const size_t at = header.find("\"kid\":\"");
+    if (at == std::string::npos) return "";
+    const size_t from = at + 7;
+    return header.substr(from, header.find('"', from) - from);
+  }
 };
 
 // The same ECDSA signature with s replaced by n - s: as valid as the original.
@@ -197,6 +218,67 @@ TEST_F(IntrospectCacheTest, ManyTokensAreEachAnsweredForThemselves) {
       EXPECT_EQ(seen->subject, "user" + std::to_string(i));
     }
   }
+}
+
+// The cache holds "this token verified under a key of the ring"; once the
+// key has left the ring (a revoked managed key, a key file rotated out) the
+// token must not be answered from it.
+TEST_F(IntrospectCacheTest, ACachedTokenIsInactiveOnceItsKeyLeftTheRing) {
+  const IssuedTokens issued = Issue("alice");
+  ASSERT_TRUE(Active(issued.access_token));
+  ASSERT_TRUE(Active(issued.access_token));  // from the cache
+  SetRing({k2_});
+  EXPECT_FALSE(Active(issued.access_token));
+  EXPECT_EQ(KidOf(Issue("bob").access_token), "k2");
+  EXPECT_FALSE(absl::StrContains(service_->Jwks(), "\"k1\""));
+}
+
+TEST_F(IntrospectCacheTest, AKeyReplacedUnderItsKidMakesItsTokensInactive) {
+  const IssuedTokens issued = Issue("alice");
+  ASSERT_TRUE(Active(issued.access_token));
+  SetRing({NewKey("k1")});  // other key material, same kid
+  EXPECT_FALSE(Active(issued.access_token));
+}
+
+TEST_F(IntrospectCacheTest, AKeyAddedOrANewPrimaryKeepsEveryTokenActive) {
+  const IssuedTokens before = Issue("alice");
+  ASSERT_TRUE(Active(before.access_token));
+  SetRing({k1_, k2_});  // the next key, published
+  EXPECT_TRUE(Active(before.access_token));
+  EXPECT_EQ(KidOf(Issue("bob").access_token), "k1");
+  SetRing({k2_, k1_});  // it signs; the old one verifies
+  const IssuedTokens after = Issue("carol");
+  EXPECT_EQ(KidOf(after.access_token), "k2");
+  EXPECT_TRUE(Active(before.access_token));
+  EXPECT_TRUE(Active(after.access_token));
+  EXPECT_TRUE(absl::StrContains(service_->Jwks(), "\"k1\""));
+  EXPECT_TRUE(absl::StrContains(service_->Jwks(), "\"k2\""));
+}
+
+// Rings swapped while Issue and Introspect run on other threads: every
+// call signs and verifies under one whole ring (TSan covers the swap).
+TEST_F(IntrospectCacheTest, ConcurrentRingSwapsNeverFailACall) {
+  const IssuedTokens before = Issue("alice");
+  std::atomic<bool> stop{false};
+  std::thread swapper([&] {
+    for (int i = 0; i < 200; ++i)
+      SetRing(i % 2 == 0 ? std::vector<keys::Key>{k2_, k1_} : std::vector<keys::Key>{k1_, k2_});
+    stop = true;
+  });
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 2; ++t) {
+    callers.emplace_back([&] {
+      while (!stop.load()) {
+        EXPECT_TRUE(Active(before.access_token));
+        const IssuedTokens fresh = Issue("bob");
+        const std::string kid = KidOf(fresh.access_token);
+        EXPECT_TRUE(kid == "k1" || kid == "k2") << kid;
+        EXPECT_TRUE(Active(fresh.access_token));
+      }
+    });
+  }
+  swapper.join();
+  for (std::thread& t : callers) t.join();
 }
 
 }  // namespace

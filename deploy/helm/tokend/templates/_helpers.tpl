@@ -84,6 +84,7 @@ app.kubernetes.io/component: server
 {{- define "tokend.tlsDir" -}}/etc/tokend/tls{{- end }}
 {{- define "tokend.clientCaDir" -}}/etc/tokend/client-ca{{- end }}
 {{- define "tokend.keysDir" -}}/etc/tokend/keys{{- end }}
+{{- define "tokend.kekDir" -}}/etc/tokend/kek{{- end }}
 
 {{/* Names the Services' certificate must carry. */}}
 {{- define "tokend.dnsNames" -}}
@@ -103,8 +104,8 @@ it is the migration Job's variant: `tokend migrate` reads only `database`, but
 loading any configuration checks that every file it names is readable, and the
 Job runs before the TLS Secret (issued by cert-manager once the release
 exists) and the signing keys need to exist. So that variant names the
-configuration file itself for tls.* and signing_keys[*].file; everything else
-is the same.
+configuration file itself for tls.*, signing_keys[*].file and
+keys.kek_files; everything else is the same.
 */}}
 {{- define "tokend.configFile" -}}
 {{- $root := .root }}
@@ -149,6 +150,17 @@ limits:
   max_concurrent_streams: {{ int $c.limits.maxConcurrentStreams }}
   subject_revocations_per_minute: {{ int $c.limits.subjectRevocationsPerMinute }}
   introspect_cache_bytes: {{ int64 $c.limits.introspectCacheBytes }}
+{{- if $v.managedKeys.enabled }}
+keys:
+  managed: true
+  alg: {{ $v.managedKeys.alg }}
+  rotate_every: {{ $v.managedKeys.rotateEvery }}
+  publish_ahead: {{ $v.managedKeys.publishAhead }}
+  kek_files:
+  {{- range $v.managedKeys.kekFiles }}
+    - {{ ternary $self (printf "%s/%s" (include "tokend.kekDir" $root) .) $.migration | quote }}
+  {{- end }}
+{{- else }}
 signing_keys:
 {{- range $v.signingKeys.keys }}
   - file: {{ ternary $self (printf "%s/%s" (include "tokend.keysDir" $root) .file) $.migration | quote }}
@@ -156,6 +168,7 @@ signing_keys:
     {{- if .kid }}
     kid: {{ .kid | quote }}
     {{- end }}
+{{- end }}
 {{- end }}
 {{- if $c.callers }}
 callers:
