@@ -1,6 +1,7 @@
 #include "client/tokenctl_cli.h"
 
 #include <google/protobuf/util/json_util.h>
+#include <grpcpp/grpcpp.h>
 
 #include <algorithm>
 #include <istream>
@@ -12,9 +13,11 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 
 namespace tokend::client {
@@ -38,6 +41,11 @@ Commands:
   revoke      (--token TOKEN|- | --subject S) [--hint access|refresh]
   jwks        print the JWK Set
   health      [--service NAME]   grpc.health.v1 Check
+  watch       [--from EPOCH:SEQUENCE] [--for DURATION]
+              stream revocations (WatchRevocations): one JSON line per
+              message (snapshot parts, revocations, heartbeats); --from
+              resumes after a position seen before; runs until interrupted
+              or for DURATION (--timeout does not apply)
 
 --audience and --scope repeat and take comma-separated lists. A token given
 as "-" is read from standard input. Output is one line of JSON on stdout.
@@ -77,6 +85,8 @@ const std::map<std::string, FlagSpec>& Flags() {
        {Arity::kValue, false, {Command::kRefresh, Command::kIntrospect, Command::kRevoke}}},
       {"hint", {Arity::kValue, false, {Command::kIntrospect, Command::kRevoke}}},
       {"service", {Arity::kValue, false, {Command::kHealth}}},
+      {"from", {Arity::kValue, false, {Command::kWatch}}},
+      {"for", {Arity::kValue, false, {Command::kWatch}}},
   };
   return *flags;
 }
@@ -89,6 +99,7 @@ const std::map<std::string, Command>& Commands() {
       {"revoke", Command::kRevoke},
       {"jwks", Command::kJwks},
       {"health", Command::kHealth},
+      {"watch", Command::kWatch},
   };
   return *commands;
 }
@@ -336,6 +347,25 @@ absl::StatusOr<TokenctlInvocation> Parse(const RawArgs& raw, const GetEnvFunctio
     case Command::kHealth:
       if (const std::string* v = Value(raw, "service")) inv.health_service = *v;
       break;
+    case Command::kWatch: {
+      if (const std::string* from = Value(raw, "from")) {
+        const size_t colon = from->rfind(':');
+        uint64_t sequence = 0;
+        if (colon == std::string::npos || colon == 0 ||
+            !absl::SimpleAtoi(absl::string_view(*from).substr(colon + 1), &sequence)) {
+          return Usage(absl::StrCat("--from must be EPOCH:SEQUENCE, not \"", *from, "\""));
+        }
+        inv.watch.mutable_resume_from()->set_epoch(from->substr(0, colon));
+        inv.watch.mutable_resume_from()->set_sequence(sequence);
+      }
+      if (const std::string* v = Value(raw, "for")) {
+        absl::StatusOr<absl::Duration> d = ParseDurationFlag("for", *v);
+        if (!d.ok()) return d.status();
+        if (*d <= absl::ZeroDuration()) return Usage("--for must be positive");
+        inv.watch_for = *d;
+      }
+      break;
+    }
   }
   // After the command's own flags, so their mistakes are reported first.
   if (absl::Status s = ParseOptions(raw, get_env, &inv.options); !s.ok()) {
@@ -373,6 +403,35 @@ int Finish(const absl::StatusOr<Response>& response, bool all_fields, std::ostre
     return kExitError;
   }
   return PrintJson(*response, all_fields, out, err) ? kExitOk : kExitError;
+}
+
+// Streams WatchRevocations until --for passes (exit 0) or the stream ends
+// (its error; a stream cannot end OK on its own).
+int Watch(TokenClient& client, const TokenctlInvocation& inv, std::ostream& out,
+          std::ostream& err) {
+  auto stub = v1::TokenService::NewStub(std::shared_ptr<grpc::ChannelInterface>(
+      std::shared_ptr<grpc::ChannelInterface>(), client.channel()));
+  grpc::ClientContext context;
+  if (inv.watch_for.has_value()) {
+    context.set_deadline(absl::ToChronoTime(absl::Now() + *inv.watch_for));
+  }
+  std::unique_ptr<grpc::ClientReader<v1::WatchRevocationsResponse>> reader =
+      stub->WatchRevocations(&context, inv.watch);
+  v1::WatchRevocationsResponse message;
+  while (reader->Read(&message)) {
+    if (!PrintJson(message, false, out, err)) {
+      context.TryCancel();
+      reader->Finish();
+      return kExitError;
+    }
+    out.flush();  // a line as soon as it arrives: this output is read live
+  }
+  grpc::Status status = reader->Finish();
+  if (inv.watch_for.has_value() && status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+    return kExitOk;
+  }
+  PrintError(err, FromGrpcStatus(status));
+  return kExitError;
 }
 
 }  // namespace
@@ -443,6 +502,8 @@ int RunTokenctl(const std::vector<std::string>& args, const GetEnvFunction& get_
       PrintError(err, absl::UnavailableError(absl::StrCat("health: ", ServingStatusName(*health))));
       return kExitError;
     }
+    case Command::kWatch:
+      return Watch(c, *inv, out, err);
   }
   return kExitOk;
 }

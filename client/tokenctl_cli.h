@@ -24,7 +24,16 @@ inline constexpr int kExitUsage = 2;  // bad command line
 // Looks up an environment variable; std::nullopt when it is unset.
 using GetEnvFunction = std::function<std::optional<std::string>(const std::string& name)>;
 
-enum class TokenctlCommand { kHelp, kIssue, kRefresh, kIntrospect, kRevoke, kJwks, kHealth };
+enum class TokenctlCommand {
+  kHelp,
+  kIssue,
+  kRefresh,
+  kIntrospect,
+  kRevoke,
+  kJwks,
+  kHealth,
+  kWatch
+};
 
 // A parsed command line: the connection and the one request to send (only
 // the field matching command is filled in).
@@ -36,6 +45,9 @@ struct TokenctlInvocation {
   tokend::v1::IntrospectRequest introspect;
   tokend::v1::RevokeRequest revoke;
   std::string health_service;
+  tokend::v1::WatchRevocationsRequest watch;
+  // watch: how long to stream (--for); unset: until interrupted.
+  std::optional<absl::Duration> watch_for;
 };
 
 // Parses `[flags] <command> [flags]` (args without the program name). Flags
@@ -56,7 +68,9 @@ absl::StatusOr<TokenctlInvocation> ParseTokenctlArgs(const std::vector<std::stri
 // Set JSON itself; health prints {"status":"<name>"}), and returns the exit
 // code. Any failure is one line on err, "tokenctl: <CODE>: <message>", and
 // kExitError, or kExitUsage for a usage error; health answers other than
-// SERVING are kExitError.
+// SERVING are kExitError. watch prints each message of the stream as one line
+// of JSON as it arrives, and ends with kExitOk when --for passes, or with the
+// stream's error.
 int RunTokenctl(const std::vector<std::string>& args, const GetEnvFunction& get_env,
                 std::istream& in, std::ostream& out, std::ostream& err);
 

@@ -35,10 +35,13 @@
 #include "ops/metrics.h"
 #include "ops/ops_server.h"
 #include "rpc/api_server.h"
+#include "rpc/revocation_watch.h"
 #include "rpc/server_credentials.h"
 #include "rpc/token_service_impl.h"
 #include "service/managed_keys.h"
 #include "service/policy.h"
+#include "service/random_id.h"
+#include "service/revocation_log.h"
 #include "service/revocation_set.h"
 #include "service/revocation_sync.h"
 #include "service/token_service.h"
@@ -298,8 +301,8 @@ int WaitForShutdownSignal() {
 absl::Status AddMetrics(ops::Metrics& metrics, const common::Clock& clock,
                         const service::RevocationSet& revocation_set,
                         const service::TokenService& token_service,
-                        const store::postgres::Database& db,
-                        const common::WorkQueue& database_work) {
+                        const store::postgres::Database& db, const common::WorkQueue& database_work,
+                        const rpc::RevocationWatchers& watchers) {
   for (absl::Status s : {
            metrics.AddGauge("tokend_revocations", "Revocations held in memory",
                             [&] { return static_cast<double>(revocation_set.size()); }),
@@ -318,6 +321,8 @@ absl::Status AddMetrics(ops::Metrics& metrics, const common::Clock& clock,
                             [&] { return static_cast<double>(db.stats().size); }),
            metrics.AddGauge("tokend_db_queue_backlog", "Database calls waiting for a worker",
                             [&] { return static_cast<double>(database_work.backlog()); }),
+           metrics.AddGauge("tokend_watch_streams", "WatchRevocations streams open",
+                            [&] { return static_cast<double>(watchers.open_streams()); }),
        }) {
     if (!s.ok()) return s;
   }
@@ -384,7 +389,13 @@ int RunServe(const config::Config& config) {
     // besides.
     feed.AlsoListen("tokend_signing_keys", [&] { managed_keys->Poke(); });
   }
-  service::RevocationSet revocation_set(config.revocation_max_staleness);
+  // Positions of this process's watch events carry a random epoch, so that
+  // a watcher can tell them from another replica's (or an earlier run's).
+  absl::StatusOr<std::string> epoch = service::RandomId(service::kIdRandomBytes);
+  if (!epoch.ok()) return Fail(epoch.status());
+  service::RevocationLog revocation_log(*std::move(epoch),
+                                        static_cast<size_t>(config.watch.history_events));
+  service::RevocationSet revocation_set(config.revocation_max_staleness, &revocation_log);
   service::RevocationSync revocation_sync(&revocations, &feed, &revocation_set, &clock, {});
   if (absl::Status s = revocation_sync.Start(); !s.ok()) return Fail(s);
 
@@ -423,9 +434,15 @@ int RunServe(const config::Config& config) {
   common::WorkQueue database_work(pool_size * 16, pool_size * 128,
                                   static_cast<size_t>(config.limits.max_in_flight_per_caller));
 
+  rpc::RevocationWatchers watchers(
+      &revocation_set, &revocation_log, &clock,
+      rpc::WatchOptions{.heartbeat_interval = config.watch.heartbeat_interval,
+                        .max_pending_events = static_cast<size_t>(config.watch.max_pending_events),
+                        .max_watchers = static_cast<size_t>(config.watch.max_watchers)});
+
   ops::Metrics metrics;
-  if (absl::Status s =
-          AddMetrics(metrics, clock, revocation_set, **token_service, **db, database_work);
+  if (absl::Status s = AddMetrics(metrics, clock, revocation_set, **token_service, **db,
+                                  database_work, watchers);
       !s.ok()) {
     return Fail(s);
   }
@@ -433,7 +450,7 @@ int RunServe(const config::Config& config) {
     if (absl::Status s = AddManagedKeyMetrics(metrics, *managed_keys); !s.ok()) return Fail(s);
   }
 
-  rpc::TokenServiceImpl api(token_service->get(), &database_work);
+  rpc::TokenServiceImpl api(token_service->get(), &database_work, &watchers);
   absl::StatusOr<std::unique_ptr<rpc::ApiServer>> api_server =
       rpc::ApiServer::Start({.listen = config.listen,
                              .tls = tls_files,

@@ -7,7 +7,8 @@ namespace tokend::common {
 namespace {
 
 // In the order of Rpc's enumerators.
-constexpr absl::string_view kNames[] = {"Issue", "Refresh", "Introspect", "Revoke", "GetJwks"};
+constexpr absl::string_view kNames[] = {"Issue",  "Refresh", "Introspect",
+                                        "Revoke", "GetJwks", "WatchRevocations"};
 
 }  // namespace
 

@@ -9,14 +9,14 @@ namespace tokend::common {
 
 // The API's RPCs. Here, below both, because the configuration names them in a
 // caller's `rpcs` and the service checks calls against them.
-enum class Rpc { kIssue, kRefresh, kIntrospect, kRevoke, kGetJwks };
+enum class Rpc { kIssue, kRefresh, kIntrospect, kRevoke, kGetJwks, kWatchRevocations };
 
 // Every Rpc, in the order of the API.
-inline constexpr Rpc kAllRpcs[] = {Rpc::kIssue, Rpc::kRefresh, Rpc::kIntrospect, Rpc::kRevoke,
-                                   Rpc::kGetJwks};
+inline constexpr Rpc kAllRpcs[] = {Rpc::kIssue,  Rpc::kRefresh, Rpc::kIntrospect,
+                                   Rpc::kRevoke, Rpc::kGetJwks, Rpc::kWatchRevocations};
 
 // The method's name in the proto service: "Issue", "Refresh", "Introspect",
-// "Revoke", "GetJwks".
+// "Revoke", "GetJwks", "WatchRevocations".
 absl::string_view RpcName(Rpc rpc);
 
 // Inverse of RpcName; exact, case-sensitive match.

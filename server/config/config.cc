@@ -369,6 +369,34 @@ absl::Status ParseLimits(const YAML::Node& node, Config::Limits* limits) {
   return absl::OkStatus();
 }
 
+absl::Status ParseWatch(const YAML::Node& node, Config::Watch* watch) {
+  absl::StatusOr<Mapping> fields =
+      Mapping::Read(node, "watch",
+                    {"heartbeat_interval", "history_events", "max_pending_events", "max_watchers"});
+  if (!fields.ok()) return fields.status();
+  if (absl::Status s = GetDuration(*fields, "heartbeat_interval", &watch->heartbeat_interval);
+      !s.ok()) {
+    return s;
+  }
+  if (watch->heartbeat_interval < absl::Milliseconds(10) ||
+      watch->heartbeat_interval > absl::Hours(1)) {
+    return Error(fields->PathOf("heartbeat_interval"), "must be between 10ms and 1h");
+  }
+  for (const auto& [key, out] :
+       {std::pair<absl::string_view, int*>{"history_events", &watch->history_events},
+        {"max_pending_events", &watch->max_pending_events},
+        {"max_watchers", &watch->max_watchers}}) {
+    if (absl::Status s = GetInt(*fields, key, out); !s.ok()) return s;
+    if (*out < 1) return Error(fields->PathOf(key), "must be at least 1");
+  }
+  // Why: a watcher cut for falling behind must be able to resume with only
+  // what it missed, so the history must reach back at least that far.
+  if (watch->max_pending_events > watch->history_events) {
+    return Error(fields->PathOf("max_pending_events"), "must be at most watch.history_events");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ParseLogLevel(const Mapping& fields, common::LogLevel* level) {
   std::string text;
   if (fields.Find("log_level") == nullptr) return absl::OkStatus();
@@ -410,7 +438,7 @@ absl::StatusOr<Config> ParseConfig(absl::string_view yaml_text,
         *document, "",
         {"listen", "ops_listen", "shutdown_grace", "shutdown_delay", "log_level", "reflection",
          "revocation_resync_interval", "revocation_max_staleness", "tls", "database", "issuer",
-         "tokens", "keys", "signing_keys", "callers", "limits"});
+         "tokens", "keys", "signing_keys", "callers", "limits", "watch"});
     if (!top.ok()) return top.status();
     Config config;
     const YAML::Node empty_map(YAML::NodeType::Map);
@@ -474,6 +502,11 @@ absl::StatusOr<Config> ParseConfig(absl::string_view yaml_text,
     if (absl::Status s = CheckTokens(config.tokens); !s.ok()) return s;
 
     if (absl::Status s = ParseLimits(SectionOrEmpty(*top, "limits", empty_map), &config.limits);
+        !s.ok()) {
+      return s;
+    }
+
+    if (absl::Status s = ParseWatch(SectionOrEmpty(*top, "watch", empty_map), &config.watch);
         !s.ok()) {
       return s;
     }

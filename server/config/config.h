@@ -102,6 +102,14 @@ struct Config {
     int introspect_cache_bytes = 64 << 20;    // 0 (no cache) .. 2^31 - 1
   } limits;
 
+  // WatchRevocations streams (all extensions).
+  struct Watch {
+    absl::Duration heartbeat_interval = absl::Seconds(5);  // 10ms..1h
+    int history_events = 10000;     // applied revocations kept for resuming; >= 1
+    int max_pending_events = 1000;  // per watcher, 1..history_events
+    int max_watchers = 1000;        // open streams per replica; >= 1
+  } watch;
+
   // Extension: how signing keys are had. Either `signing_keys` (files; the
   // default) or managed keys (generated and rotated by tokend, kept sealed
   // in the database), never both.

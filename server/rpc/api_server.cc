@@ -107,6 +107,7 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptio
     return absl::UnavailableError(absl::StrCat("listen: cannot serve on \"", options.listen, "\""));
   }
   api->can_serve_ = options.can_serve;
+  api->service_ = service;
   api->UpdateHealth();
   api->health_ = std::thread([api = api.get()] {
     while (!api->stop_health_.WaitForNotificationWithTimeout(absl::Milliseconds(250))) {
@@ -134,6 +135,7 @@ void ApiServer::UpdateHealth() {
 void ApiServer::Drain(absl::Duration delay, absl::Duration grace) {
   draining_.store(true);
   UpdateHealth();
+  service_->StopWatches();
   // Endpoints and balancers notice NOT_SERVING / 503 only on their next
   // probe; until then new calls still arrive and are still answered.
   absl::SleepFor(delay);

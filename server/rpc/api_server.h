@@ -74,6 +74,8 @@ class ApiServer {
   bool draining() const { return draining_.load(); }
 
   // The shutdown sequence: health turns NOT_SERVING (and draining() true),
+  // WatchRevocations streams end (UNAVAILABLE: long-lived, they would only
+  // hold the shutdown up; watchers resume elsewhere from their position),
   // new calls are still answered for `delay` so that endpoints and balancers
   // stop routing first, then the port closes and in-flight calls get `grace`
   // to finish. Returns when every call has finished. Why it may end the
@@ -93,6 +95,7 @@ class ApiServer {
   void UpdateHealth();
 
   std::unique_ptr<grpc::Server> server_;
+  TokenServiceImpl* service_ = nullptr;
   int port_ = 0;
   std::function<bool()> can_serve_;
   std::atomic<bool> draining_{false};

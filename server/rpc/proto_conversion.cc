@@ -176,4 +176,21 @@ void ToProto(const service::Introspection& introspection, v1::IntrospectResponse
   }
 }
 
+void ToProto(const store::Revocation& revocation, v1::WatchedRevocation* out) {
+  using Kind = store::Revocation::Kind;
+  switch (revocation.kind) {
+    case Kind::kToken:
+      out->set_token_id(revocation.key);
+      break;
+    case Kind::kFamily:
+      out->set_refresh_family_id(revocation.key);
+      break;
+    case Kind::kSubject:
+      out->set_subject(revocation.key);
+      *out->mutable_revoked_before() = ToTimestamp(revocation.revoked_at);
+      break;
+  }
+  *out->mutable_expires_at() = ToTimestamp(revocation.expires_at);
+}
+
 }  // namespace tokend::rpc

@@ -22,6 +22,9 @@ void ToProto(const service::IssuedTokens& issued, v1::IssueResponse* response);
 void ToProto(const service::IssuedTokens& issued, v1::RefreshResponse* response);
 // An inactive introspection leaves every field but `active` unset.
 void ToProto(const service::Introspection& introspection, v1::IntrospectResponse* response);
+// A revocation of the view as watchers see it: revoked_before only for a
+// subject (the view keeps no revocation time of tokens and families).
+void ToProto(const store::Revocation& revocation, v1::WatchedRevocation* out);
 
 }  // namespace tokend::rpc
 

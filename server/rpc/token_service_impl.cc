@@ -34,6 +34,17 @@ grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
   return reactor;
 }
 
+// A stream that ends at once with `status`, before sending anything.
+grpc::ServerWriteReactor<v1::WatchRevocationsResponse>* FinishStreamNow(
+    const absl::Status& status) {
+  class Finished final : public grpc::ServerWriteReactor<v1::WatchRevocationsResponse> {
+   public:
+    explicit Finished(const grpc::Status& s) { Finish(s); }
+    void OnDone() override { delete this; }
+  };
+  return new Finished(ToGrpcStatus(status));
+}
+
 }  // namespace
 
 absl::Status TokenServiceImpl::AuthorizeMethod(const grpc::AuthContext& auth,
@@ -45,8 +56,9 @@ absl::Status TokenServiceImpl::AuthorizeMethod(const grpc::AuthContext& auth,
   return service_->Authorize(ctx, *rpc).status();
 }
 
-TokenServiceImpl::TokenServiceImpl(service::TokenService* service, common::WorkQueue* database_work)
-    : service_(service), database_work_(database_work) {}
+TokenServiceImpl::TokenServiceImpl(service::TokenService* service, common::WorkQueue* database_work,
+                                   RevocationWatchers* watchers)
+    : service_(service), database_work_(database_work), watchers_(watchers) {}
 
 void TokenServiceImpl::RunOnDatabaseQueue(grpc::ServerUnaryReactor* reactor,
                                           const service::AuthorizedCall& call,
@@ -163,6 +175,21 @@ grpc::ServerUnaryReactor* TokenServiceImpl::GetJwks(grpc::CallbackServerContext*
   if (!call.ok()) return FinishNow(context, call.status());
   response->set_jwks_json(service_->Jwks());
   return FinishNow(context, absl::OkStatus());
+}
+
+grpc::ServerWriteReactor<v1::WatchRevocationsResponse>* TokenServiceImpl::WatchRevocations(
+    grpc::CallbackServerContext* context, const v1::WatchRevocationsRequest* request) {
+  absl::StatusOr<service::AuthorizedCall> call =
+      service_->Authorize(MakeRequestContext(context), Rpc::kWatchRevocations);
+  if (!call.ok()) return FinishStreamNow(call.status());
+  if (watchers_ == nullptr) {
+    return FinishStreamNow(absl::UnimplementedError("WatchRevocations is not served here"));
+  }
+  return watchers_->Open(context, *request);
+}
+
+void TokenServiceImpl::StopWatches() {
+  if (watchers_ != nullptr) watchers_->Stop();
 }
 
 }  // namespace tokend::rpc

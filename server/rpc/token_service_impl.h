@@ -5,6 +5,7 @@
 
 #include "absl/time/time.h"
 #include "common/work_queue.h"
+#include "rpc/revocation_watch.h"
 #include "service/token_service.h"
 #include "tokend/v1/token_service.grpc.pb.h"
 
@@ -20,8 +21,10 @@ namespace tokend::rpc {
 // once, before anything is read or written.
 class TokenServiceImpl final : public v1::TokenService::CallbackService {
  public:
-  // Neither pointer is owned; both must outlive the gRPC server.
-  TokenServiceImpl(service::TokenService* service, common::WorkQueue* database_work);
+  // No pointer is owned; each must outlive the gRPC server. `watchers` may
+  // be null: WatchRevocations then answers UNIMPLEMENTED.
+  TokenServiceImpl(service::TokenService* service, common::WorkQueue* database_work,
+                   RevocationWatchers* watchers = nullptr);
 
   // Longest a call may wait for the database when its caller set no deadline
   // (or a longer one): a stuck database must not pin threads forever.
@@ -42,6 +45,14 @@ class TokenServiceImpl final : public v1::TokenService::CallbackService {
   grpc::ServerUnaryReactor* GetJwks(grpc::CallbackServerContext* context,
                                     const v1::GetJwksRequest* request,
                                     v1::GetJwksResponse* response) override;
+  // A stream per watcher, on the callback API so that it holds no thread
+  // while it waits (revocation_watch.h).
+  grpc::ServerWriteReactor<v1::WatchRevocationsResponse>* WatchRevocations(
+      grpc::CallbackServerContext* context, const v1::WatchRevocationsRequest* request) override;
+
+  // Ends every WatchRevocations stream (UNAVAILABLE) and refuses new ones:
+  // the first step of a shutdown, so that it does not wait for watchers.
+  void StopWatches();
 
   // Whether the caller of `auth` may call the RPC named `method` ("Issue",
   // ...) at all: OK or PERMISSION_DENIED, as the handlers decide before
@@ -60,6 +71,7 @@ class TokenServiceImpl final : public v1::TokenService::CallbackService {
 
   service::TokenService* service_;
   common::WorkQueue* database_work_;
+  RevocationWatchers* watchers_;
 };
 
 }  // namespace tokend::rpc

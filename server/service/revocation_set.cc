@@ -12,15 +12,39 @@ namespace {
 
 int64_t UnixSeconds(absl::Time t) { return absl::ToUnixSeconds(t); }
 
+// `t` at the store's precision (PostgreSQL keeps microseconds, rounding
+// towards the past like absl::ToUnixMicros), so that a revocation applied
+// from this replica's clock and the same one read back from the store are
+// equal, whichever arrives first.
+absl::Time StorePrecision(absl::Time t) {
+  if (t == absl::InfiniteFuture() || t == absl::InfinitePast()) return t;
+  return absl::FromUnixMicros(absl::ToUnixMicros(t));
+}
+
 }  // namespace
 
 bool CoveredBySubjectRevocation(absl::Time issued_at, absl::Time revoked_at) {
   return absl::ToUnixSeconds(issued_at) <= absl::ToUnixSeconds(revoked_at);
 }
 
+bool RevocationSet::IsReversible(absl::string_view key) {
+  std::string decoded;
+  return key.size() == 22 && crypto::Base64UrlDecode(key, &decoded) &&
+         decoded.size() == sizeof(CompactKey);
+}
+
+std::string RevocationSet::KeyText(const CompactKey& key) const {
+  auto it = digested_key_text_.find(key);
+  if (it != digested_key_text_.end()) return it->second;
+  return crypto::Base64UrlEncode(
+      absl::string_view(reinterpret_cast<const char*>(key.data()), key.size()));
+}
+
 RevocationSet::CompactKey RevocationSet::Compact(absl::string_view key) {
   CompactKey compact{};
   std::string decoded;
+  // Strict decoding: exactly one text decodes to these bytes, so KeyText
+  // gives the key back.
   if (key.size() == 22 && crypto::Base64UrlDecode(key, &decoded) &&
       decoded.size() == compact.size()) {
     std::memcpy(compact.data(), decoded.data(), compact.size());
@@ -31,30 +55,84 @@ RevocationSet::CompactKey RevocationSet::Compact(absl::string_view key) {
   return compact;
 }
 
-void RevocationSet::Add(const store::Revocation& revocation) {
+bool RevocationSet::Add(const store::Revocation& revocation) {
   using Kind = store::Revocation::Kind;
+  store::Revocation applied = revocation;
+  bool changed = false;
   switch (revocation.kind) {
     case Kind::kToken:
     case Kind::kFamily: {
       CompactKey key = Compact(revocation.key);
+      const bool reversible = IsReversible(revocation.key);
       int64_t expires = UnixSeconds(revocation.expires_at);
       absl::MutexLock lock(&mu_);
       auto& map = revocation.kind == Kind::kToken ? tokens_ : families_;
       auto [it, inserted] = map.try_emplace(key, expires);
-      if (!inserted) it->second = std::max(it->second, expires);
-      return;
+      if (inserted) {
+        changed = true;
+        if (!reversible) digested_key_text_.try_emplace(key, revocation.key);
+      } else if (expires > it->second) {
+        it->second = expires;
+        changed = true;
+      }
+      applied.expires_at = absl::FromUnixSeconds(it->second);
+      if (changed && log_ != nullptr) log_->Append(applied);
+      break;
     }
     case Kind::kSubject: {
+      const absl::Time revoked_at = StorePrecision(revocation.revoked_at);
+      const absl::Time expires_at = StorePrecision(revocation.expires_at);
       absl::MutexLock lock(&mu_);
-      auto [it, inserted] = subjects_.try_emplace(
-          revocation.key, SubjectRevocation{revocation.revoked_at, revocation.expires_at});
-      if (!inserted) {
-        it->second.revoked_at = std::max(it->second.revoked_at, revocation.revoked_at);
-        it->second.expires_at = std::max(it->second.expires_at, revocation.expires_at);
+      auto [it, inserted] =
+          subjects_.try_emplace(revocation.key, SubjectRevocation{revoked_at, expires_at});
+      if (inserted) {
+        changed = true;
+      } else {
+        if (revoked_at > it->second.revoked_at) {
+          it->second.revoked_at = revoked_at;
+          changed = true;
+        }
+        if (expires_at > it->second.expires_at) {
+          it->second.expires_at = expires_at;
+          changed = true;
+        }
       }
-      return;
+      applied.revoked_at = it->second.revoked_at;
+      applied.expires_at = it->second.expires_at;
+      if (changed && log_ != nullptr) log_->Append(applied);
+      break;
     }
   }
+  // Outside the lock: listeners wake watchers, which then read the log.
+  if (changed && log_ != nullptr) log_->Notify();
+  return changed;
+}
+
+RevocationSet::Snapshot RevocationSet::TakeSnapshot() const {
+  using Kind = store::Revocation::Kind;
+  Snapshot snapshot;
+  absl::ReaderMutexLock lock(&mu_);
+  // Read under this lock, which every Append happens under: the sequence
+  // matches the contents exactly.
+  if (log_ != nullptr) snapshot.sequence = log_->last_sequence();
+  snapshot.revocations.reserve(tokens_.size() + families_.size() + subjects_.size());
+  for (const auto* map : {&tokens_, &families_}) {
+    const Kind kind = map == &tokens_ ? Kind::kToken : Kind::kFamily;
+    for (const auto& [key, expires] : *map) {
+      store::Revocation r;
+      r.kind = kind;
+      r.key = KeyText(key);
+      r.expires_at = absl::FromUnixSeconds(expires);
+      snapshot.revocations.push_back(std::move(r));
+    }
+  }
+  for (const auto& [subject, revocation] : subjects_) {
+    snapshot.revocations.push_back(store::Revocation{.kind = Kind::kSubject,
+                                                     .key = subject,
+                                                     .revoked_at = revocation.revoked_at,
+                                                     .expires_at = revocation.expires_at});
+  }
+  return snapshot;
 }
 
 bool RevocationSet::IsAccessTokenRevoked(absl::string_view jti, absl::string_view session_id,
@@ -92,10 +170,14 @@ void RevocationSet::ForgetExpired(absl::Time now) {
   absl::MutexLock lock(&mu_);
   absl::erase_if(tokens_, [&](const auto& entry) { return entry.second <= now_seconds; });
   absl::erase_if(families_, [&](const auto& entry) { return entry.second <= now_seconds; });
+  absl::erase_if(digested_key_text_, [&](const auto& entry) {
+    return !tokens_.contains(entry.first) && !families_.contains(entry.first);
+  });
   absl::erase_if(subjects_, [&](const auto& entry) { return entry.second.expires_at <= now; });
 }
 
-RevocationSet::RevocationSet(absl::Duration max_staleness) : max_staleness_(max_staleness) {}
+RevocationSet::RevocationSet(absl::Duration max_staleness, RevocationLog* log)
+    : max_staleness_(max_staleness), log_(log) {}
 
 void RevocationSet::MarkCaughtUp(absl::Time as_of) {
   const int64_t micros = absl::ToUnixMicros(as_of);

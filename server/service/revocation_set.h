@@ -8,11 +8,13 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "service/revocation_log.h"
 #include "store/records.h"
 
 namespace tokend::service {
@@ -31,10 +33,27 @@ class RevocationSet {
   // `max_staleness`: how long after the feed last proved the view caught up
   // it may still be trusted (IsCurrent). Infinite: always (a set that no
   // feed fills, as in tests of the service alone).
-  explicit RevocationSet(absl::Duration max_staleness = absl::InfiniteDuration());
+  // `log`, if not null, receives every revocation that changes the view
+  // (RevocationLog::Append under this set's lock, then Notify), and must
+  // outlive the set.
+  explicit RevocationSet(absl::Duration max_staleness = absl::InfiniteDuration(),
+                         RevocationLog* log = nullptr);
 
-  // Adds (or merges, keeping the later times) one revocation.
-  void Add(const store::Revocation& revocation);
+  // Adds (or merges, keeping the later times) one revocation. Returns
+  // whether the view changed: a new revocation, or a later expires_at or
+  // subject cut-off than it held. Only a change is appended to the log,
+  // with the merged times (as the view now holds it).
+  bool Add(const store::Revocation& revocation);
+
+  // Every revocation held, with the log's last sequence number at that
+  // instant (0 without a log): the events after it are exactly what
+  // changed since. For watchers; copies the whole view. Token and family
+  // revocations carry no revoked_at (the view does not keep it).
+  struct Snapshot {
+    uint64_t sequence = 0;
+    std::vector<store::Revocation> revocations;
+  };
+  Snapshot TakeSnapshot() const;
 
   // Whether an access token with these claims is revoked: by its jti, by its
   // refresh family `session_id` (may be empty), or by a revocation of
@@ -73,8 +92,13 @@ class RevocationSet {
   // stay small. Any other key is held as the first 16 bytes of its SHA-256.
   using CompactKey = std::array<unsigned char, 16>;
   static CompactKey Compact(absl::string_view key);
+  // Whether Compact(key) holds `key` itself (and not a digest of it).
+  static bool IsReversible(absl::string_view key);
+  // The text of a key of tokens_ or families_. Needs mu_.
+  std::string KeyText(const CompactKey& key) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
   const absl::Duration max_staleness_;
+  RevocationLog* const log_;
   // Unix microseconds of the latest MarkCaughtUp; INT64_MIN before the first.
   std::atomic<int64_t> caught_up_micros_{std::numeric_limits<int64_t>::min()};
 
@@ -87,6 +111,9 @@ class RevocationSet {
     absl::Time expires_at;
   };
   absl::flat_hash_map<std::string, SubjectRevocation> subjects_ ABSL_GUARDED_BY(mu_);
+  // The text of the (rare) keys that Compact could only digest, so that a
+  // snapshot can name them; removed with their entry.
+  absl::flat_hash_map<CompactKey, std::string> digested_key_text_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace tokend::service

@@ -1,10 +1,11 @@
-// The clients in other languages (client/python, client/node) against the
-// real tokend over mutual TLS with a real PostgreSQL: each one's example
-// program (the whole lifecycle) and its tests (forged tokens refused by the
-// local check, statuses, health by service name, retries, every signing
-// algorithm). Python runs under Debian's python3 with Debian packages only;
-// Node with the npm packages of client/node/package-lock.json, installed
-// into the build tree by node_client_setup.sh.
+// The clients in other languages (client/python, client/node, client/go,
+// client/ruby, client/java) against the real tokend over mutual TLS with a
+// real PostgreSQL: each one's example program (the whole lifecycle) and its
+// tests (forged tokens refused by the local check, statuses, health by
+// service name, retries, every signing algorithm). Python runs under Debian's python3 with Debian
+// packages only; Node with the npm packages of client/node/package-lock.json, installed into the
+// build tree by node_client_setup.sh; Go, Ruby and Java with Debian's toolchains and library
+// packages, offline (go_client_setup.sh and java_client_setup.sh build into the build tree).
 
 #include <map>
 #include <memory>
@@ -93,6 +94,9 @@ std::vector<std::string> ClientAgainstTokend::alg_targets_;
 // One suite per language; ctest runs each in its own process (a filter).
 using PythonClient = ClientAgainstTokend;
 using NodeClient = ClientAgainstTokend;
+using GoClient = ClientAgainstTokend;
+using RubyClient = ClientAgainstTokend;
+using JavaClient = ClientAgainstTokend;
 
 TEST_F(PythonClient, TheExampleRunsTheWholeLifecycle) {
   Run({TOKEND_PYTHON3, absl::StrCat(TOKEND_PYTHON_CLIENT_DIR, "/example.py")});
@@ -108,6 +112,34 @@ TEST_F(NodeClient, TheExampleRunsTheWholeLifecycle) {
 
 TEST_F(NodeClient, ItsTestsPassAgainstTheRealServer) {
   Run({TOKEND_NODE, "--test", absl::StrCat(TOKEND_NODE_CLIENT_DIR, "/test/tokend.test.js")});
+}
+
+TEST_F(GoClient, TheExampleRunsTheWholeLifecycle) {
+  Run({absl::StrCat(TOKEND_GO_CLIENT_DIR, "/bin/example")});
+}
+
+TEST_F(GoClient, ItsTestsPassAgainstTheRealServer) {
+  Run({absl::StrCat(TOKEND_GO_CLIENT_DIR, "/bin/tokend.test"), "-test.v"});
+}
+
+TEST_F(RubyClient, TheExampleRunsTheWholeLifecycle) {
+  Run({TOKEND_RUBY, absl::StrCat(TOKEND_RUBY_CLIENT_DIR, "/example.rb")});
+}
+
+TEST_F(RubyClient, ItsTestsPassAgainstTheRealServer) {
+  Run({TOKEND_RUBY, absl::StrCat(TOKEND_RUBY_CLIENT_DIR, "/test/test_tokend.rb"), "--verbose"});
+}
+
+// java_client_setup.sh compiled the classes and wrote the class path as a
+// java @argfile.
+TEST_F(JavaClient, TheExampleRunsTheWholeLifecycle) {
+  Run({TOKEND_JAVA, absl::StrCat("@", TOKEND_JAVA_CLIENT_DIR, "/classpath.args"),
+       "dev.tokend.example.Example"});
+}
+
+TEST_F(JavaClient, ItsTestsPassAgainstTheRealServer) {
+  Run({TOKEND_JAVA, absl::StrCat("@", TOKEND_JAVA_CLIENT_DIR, "/classpath.args"),
+       "org.junit.runner.JUnitCore", "dev.tokend.client.TokendClientTest"});
 }
 
 const auto* const kPostgres = ::testing::AddGlobalTestEnvironment(new PostgresEnvironment);

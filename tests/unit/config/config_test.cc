@@ -487,7 +487,40 @@ TEST(ConfigParser, RejectsAnUnknownRpcName) {
   EXPECT_EQ(ErrorOf(Edit("rpcs: [Issue]", "rpcs: [Issue, introspect]")),
             "callers[0].rpcs[1]: unknown rpc \"introspect\" (expected one of "
             "Issue, Refresh, "
-            "Introspect, Revoke, GetJwks)");
+            "Introspect, Revoke, GetJwks, WatchRevocations)");
+}
+
+TEST(ConfigParser, DefaultsTheWatchSettings) {
+  absl::StatusOr<Config> config = ParseConfig(kMinimal);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->watch.heartbeat_interval, absl::Seconds(5));
+  EXPECT_EQ(config->watch.history_events, 10000);
+  EXPECT_EQ(config->watch.max_pending_events, 1000);
+  EXPECT_EQ(config->watch.max_watchers, 1000);
+}
+
+TEST(ConfigParser, ParsesTheWatchSettingsAndTheWatchRpc) {
+  absl::StatusOr<Config> config = ParseConfig(
+      Edit("rpcs: [Issue]", "rpcs: [Issue, WatchRevocations]") +
+      "watch:\n  heartbeat_interval: 200ms\n  history_events: 50\n  max_pending_events: 50\n"
+      "  max_watchers: 3\n");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->watch.heartbeat_interval, absl::Milliseconds(200));
+  EXPECT_EQ(config->watch.history_events, 50);
+  EXPECT_EQ(config->watch.max_pending_events, 50);
+  EXPECT_EQ(config->watch.max_watchers, 3);
+  EXPECT_TRUE(config->callers[0].rpcs.contains(Rpc::kWatchRevocations));
+}
+
+TEST(ConfigParser, RejectsWatchSettingsOutOfRangeNamingTheKey) {
+  EXPECT_EQ(ErrorOf(std::string(kMinimal) + "watch:\n  heartbeat_interval: 5ms\n"),
+            "watch.heartbeat_interval: must be between 10ms and 1h");
+  EXPECT_EQ(ErrorOf(std::string(kMinimal) + "watch:\n  max_watchers: 0\n"),
+            "watch.max_watchers: must be at least 1");
+  // A watcher cut for falling behind must find what it missed in the history.
+  EXPECT_EQ(
+      ErrorOf(std::string(kMinimal) + "watch:\n  history_events: 10\n  max_pending_events: 11\n"),
+      "watch.max_pending_events: must be at most watch.history_events");
 }
 
 TEST(ConfigParser, RejectsADuplicateCaller) {

@@ -65,6 +65,26 @@ TEST(RevocationSet, KeepsTheLaterTimesWhenTheSameKeyIsRevokedTwice) {
   EXPECT_EQ(set.size(), 1u);
 }
 
+TEST(RevocationSet, ASubjectRevocationBackFromTheStoreAtMicrosecondsIsNoChange) {
+  // The replica that revoked applies its own clock's reading (nanoseconds);
+  // the store keeps and re-delivers microseconds, in either order. The same
+  // revocation must count as one change, or watchers get it twice.
+  const absl::Time local = kT0 + absl::Nanoseconds(123'456'789);
+  const absl::Time stored = kT0 + absl::Microseconds(123'456);
+  Revocation from_store = Of(Revocation::Kind::kSubject, "alice", stored);
+  from_store.expires_at = stored + absl::Hours(1);
+  Revocation from_here = Of(Revocation::Kind::kSubject, "alice", local);
+  from_here.expires_at = local + absl::Hours(1);
+
+  RevocationSet store_first;
+  EXPECT_TRUE(store_first.Add(from_store));
+  EXPECT_FALSE(store_first.Add(from_here));
+  RevocationSet here_first;
+  EXPECT_TRUE(here_first.Add(from_here));
+  EXPECT_FALSE(here_first.Add(from_store));
+  EXPECT_EQ(store_first.SubjectRevokedAt("alice"), here_first.SubjectRevokedAt("alice"));
+}
+
 TEST(RevocationSet, ForgetsOnlyRevocationsThatHaveExpired) {
   RevocationSet set;
   set.Add(Of(Revocation::Kind::kToken, "short", kT0, absl::Minutes(1)));

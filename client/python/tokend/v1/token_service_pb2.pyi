@@ -116,6 +116,36 @@ class RefreshResponse(_message.Message):
     token_type: str
     def __init__(self, access_token: _Optional[str] = ..., token_type: _Optional[str] = ..., expires_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., refresh_token: _Optional[str] = ..., refresh_expires_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., scopes: _Optional[_Iterable[str]] = ...) -> None: ...
 
+class RevocationHeartbeat(_message.Message):
+    __slots__ = ["stale"]
+    STALE_FIELD_NUMBER: _ClassVar[int]
+    stale: bool
+    def __init__(self, stale: bool = ...) -> None: ...
+
+class RevocationPosition(_message.Message):
+    __slots__ = ["epoch", "sequence"]
+    EPOCH_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    epoch: str
+    sequence: int
+    def __init__(self, epoch: _Optional[str] = ..., sequence: _Optional[int] = ...) -> None: ...
+
+class RevocationSnapshot(_message.Message):
+    __slots__ = ["complete", "reason", "revocations"]
+    class Reason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+        __slots__ = []
+    COMPLETE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    REASON_NO_POSITION: RevocationSnapshot.Reason
+    REASON_POSITION_TOO_OLD: RevocationSnapshot.Reason
+    REASON_UNKNOWN_POSITION: RevocationSnapshot.Reason
+    REASON_UNSPECIFIED: RevocationSnapshot.Reason
+    REVOCATIONS_FIELD_NUMBER: _ClassVar[int]
+    complete: bool
+    reason: RevocationSnapshot.Reason
+    revocations: _containers.RepeatedCompositeFieldContainer[WatchedRevocation]
+    def __init__(self, revocations: _Optional[_Iterable[_Union[WatchedRevocation, _Mapping]]] = ..., complete: bool = ..., reason: _Optional[_Union[RevocationSnapshot.Reason, str]] = ...) -> None: ...
+
 class RevokeRequest(_message.Message):
     __slots__ = ["subject", "token", "token_type_hint"]
     SUBJECT_FIELD_NUMBER: _ClassVar[int]
@@ -129,6 +159,38 @@ class RevokeRequest(_message.Message):
 class RevokeResponse(_message.Message):
     __slots__ = []
     def __init__(self) -> None: ...
+
+class WatchRevocationsRequest(_message.Message):
+    __slots__ = ["resume_from"]
+    RESUME_FROM_FIELD_NUMBER: _ClassVar[int]
+    resume_from: RevocationPosition
+    def __init__(self, resume_from: _Optional[_Union[RevocationPosition, _Mapping]] = ...) -> None: ...
+
+class WatchRevocationsResponse(_message.Message):
+    __slots__ = ["heartbeat", "position", "revoked", "snapshot"]
+    HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    REVOKED_FIELD_NUMBER: _ClassVar[int]
+    SNAPSHOT_FIELD_NUMBER: _ClassVar[int]
+    heartbeat: RevocationHeartbeat
+    position: RevocationPosition
+    revoked: WatchedRevocation
+    snapshot: RevocationSnapshot
+    def __init__(self, position: _Optional[_Union[RevocationPosition, _Mapping]] = ..., snapshot: _Optional[_Union[RevocationSnapshot, _Mapping]] = ..., revoked: _Optional[_Union[WatchedRevocation, _Mapping]] = ..., heartbeat: _Optional[_Union[RevocationHeartbeat, _Mapping]] = ...) -> None: ...
+
+class WatchedRevocation(_message.Message):
+    __slots__ = ["expires_at", "refresh_family_id", "revoked_before", "subject", "token_id"]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    REFRESH_FAMILY_ID_FIELD_NUMBER: _ClassVar[int]
+    REVOKED_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_ID_FIELD_NUMBER: _ClassVar[int]
+    expires_at: _timestamp_pb2.Timestamp
+    refresh_family_id: str
+    revoked_before: _timestamp_pb2.Timestamp
+    subject: str
+    token_id: str
+    def __init__(self, token_id: _Optional[str] = ..., refresh_family_id: _Optional[str] = ..., subject: _Optional[str] = ..., revoked_before: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class TokenType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []

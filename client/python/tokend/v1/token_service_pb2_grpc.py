@@ -19,7 +19,9 @@ class TokenServiceStub(object):
     refresh token, or one issued to another caller
     UNAVAILABLE        the database is unreachable or busy; retry with backoff
     DEADLINE_EXCEEDED  the deadline passed
-    RESOURCE_EXHAUSTED the request is larger than 64 KiB
+    RESOURCE_EXHAUSTED the request is larger than 64 KiB (and, for
+    WatchRevocations, a watcher that does not keep up or
+    one too many watchers)
     Nothing a caller sends yields INTERNAL or UNKNOWN. The standard
     grpc.health.v1.Health service runs on the same port.
     """
@@ -55,6 +57,11 @@ class TokenServiceStub(object):
                 request_serializer=tokend_dot_v1_dot_token__service__pb2.GetJwksRequest.SerializeToString,
                 response_deserializer=tokend_dot_v1_dot_token__service__pb2.GetJwksResponse.FromString,
                 )
+        self.WatchRevocations = channel.unary_stream(
+                '/tokend.v1.TokenService/WatchRevocations',
+                request_serializer=tokend_dot_v1_dot_token__service__pb2.WatchRevocationsRequest.SerializeToString,
+                response_deserializer=tokend_dot_v1_dot_token__service__pb2.WatchRevocationsResponse.FromString,
+                )
 
 
 class TokenServiceServicer(object):
@@ -71,7 +78,9 @@ class TokenServiceServicer(object):
     refresh token, or one issued to another caller
     UNAVAILABLE        the database is unreachable or busy; retry with backoff
     DEADLINE_EXCEEDED  the deadline passed
-    RESOURCE_EXHAUSTED the request is larger than 64 KiB
+    RESOURCE_EXHAUSTED the request is larger than 64 KiB (and, for
+    WatchRevocations, a watcher that does not keep up or
+    one too many watchers)
     Nothing a caller sends yields INTERNAL or UNKNOWN. The standard
     grpc.health.v1.Health service runs on the same port.
     """
@@ -118,6 +127,22 @@ class TokenServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchRevocations(self, request, context):
+        """WatchRevocations streams this replica's in-memory revocation view: first
+        a snapshot of every unexpired revocation (one or more messages, the last
+        with snapshot.complete), then each revocation as the view applies it, in
+        that order, each with its position; a heartbeat with the current
+        position at a fixed interval in between. A request that names the
+        position last seen resumes after it when this replica still remembers
+        it, else gets a fresh snapshot saying why. Served from memory only. The
+        stream ends with RESOURCE_EXHAUSTED when the watcher reads too slowly or
+        the replica has its maximum of watchers, and with UNAVAILABLE when the
+        server stops; either way, reconnect with the last position seen.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TokenServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -146,6 +171,11 @@ def add_TokenServiceServicer_to_server(servicer, server):
                     request_deserializer=tokend_dot_v1_dot_token__service__pb2.GetJwksRequest.FromString,
                     response_serializer=tokend_dot_v1_dot_token__service__pb2.GetJwksResponse.SerializeToString,
             ),
+            'WatchRevocations': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchRevocations,
+                    request_deserializer=tokend_dot_v1_dot_token__service__pb2.WatchRevocationsRequest.FromString,
+                    response_serializer=tokend_dot_v1_dot_token__service__pb2.WatchRevocationsResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'tokend.v1.TokenService', rpc_method_handlers)
@@ -167,7 +197,9 @@ class TokenService(object):
     refresh token, or one issued to another caller
     UNAVAILABLE        the database is unreachable or busy; retry with backoff
     DEADLINE_EXCEEDED  the deadline passed
-    RESOURCE_EXHAUSTED the request is larger than 64 KiB
+    RESOURCE_EXHAUSTED the request is larger than 64 KiB (and, for
+    WatchRevocations, a watcher that does not keep up or
+    one too many watchers)
     Nothing a caller sends yields INTERNAL or UNKNOWN. The standard
     grpc.health.v1.Health service runs on the same port.
     """
@@ -254,5 +286,22 @@ class TokenService(object):
         return grpc.experimental.unary_unary(request, target, '/tokend.v1.TokenService/GetJwks',
             tokend_dot_v1_dot_token__service__pb2.GetJwksRequest.SerializeToString,
             tokend_dot_v1_dot_token__service__pb2.GetJwksResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def WatchRevocations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(request, target, '/tokend.v1.TokenService/WatchRevocations',
+            tokend_dot_v1_dot_token__service__pb2.WatchRevocationsRequest.SerializeToString,
+            tokend_dot_v1_dot_token__service__pb2.WatchRevocationsResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

@@ -12,6 +12,8 @@ import type { RefreshRequest as _tokend_v1_RefreshRequest, RefreshRequest__Outpu
 import type { RefreshResponse as _tokend_v1_RefreshResponse, RefreshResponse__Output as _tokend_v1_RefreshResponse__Output } from '../../tokend/v1/RefreshResponse';
 import type { RevokeRequest as _tokend_v1_RevokeRequest, RevokeRequest__Output as _tokend_v1_RevokeRequest__Output } from '../../tokend/v1/RevokeRequest';
 import type { RevokeResponse as _tokend_v1_RevokeResponse, RevokeResponse__Output as _tokend_v1_RevokeResponse__Output } from '../../tokend/v1/RevokeResponse';
+import type { WatchRevocationsRequest as _tokend_v1_WatchRevocationsRequest, WatchRevocationsRequest__Output as _tokend_v1_WatchRevocationsRequest__Output } from '../../tokend/v1/WatchRevocationsRequest';
+import type { WatchRevocationsResponse as _tokend_v1_WatchRevocationsResponse, WatchRevocationsResponse__Output as _tokend_v1_WatchRevocationsResponse__Output } from '../../tokend/v1/WatchRevocationsResponse';
 
 export interface TokenServiceClient extends grpc.Client {
   GetJwks(argument: _tokend_v1_GetJwksRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tokend_v1_GetJwksResponse__Output>): grpc.ClientUnaryCall;
@@ -59,6 +61,11 @@ export interface TokenServiceClient extends grpc.Client {
   revoke(argument: _tokend_v1_RevokeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tokend_v1_RevokeResponse__Output>): grpc.ClientUnaryCall;
   revoke(argument: _tokend_v1_RevokeRequest, callback: grpc.requestCallback<_tokend_v1_RevokeResponse__Output>): grpc.ClientUnaryCall;
   
+  WatchRevocations(argument: _tokend_v1_WatchRevocationsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_tokend_v1_WatchRevocationsResponse__Output>;
+  WatchRevocations(argument: _tokend_v1_WatchRevocationsRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_tokend_v1_WatchRevocationsResponse__Output>;
+  watchRevocations(argument: _tokend_v1_WatchRevocationsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_tokend_v1_WatchRevocationsResponse__Output>;
+  watchRevocations(argument: _tokend_v1_WatchRevocationsRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_tokend_v1_WatchRevocationsResponse__Output>;
+  
 }
 
 export interface TokenServiceHandlers extends grpc.UntypedServiceImplementation {
@@ -72,6 +79,8 @@ export interface TokenServiceHandlers extends grpc.UntypedServiceImplementation 
   
   Revoke: grpc.handleUnaryCall<_tokend_v1_RevokeRequest__Output, _tokend_v1_RevokeResponse>;
   
+  WatchRevocations: grpc.handleServerStreamingCall<_tokend_v1_WatchRevocationsRequest__Output, _tokend_v1_WatchRevocationsResponse>;
+  
 }
 
 export interface TokenServiceDefinition extends grpc.ServiceDefinition {
@@ -80,4 +89,5 @@ export interface TokenServiceDefinition extends grpc.ServiceDefinition {
   Issue: MethodDefinition<_tokend_v1_IssueRequest, _tokend_v1_IssueResponse, _tokend_v1_IssueRequest__Output, _tokend_v1_IssueResponse__Output>
   Refresh: MethodDefinition<_tokend_v1_RefreshRequest, _tokend_v1_RefreshResponse, _tokend_v1_RefreshRequest__Output, _tokend_v1_RefreshResponse__Output>
   Revoke: MethodDefinition<_tokend_v1_RevokeRequest, _tokend_v1_RevokeResponse, _tokend_v1_RevokeRequest__Output, _tokend_v1_RevokeResponse__Output>
+  WatchRevocations: MethodDefinition<_tokend_v1_WatchRevocationsRequest, _tokend_v1_WatchRevocationsResponse, _tokend_v1_WatchRevocationsRequest__Output, _tokend_v1_WatchRevocationsResponse__Output>
 }
