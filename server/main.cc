@@ -375,13 +375,6 @@ int RunServe(const config::Config& config) {
                                        .connect_timeout = config.database.connect_timeout,
                                        .application_name = "tokend-feed"},
       &revocations, config.revocation_resync_interval, &clock);
-  // Positions of this process's watch events carry a random epoch, so that
-  // a watcher can tell them from another replica's (or an earlier run's).
-  absl::StatusOr<std::string> epoch = service::RandomId(service::kIdRandomBytes);
-  if (!epoch.ok()) return Fail(epoch.status());
-  service::RevocationLog revocation_log(*std::move(epoch),
-                                        static_cast<size_t>(config.watch.history_events));
-  service::RevocationSet revocation_set(config.revocation_max_staleness, &revocation_log);
   store::postgres::PgSigningKeyStore signing_keys(db->get());
   std::unique_ptr<service::ManagedKeys> managed_keys;
   if (config.keys.managed) {
@@ -396,6 +389,13 @@ int RunServe(const config::Config& config) {
     // besides.
     feed.AlsoListen("tokend_signing_keys", [&] { managed_keys->Poke(); });
   }
+  // Positions of this process's watch events carry a random epoch, so that
+  // a watcher can tell them from another replica's (or an earlier run's).
+  absl::StatusOr<std::string> epoch = service::RandomId(service::kIdRandomBytes);
+  if (!epoch.ok()) return Fail(epoch.status());
+  service::RevocationLog revocation_log(*std::move(epoch),
+                                        static_cast<size_t>(config.watch.history_events));
+  service::RevocationSet revocation_set(config.revocation_max_staleness, &revocation_log);
   service::RevocationSync revocation_sync(&revocations, &feed, &revocation_set, &clock, {});
   if (absl::Status s = revocation_sync.Start(); !s.ok()) return Fail(s);
 

@@ -505,6 +505,7 @@ absl::StatusOr<Config> ParseConfig(absl::string_view yaml_text,
         !s.ok()) {
       return s;
     }
+
     if (absl::Status s = ParseWatch(SectionOrEmpty(*top, "watch", empty_map), &config.watch);
         !s.ok()) {
       return s;
