@@ -376,7 +376,11 @@ TEST(ManagedKeys, RotateAndRewrapFromTheCommandLine) {
   absl::StatusOr<v1::IssueResponse> fresh = cb->Issue(IssueRequest({"api://orders"}));
   ASSERT_TRUE(fresh.ok());
   EXPECT_EQ(KidOf(fresh->access_token()), emergency_kid);
-  for (const Json& key : (*Keys({"list"}, *both_path))["keys"]) {
+  // Held in a variable: a range-for over a member of the temporary StatusOr
+  // would read the list after the temporary is gone (ASan saw it).
+  absl::StatusOr<Json> listed = Keys({"list"}, *both_path);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  for (const Json& key : (*listed)["keys"]) {
     EXPECT_EQ(key["kek_id"], (*rewrapped)["kek_id"]) << key.dump();
   }
   // Only the old KEK, after the rewrap: refused with the kid named.
