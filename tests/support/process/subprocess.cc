@@ -38,7 +38,8 @@ std::vector<char*> Pointers(std::vector<std::string>& strings) {
   return out;
 }
 
-// Spawns argv with stdout/stderr going to the given fds (-1: inherit).
+// Spawns argv with stdout going to `stdout_fd` (-1: /dev/null) and stderr to
+// `stderr_fd`.
 absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv,
                             const std::map<std::string, std::string>& env, int stdout_fd,
                             int stderr_fd) {
@@ -49,8 +50,14 @@ absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv,
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  if (stdout_fd >= 0) posix_spawn_file_actions_adddup2(&actions, stdout_fd, 1);
-  if (stderr_fd >= 0) posix_spawn_file_actions_adddup2(&actions, stderr_fd, 2);
+  // Never the test's own stdout: a server that outlives a crashed test would
+  // hold ctest's pipe open, and ctest would wait for it until its timeout.
+  if (stdout_fd >= 0) {
+    posix_spawn_file_actions_adddup2(&actions, stdout_fd, 1);
+  } else {
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  }
+  posix_spawn_file_actions_adddup2(&actions, stderr_fd, 2);
   // The child starts with no blocked signals, whatever the test's threads block.
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
