@@ -266,7 +266,7 @@ absl::Status AddManagedKeyMetrics(ops::Metrics& metrics, const service::ManagedK
                             "Seconds since the signing key in force began to sign",
                             [&] { return keys.stats().signing_key_age_seconds; }),
            metrics.AddGauge("tokend_signing_key_next_rotation_seconds",
-                            "Seconds until the next key signs (0: none scheduled yet)",
+                            "Seconds until the next key is due to sign (0: overdue)",
                             [&] { return keys.stats().seconds_to_next_rotation; }),
            metrics.AddGauge("tokend_signing_keys_published", "Keys in the JWK Set",
                             [&] { return static_cast<double>(keys.stats().keys_published); }),
