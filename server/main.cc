@@ -8,13 +8,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/cleanup/cleanup.h"
@@ -26,8 +23,6 @@
 #include "common/work_queue.h"
 #include "config/config.h"
 #include "config/load_config.h"
-#include "crypto/hash.h"
-#include "crypto/pem.h"
 #include "crypto/signature_algorithm.h"
 #include "keys/jwk.h"
 #include "keys/key_envelope.h"
@@ -38,6 +33,7 @@
 #include "rpc/revocation_watch.h"
 #include "rpc/server_credentials.h"
 #include "rpc/token_service_impl.h"
+#include "service/key_file_watcher.h"
 #include "service/managed_keys.h"
 #include "service/policy.h"
 #include "service/random_id.h"
@@ -142,8 +138,10 @@ int RunMigrate(const config::Config& config) {
   return 0;
 }
 
-absl::StatusOr<std::shared_ptr<const keys::KeyRing>> LoadKeyRing(const config::Config& config) {
-  std::vector<keys::Key> ring_keys;
+// The signing_keys entries as the watcher's list (the algorithm names are
+// checked by the configuration's loader; checked again here, cheaply).
+absl::StatusOr<std::vector<service::KeyFile>> KeyFilesFromConfig(const config::Config& config) {
+  std::vector<service::KeyFile> files;
   for (size_t i = 0; i < config.signing_keys.size(); ++i) {
     const config::SigningKeyConfig& entry = config.signing_keys[i];
     std::optional<crypto::Algorithm> alg = crypto::AlgorithmFromName(entry.alg);
@@ -151,77 +149,10 @@ absl::StatusOr<std::shared_ptr<const keys::KeyRing>> LoadKeyRing(const config::C
       return absl::InvalidArgumentError(
           absl::StrCat("signing_keys[", i, "].alg: unknown algorithm \"", entry.alg, "\""));
     }
-    // Only the first key signs; the others may be public keys, kept to verify.
-    absl::StatusOr<keys::Key> key =
-        keys::LoadKeyFile(entry.file, *alg, entry.kid, /*allow_public_only=*/i > 0);
-    if (!key.ok()) return key.status();
-    ring_keys.push_back(*std::move(key));
+    files.push_back(service::KeyFile{.path = entry.file, .alg = *alg, .kid = entry.kid});
   }
-  return keys::KeyRing::New(std::move(ring_keys));
+  return files;
 }
-
-// The contents of every signing_keys file, hashed: what the file-key watcher
-// compares to notice a change (a Kubernetes Secret update swaps the files).
-std::string KeyFilesFingerprint(const config::Config& config) {
-  std::string all;
-  for (const config::SigningKeyConfig& entry : config.signing_keys) {
-    std::ifstream in(entry.file, std::ios::binary);
-    std::stringstream contents;
-    contents << in.rdbuf();
-    std::string text = contents.str();
-    absl::StrAppend(&all, crypto::Sha256(text), in ? "+" : "-");
-    crypto::WipePem(text);
-  }
-  return crypto::Sha256(all);
-}
-
-// Re-reads the signing_keys files every keys.file_reload_interval and, when
-// their contents changed, swaps the service's key ring; a ring that fails to
-// load keeps the one in force (logged), so a half-written Secret does no harm.
-class KeyFileWatcher {
- public:
-  KeyFileWatcher(const config::Config& config, service::TokenService* service)
-      : config_(config), service_(service), fingerprint_(KeyFilesFingerprint(config)) {
-    thread_ = std::thread([this] { Run(); });
-  }
-  ~KeyFileWatcher() {
-    {
-      absl::MutexLock lock(&mu_);
-      stopping_ = true;
-    }
-    thread_.join();
-  }
-
- private:
-  void Run() {
-    while (true) {
-      {
-        absl::MutexLock lock(&mu_);
-        mu_.AwaitWithTimeout(absl::Condition(&stopping_), config_.keys.file_reload_interval);
-        if (stopping_) return;
-      }
-      const std::string fingerprint = KeyFilesFingerprint(config_);
-      if (fingerprint == fingerprint_) continue;
-      absl::StatusOr<std::shared_ptr<const keys::KeyRing>> ring = LoadKeyRing(config_);
-      absl::Status status = ring.ok() ? service_->SetKeyRing(*ring) : ring.status();
-      if (!status.ok()) {
-        // Looked at again next time: a Secret update may be half-way.
-        Log(LogLevel::kWarning, "signing key files changed but cannot be loaded; keeping the keys",
-            {{"error", status.message()}});
-        continue;
-      }
-      fingerprint_ = fingerprint;
-      Log(LogLevel::kInfo, "signing key files reloaded", {{"primary_kid", (*ring)->primary().kid}});
-    }
-  }
-
-  const config::Config& config_;
-  service::TokenService* const service_;
-  std::string fingerprint_;  // of the files in force
-  absl::Mutex mu_;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread thread_;
-};
 
 absl::StatusOr<keys::KekSet> LoadKeks(const config::Config& config) {
   std::vector<keys::Kek> keks;
@@ -335,7 +266,7 @@ absl::Status AddManagedKeyMetrics(ops::Metrics& metrics, const service::ManagedK
                             "Seconds since the signing key in force began to sign",
                             [&] { return keys.stats().signing_key_age_seconds; }),
            metrics.AddGauge("tokend_signing_key_next_rotation_seconds",
-                            "Seconds until the next key signs (0: none scheduled yet)",
+                            "Seconds until the next key is due to sign (0: overdue)",
                             [&] { return keys.stats().seconds_to_next_rotation; }),
            metrics.AddGauge("tokend_signing_keys_published", "Keys in the JWK Set",
                             [&] { return static_cast<double>(keys.stats().keys_published); }),
@@ -352,9 +283,17 @@ int RunServe(const config::Config& config) {
   common::RealClock clock;
 
   absl::StatusOr<std::shared_ptr<const keys::KeyRing>> key_ring;
+  // File keys are loaded (and their contents noted) first of all: a file
+  // replaced while tokend waits for the database below is loaded again.
+  std::unique_ptr<service::KeyFileWatcher> key_file_watcher;
   if (!config.keys.managed) {
-    key_ring = LoadKeyRing(config);
-    if (!key_ring.ok()) return Fail(key_ring.status());
+    absl::StatusOr<std::vector<service::KeyFile>> files = KeyFilesFromConfig(config);
+    if (!files.ok()) return Fail(files.status());
+    absl::StatusOr<std::unique_ptr<service::KeyFileWatcher>> watcher =
+        service::KeyFileWatcher::New(*std::move(files));
+    if (!watcher.ok()) return Fail(watcher.status());
+    key_file_watcher = *std::move(watcher);
+    key_ring = key_file_watcher->ring();
   }
   absl::StatusOr<std::shared_ptr<const service::Policy>> policy = PolicyFromConfig(config);
   if (!policy.ok()) return Fail(policy.status());
@@ -406,7 +345,6 @@ int RunServe(const config::Config& config) {
       ServiceOptionsFromConfig(config, *std::move(successor_key)), *policy, *key_ring,
       &refresh_tokens, &revocations, &revocation_set, &clock);
   if (!token_service.ok()) return Fail(token_service.status());
-  std::unique_ptr<KeyFileWatcher> key_file_watcher;
   if (managed_keys != nullptr) {
     managed_keys->Watch([&](std::shared_ptr<const keys::KeyRing> ring) {
       if (absl::Status s = (*token_service)->SetKeyRing(std::move(ring)); !s.ok()) {
@@ -415,12 +353,15 @@ int RunServe(const config::Config& config) {
       }
     });
   } else {
-    key_file_watcher = std::make_unique<KeyFileWatcher>(config, token_service->get());
+    key_file_watcher->Start(config.keys.file_reload_interval,
+                            [&](std::shared_ptr<const keys::KeyRing> ring) {
+                              return (*token_service)->SetKeyRing(std::move(ring));
+                            });
   }
   // Both call into the service: stopped before it goes, on every return.
   absl::Cleanup stop_key_updates = [&] {
     if (managed_keys != nullptr) managed_keys->Stop();
-    key_file_watcher.reset();
+    if (key_file_watcher != nullptr) key_file_watcher->Stop();
   };
 
   // Database calls run on these workers, beyond them they wait in a bounded

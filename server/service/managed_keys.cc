@@ -93,6 +93,13 @@ absl::StatusOr<std::vector<SigningKeyRecord>> ManagedKeys::Import(
   if (absl::Status s = crypto::GetAlgorithm(alg).CheckKey(*private_key); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("import: ", s.message()));
   }
+  for (char c : kid) {
+    // The kid goes into JOSE headers, JWKs and log lines: visible ASCII
+    // only, the rule signing_keys[*].kid follows in the configuration.
+    if (c < 0x21 || c > 0x7e) {
+      return absl::InvalidArgumentError("import: the kid must be visible ascii characters");
+    }
+  }
   if (kid.empty()) {
     absl::StatusOr<std::string> thumbprint = keys::JwkThumbprint(*private_key, alg);
     if (!thumbprint.ok()) return thumbprint.status();
@@ -240,8 +247,8 @@ ManagedKeysStats ManagedKeys::stats() const {
   absl::MutexLock lock(&mu_);
   ManagedKeysStats out;
   if (signer_since_ < now) out.signing_key_age_seconds = absl::ToDoubleSeconds(now - signer_since_);
-  if (next_signs_from_ != absl::InfiniteFuture()) {
-    out.seconds_to_next_rotation = std::max(0.0, absl::ToDoubleSeconds(next_signs_from_ - now));
+  if (next_rotation_ != absl::InfiniteFuture()) {
+    out.seconds_to_next_rotation = std::max(0.0, absl::ToDoubleSeconds(next_rotation_ - now));
   }
   out.keys_published = published_;
   out.keys_revoked = revoked_;
@@ -288,13 +295,19 @@ void ManagedKeys::Refresh(bool reread) {
   absl::MutexLock lock(&mu_);
   signer_since_ =
       in_force.signer.has_value() ? rows_[*in_force.signer].signs_from : absl::InfiniteFuture();
-  next_signs_from_ = absl::InfiniteFuture();
+  next_rotation_ = absl::InfiniteFuture();
   revoked_ = 0;
   for (const SigningKeyRecord& r : rows_) {
     if (r.revoked_at.has_value()) ++revoked_;
     if (!r.revoked_at.has_value() && r.signs_from > now) {
-      next_signs_from_ = std::min(next_signs_from_, r.signs_from);
+      next_rotation_ = std::min(next_rotation_, r.signs_from);
     }
+  }
+  // The next key is made only 2P before its turn; until then the rotation
+  // is still due when the signer's period ends (PlanKeys makes its
+  // successor sign from then).
+  if (next_rotation_ == absl::InfiniteFuture() && in_force.signer.has_value()) {
+    next_rotation_ = rows_[*in_force.signer].signs_until;
   }
   published_ = static_cast<int>(in_force.published.size());
 }

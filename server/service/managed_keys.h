@@ -40,8 +40,10 @@ struct ManagedKeysOptions {
 
 // What the metrics show.
 struct ManagedKeysStats {
-  double signing_key_age_seconds = 0;   // since the signer's signs_from
-  double seconds_to_next_rotation = 0;  // until the next key signs
+  double signing_key_age_seconds = 0;  // since the signer's signs_from
+  // Until the next key signs: the next key's signs_from, or, before it is
+  // made, the signer's signs_until. 0 when overdue or when no key signs.
+  double seconds_to_next_rotation = 0;
   int keys_published = 0;
   int keys_revoked = 0;  // revoked rows still held
 };
@@ -76,7 +78,8 @@ class ManagedKeys {
   absl::StatusOr<std::vector<store::SigningKeyRecord>> Revoke(const std::string& kid);
   // Takes `private_key` as the next key, as Rotate(now) would make one; an
   // empty `kid` is its RFC 7638 thumbprint. INVALID_ARGUMENT when it does not
-  // suit `alg`; ALREADY_EXISTS when its kid is taken.
+  // suit `alg` or `kid` is not visible ASCII (as signing_keys[*].kid);
+  // ALREADY_EXISTS when its kid is taken.
   absl::StatusOr<std::vector<store::SigningKeyRecord>> Import(std::shared_ptr<EVP_PKEY> private_key,
                                                               crypto::Algorithm alg,
                                                               std::string kid, bool now);
@@ -113,7 +116,7 @@ class ManagedKeys {
   bool poked_ ABSL_GUARDED_BY(mu_) = false;
   // For stats(): from the rows last read.
   absl::Time signer_since_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
-  absl::Time next_signs_from_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
+  absl::Time next_rotation_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   int published_ ABSL_GUARDED_BY(mu_) = 0;
   int revoked_ ABSL_GUARDED_BY(mu_) = 0;
   std::thread thread_;

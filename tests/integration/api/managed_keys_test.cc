@@ -4,7 +4,6 @@
 // key files replaced on disk while tokend runs.
 
 #include <algorithm>
-#include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -13,7 +12,6 @@
 #include <thread>
 #include <vector>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -22,121 +20,11 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/api/api_test_util.h"
+#include "tests/integration/api/managed_keys_util.h"
+#include "tests/support/pg_proxy/pg_proxy.h"
 
 namespace tokend::testing {
 namespace {
-
-constexpr char kJwksPath[] = "/.well-known/jwks.json";
-
-// One caller that may do everything, with tokens of at most 2 s: the
-// retain time (longest lifetime + leeway) must fit the short schedule.
-std::string ShortLivedCallers() {
-  return absl::StrCat("callers:\n  - id: ", "\"", test::kClientUri, "\"",
-                      "\n    rpcs: [Issue, Refresh, Introspect, Revoke, GetJwks]\n"
-                      "    issue_for_others: true\n"
-                      "    audiences: [\"api://orders\"]\n"
-                      "    max_ttl: 2s\n");
-}
-
-// A fresh database name (letters, digits and '_' only).
-std::string FreshDatabaseName() {
-  static std::atomic<int> n{0};
-  return absl::StrCat("managed_keys_", ++n);
-}
-
-// A new KEK file (base64 of 32 random bytes) in the bed's directory.
-std::string NewKekFile() {
-  static std::atomic<int> n{0};
-  std::string bytes(32, '\0');
-  std::ifstream("/dev/urandom", std::ios::binary).read(bytes.data(), 32);
-  const std::string path = absl::StrCat(Bed().dir(), "/kek-", ++n, ".b64");
-  EXPECT_TRUE(WriteTextFile(path, absl::Base64Escape(bytes) + "\n").ok());
-  return path;
-}
-
-struct Schedule {
-  std::string rotate_every;
-  std::string publish_ahead;
-};
-
-// A managed-keys configuration on a fresh, migrated database.
-TokendConfig ManagedConfig(const std::string& dsn, const std::vector<std::string>& kek_files,
-                           const Schedule& schedule) {
-  TokendConfig config = Bed().Config();
-  config.signing_keys.clear();
-  config.dsn = dsn;
-  config.access_ttl = "2s";
-  config.leeway = "0s";
-  config.callers_yaml = ShortLivedCallers();
-  std::string keks;
-  for (const std::string& f : kek_files)
-    absl::StrAppend(&keks, keks.empty() ? "" : ", ", "\"", f, "\"");
-  config.extra_yaml =
-      absl::StrCat("keys:\n  managed: true\n  alg: ES256\n  rotate_every: ", schedule.rotate_every,
-                   "\n  publish_ahead: ", schedule.publish_ahead,
-                   "\n  allow_short_publish_ahead: true\n  kek_files: [", keks, "]\n");
-  return config;
-}
-
-// A fresh database migrated by `tokend migrate` with `config` (whose dsn it
-// sets), and the config's path.
-std::string MigratedConfig(TokendConfig& config) {
-  absl::StatusOr<std::string> dsn = Cluster().CreateDatabase(FreshDatabaseName());
-  EXPECT_TRUE(dsn.ok()) << dsn.status();
-  config.dsn = *dsn;
-  absl::StatusOr<std::string> path = Bed().WriteConfig(config);
-  EXPECT_TRUE(path.ok()) << path.status();
-  absl::StatusOr<CommandResult> migrated = RunTokend({"migrate", "--config", *path});
-  EXPECT_TRUE(migrated.ok() && migrated->exit_code == 0)
-      << (migrated.ok() ? migrated->stderr_text : migrated.status().ToString());
-  return *path;
-}
-
-Json JwksOnOpsPort(const TokendServer& server) {
-  absl::StatusOr<HttpResponse> r = HttpGet(server.ops_port(), kJwksPath, absl::Seconds(5));
-  if (!r.ok() || r->status != 200) return Json::object();
-  return Json::parse(r->body, nullptr, false);
-}
-
-Json JwksOverGrpc(client::TokenClient& c) {
-  absl::StatusOr<v1::GetJwksResponse> jwks = c.GetJwks(v1::GetJwksRequest());
-  if (!jwks.ok()) return Json::object();
-  return Json::parse(jwks->jwks_json(), nullptr, false);
-}
-
-bool HasKid(const Json& set, const std::string& kid) {
-  if (!set.is_object() || !set.contains("keys")) return false;
-  for (const Json& key : set["keys"]) {
-    if (key.value("kid", "") == kid) return true;
-  }
-  return false;
-}
-
-std::string KidOf(absl::string_view token) {
-  absl::StatusOr<DecodedJws> jws = DecodeJws(token);
-  return jws.ok() ? jws->header.value("kid", "") : "";
-}
-
-// `tokend keys <args> --config <path>`, its JSON output.
-absl::StatusOr<Json> Keys(const std::vector<std::string>& args, const std::string& config_path) {
-  std::vector<std::string> argv = {"keys"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  argv.push_back("--config");
-  argv.push_back(config_path);
-  absl::StatusOr<CommandResult> r = RunTokend(argv);
-  if (!r.ok()) return r.status();
-  if (r->exit_code != 0) return absl::InternalError(r->stderr_text);
-  Json out = Json::parse(r->stdout_text, nullptr, false);
-  if (out.is_discarded()) return absl::InternalError("not JSON: " + r->stdout_text);
-  return out;
-}
-
-std::string SignerKid(const Json& listed) {
-  for (const Json& key : listed["keys"]) {
-    if (key["state"] == "signing") return key["kid"];
-  }
-  return "";
-}
 
 // Two replicas rotate every 3 s (published 1 s ahead) under load. A
 // verifier that refreshes its JWK Set every 0.5 s (publish_ahead / 2), from
@@ -451,6 +339,66 @@ TEST(KeyFiles, AReplacedKeyFileSignsWithoutARestartAndABrokenOneIsIgnored) {
   EXPECT_EQ(KidOf(after->access_token()), kid);
   EXPECT_TRUE(absl::StrContains((*server)->log(), "cannot be loaded; keeping the keys"))
       << (*server)->log();
+}
+
+// tokend reads its key files before it waits for PostgreSQL (up to 30 s at
+// a start beside a database that is starting too). A key file replaced
+// while it waits is the one that signs soon after it serves: the files are
+// compared with what was loaded, not with what they were once the wait was
+// over.
+TEST(KeyFiles, AKeyFileReplacedWhileTokendWaitsForTheDatabaseSignsSoonAfterItServes) {
+  absl::StatusOr<std::unique_ptr<PgProxy>> proxy = PgProxy::Start(Cluster().port());
+  ASSERT_TRUE(proxy.ok()) << proxy.status();
+  (*proxy)->SetCut(true);
+  absl::StatusOr<std::string> first =
+      Bed().pki().WriteSigningKey("waiting-1", test::SigningAlg::kEs256);
+  absl::StatusOr<std::string> second =
+      Bed().pki().WriteSigningKey("waiting-2", test::SigningAlg::kEs256);
+  ASSERT_TRUE(first.ok() && second.ok());
+  const std::string live = Bed().dir() + "/waiting-live.pem";
+  auto install = [&](const std::string& from) {
+    const std::string tmp = live + ".tmp";
+    ASSERT_TRUE(WriteTextFile(tmp, test::ReadTextFile(from)).ok());
+    ASSERT_EQ(std::rename(tmp.c_str(), live.c_str()), 0);
+  };
+  install(*first);
+  TokendConfig config = Bed().Config();
+  config.dsn = absl::StrCat("host=127.0.0.1 port=", (*proxy)->port(),
+                            " user=postgres dbname=tokend_api sslmode=disable gssencmode=disable");
+  config.signing_keys = {SigningKeyEntry{.file = live}};
+  config.extra_yaml = "keys:\n  file_reload_interval: 200ms\n";
+  absl::StatusOr<std::string> path = Bed().WriteConfig(config);
+  ASSERT_TRUE(path.ok()) << path.status();
+
+  absl::StatusOr<std::unique_ptr<TokendServer>> server = absl::UnavailableError("not started");
+  std::thread starter([&] { server = TokendServer::Start(*path); });
+  // The proxy refusing a connection means tokend has its keys and waits.
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while ((*proxy)->refused() == 0 && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  const bool waited = (*proxy)->refused() > 0;
+  install(*second);
+  (*proxy)->SetCut(false);
+  starter.join();
+  ASSERT_TRUE(waited) << "tokend never tried the database";
+  ASSERT_TRUE(server.ok()) << server.status();
+
+  std::unique_ptr<client::TokenClient> c = ClientFor(**server, Bed().pki().client_uri());
+  ASSERT_NE(c, nullptr);
+  EvpPkey second_key = LoadPrivateKey(*second);
+  ASSERT_NE(second_key, nullptr);
+  bool signed_by_second = false;
+  const absl::Time serving = absl::Now();
+  while (!signed_by_second && absl::Now() - serving < absl::Seconds(3)) {
+    absl::StatusOr<v1::IssueResponse> t = c->Issue(IssueRequest({"api://orders"}));
+    ASSERT_TRUE(t.ok()) << t.status();
+    absl::StatusOr<DecodedJws> jws = DecodeJws(t->access_token());
+    ASSERT_TRUE(jws.ok());
+    signed_by_second = VerifyEs256(second_key.get(), jws->SigningInput(), jws->signature);
+    if (!signed_by_second) absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_TRUE(signed_by_second) << "the key file in place when tokend began to serve never signed";
 }
 
 }  // namespace

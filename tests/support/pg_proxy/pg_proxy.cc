@@ -141,6 +141,7 @@ void PgProxy::Accept() {
     }
     if (cut_) {
       ::close(client);
+      ++refused_;
       continue;
     }
     const int server = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -158,6 +159,7 @@ void PgProxy::Accept() {
     if (cut_) {  // cut while connecting: SetCut's sweep has passed already
       ::close(client);
       ::close(server);
+      ++refused_;
       continue;
     }
     open_fds_.push_back(client);

@@ -39,6 +39,9 @@ class PgProxy {
   void CutAfterCommitOf(std::string statement);
   // How many connections were cut so far (by CutAfterCommitOf or SetCut).
   int cuts() const { return cuts_.load(); }
+  // How many new connections were closed at once while cut: the attempts
+  // of a client that cannot get through.
+  int refused() const { return refused_.load(); }
 
   // true: closes every open connection, both ways, and closes each new one
   // as soon as it is accepted, until SetCut(false) lets them through again.
@@ -65,6 +68,7 @@ class PgProxy {
   int target_port_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<int> cuts_{0};
+  std::atomic<int> refused_{0};
   std::atomic<bool> cut_{false};
   std::atomic<int64_t> delay_us_{0};
   absl::Mutex mu_;
