@@ -408,12 +408,16 @@ int RunServe(const config::Config& config) {
   if (!token_service.ok()) return Fail(token_service.status());
   std::unique_ptr<KeyFileWatcher> key_file_watcher;
   if (managed_keys != nullptr) {
-    managed_keys->Watch([&](std::shared_ptr<const keys::KeyRing> ring) {
-      if (absl::Status s = (*token_service)->SetKeyRing(std::move(ring)); !s.ok()) {
-        Log(LogLevel::kError, "managed keys: the new key ring was refused",
-            {{"error", s.message()}});
-      }
-    });
+    managed_keys->Watch(
+        [&](std::shared_ptr<const keys::KeyRing> ring) {
+          if (absl::Status s = (*token_service)->SetKeyRing(std::move(ring)); !s.ok()) {
+            Log(LogLevel::kError, "managed keys: the new key ring was refused",
+                {{"error", s.message()}});
+          }
+        },
+        // A revoked key is a revocation too: watchers (verifiers that may
+        // still hold it from an earlier JWK Set) learn it from the view.
+        [&](const store::Revocation& revoked) { revocation_set.Add(revoked); });
   } else {
     key_file_watcher = std::make_unique<KeyFileWatcher>(config, token_service->get());
   }
