@@ -74,6 +74,9 @@ void RevocationView::Entries::Add(const v1::WatchedRevocation& revocation) {
       }
       break;
     }
+    case v1::WatchedRevocation::kSigningKeyId:
+      KeepLater(signing_keys, revocation.signing_key_id(), expires_at);
+      break;
     case v1::WatchedRevocation::TARGET_NOT_SET:
       break;
   }
@@ -83,6 +86,11 @@ void RevocationView::Entries::ForgetExpired(absl::Time now) {
   EraseExpired(tokens, now, [](absl::Time t) { return t; });
   EraseExpired(families, now, [](absl::Time t) { return t; });
   EraseExpired(subjects, now, [](const Subject& s) { return s.expires_at; });
+  EraseExpired(signing_keys, now, [](absl::Time t) { return t; });
+}
+
+void RevocationView::UpdateSigningKeysHeld() {
+  signing_keys_held_.store(current_.signing_keys.size(), std::memory_order_release);
 }
 
 void RevocationView::StartStream() {
@@ -131,6 +139,7 @@ absl::Status RevocationView::Apply(const v1::WatchRevocationsResponse& message, 
     current_.ForgetExpired(now);
     next_forget_ = now + kForgetInterval;
   }
+  UpdateSigningKeysHeld();
   return absl::OkStatus();
 }
 
@@ -161,6 +170,11 @@ bool RevocationView::IsRevoked(absl::string_view token_id, absl::string_view ses
   return false;
 }
 
+bool RevocationView::IsSigningKeyRevoked(absl::string_view kid) const {
+  absl::ReaderMutexLock lock(&mu_);
+  return current_.signing_keys.contains(kid);
+}
+
 std::optional<v1::RevocationPosition> RevocationView::position() const {
   absl::ReaderMutexLock lock(&mu_);
   return position_;
@@ -179,6 +193,7 @@ void RevocationView::Reset() {
   untrusted_ = false;
   proved_current_at_.reset();
   position_.reset();
+  UpdateSigningKeysHeld();
 }
 
 }  // namespace tokend::client

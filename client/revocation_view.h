@@ -5,6 +5,8 @@
 // messages of WatchRevocations. Pure state: no threads, no I/O, time passed
 // in. The Verifier reads it on every call and its watch thread writes it.
 
+#include <atomic>
+#include <cstddef>
 #include <optional>
 #include <string>
 
@@ -68,10 +70,22 @@ class RevocationView {
   bool IsRevoked(absl::string_view token_id, absl::string_view session_id,
                  absl::string_view subject, absl::Time issued_at) const;
 
+  // Whether the signing key `kid` is revoked (signing_key_id): every token
+  // whose header names it is.
+  bool IsSigningKeyRevoked(absl::string_view kid) const;
+
+  // Whether the view holds any revoked signing key, without a lock: false
+  // lets a caller skip reading a token's kid. It may lag a concurrent Apply
+  // by that call, as if the message had come a moment later.
+  bool HoldsRevokedSigningKeys() const {
+    return signing_keys_held_.load(std::memory_order_acquire) > 0;
+  }
+
   // The position to resume from: the last message's, or nullopt before any.
   std::optional<v1::RevocationPosition> position() const;
 
-  // How many revocations the view holds (tokens, families, subjects).
+  // How many revocations the view holds (tokens, families, subjects,
+  // signing keys).
   size_t size() const;
 
   // Empties everything, as if new: the next stream must start with a
@@ -88,10 +102,15 @@ class RevocationView {
       absl::Time expires_at;
     };
     absl::flat_hash_map<std::string, Subject> subjects;
+    absl::flat_hash_map<std::string, absl::Time> signing_keys;  // by kid
     void Add(const v1::WatchedRevocation& revocation);
     void ForgetExpired(absl::Time now);
-    size_t size() const { return tokens.size() + families.size() + subjects.size(); }
+    size_t size() const {
+      return tokens.size() + families.size() + subjects.size() + signing_keys.size();
+    }
   };
+  // Sets signing_keys_held_ from current_. Needs mu_ held exclusively.
+  void UpdateSigningKeysHeld() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   mutable absl::Mutex mu_;
   Entries current_ ABSL_GUARDED_BY(mu_);
@@ -102,6 +121,8 @@ class RevocationView {
   std::optional<absl::Time> proved_current_at_ ABSL_GUARDED_BY(mu_);
   std::optional<v1::RevocationPosition> position_ ABSL_GUARDED_BY(mu_);
   absl::Time next_forget_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  // current_.signing_keys.size(), for HoldsRevokedSigningKeys.
+  std::atomic<size_t> signing_keys_held_{0};
 };
 
 }  // namespace tokend::client

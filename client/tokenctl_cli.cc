@@ -45,9 +45,11 @@ Commands:
   health      [--service NAME]   grpc.health.v1 Check
   watch       [--from EPOCH:SEQUENCE] [--for DURATION]
               stream revocations (WatchRevocations): one JSON line per
-              message (snapshot parts, revocations, heartbeats); --from
-              resumes after a position seen before; runs until interrupted
-              or for DURATION (--timeout does not apply)
+              message (snapshot parts, revocations, heartbeats); each
+              revocation names a token_id, refresh_family_id, subject or
+              signing_key_id; --from resumes after a position seen before;
+              runs until interrupted or for DURATION (--timeout does not
+              apply)
   verify      --token TOKEN|- --audience A[,B] [--issuer I] [--wait 15s]
               verify an access token locally, as a service using the C++
               verifier library does: the JWK Set, then a WatchRevocations

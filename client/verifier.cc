@@ -299,6 +299,15 @@ Verification Verifier::Verify(absl::string_view token) {
   if (view_.IsRevoked(claims.token_id, claims.session_id, claims.subject, claims.issued_at)) {
     return Inactive("revoked");
   }
+  // Why by the header's kid, on every call: the key may still be in the JWK
+  // Set held here (fetched before the revocation), and the token's claims
+  // may come from the cache, verified with it then. The header is read only
+  // while some key is revoked. A header that cannot be read here (it was
+  // read to verify the token) fails closed.
+  if (view_.HoldsRevokedSigningKeys()) {
+    absl::StatusOr<std::string> kid = jwt::HeaderKid(token);
+    if (!kid.ok() || view_.IsSigningKeyRevoked(*kid)) return Inactive("signing key revoked");
+  }
   return Answer(Verification::Outcome::kActive, "", *std::move(decoded));
 }
 

@@ -150,8 +150,10 @@ class Verifier {
   // call then waits for GetJwks (at most rpc_timeout). Then iss,
   // nbf/iat/exp with leeway (jwt::Validate), an aud we expect, the view's
   // currency (kUnknown when it cannot vouch), and the revocations: jti,
-  // refresh family (sid) and subject cut-off. Thread-safe; a repeated token
-  // costs a hash lookup, not a signature verification.
+  // refresh family (sid) and subject cut-off ("revoked"), and the signing
+  // key the header's kid names ("signing key revoked", even while the key
+  // is still in the JWK Set held here). Thread-safe; a repeated token costs
+  // a hash lookup, not a signature verification.
   Verification Verify(absl::string_view token);
 
   // Blocks until the revocation view is current and a JWK Set is held, or

@@ -346,12 +346,16 @@ int RunServe(const config::Config& config) {
       &refresh_tokens, &revocations, &revocation_set, &clock);
   if (!token_service.ok()) return Fail(token_service.status());
   if (managed_keys != nullptr) {
-    managed_keys->Watch([&](std::shared_ptr<const keys::KeyRing> ring) {
-      if (absl::Status s = (*token_service)->SetKeyRing(std::move(ring)); !s.ok()) {
-        Log(LogLevel::kError, "managed keys: the new key ring was refused",
-            {{"error", s.message()}});
-      }
-    });
+    managed_keys->Watch(
+        [&](std::shared_ptr<const keys::KeyRing> ring) {
+          if (absl::Status s = (*token_service)->SetKeyRing(std::move(ring)); !s.ok()) {
+            Log(LogLevel::kError, "managed keys: the new key ring was refused",
+                {{"error", s.message()}});
+          }
+        },
+        // A revoked key is a revocation too: watchers (verifiers that may
+        // still hold it from an earlier JWK Set) learn it from the view.
+        [&](const store::Revocation& revoked) { revocation_set.Add(revoked); });
   } else {
     key_file_watcher->Start(config.keys.file_reload_interval,
                             [&](std::shared_ptr<const keys::KeyRing> ring) {

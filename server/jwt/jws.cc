@@ -137,4 +137,21 @@ absl::StatusOr<VerifiedJws> VerifyCompactJws(absl::string_view token, const keys
   return verified;
 }
 
+absl::StatusOr<std::string> HeaderKid(absl::string_view token) {
+  if (token.size() > kMaxTokenBytes) return Reject("token: too long");
+  const absl::string_view header_text = token.substr(0, token.find('.'));
+  // A token this thread verified lately: its header was read then.
+  if (const KnownHeader* known = ThreadKnownHeaders().Find(header_text)) return known->kid;
+  std::string header_bytes;
+  if (!crypto::Base64UrlDecode(header_text, &header_bytes)) {
+    return Reject("header: not base64url");
+  }
+  nlohmann::json header;
+  if (!json::ParseStrictJson(header_bytes, &header).ok()) return Reject("header: bad JSON");
+  if (!header.is_object()) return Reject("header: not a JSON object");
+  const auto kid = header.find("kid");
+  if (kid == header.end() || !kid->is_string()) return Reject("header: kid missing");
+  return kid->get<std::string>();
+}
+
 }  // namespace tokend::jwt

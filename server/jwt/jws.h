@@ -45,6 +45,13 @@ struct VerifiedJws {
 absl::StatusOr<VerifiedJws> VerifyCompactJws(absl::string_view token, const keys::KeyRing& ring,
                                              TypRule typ);
 
+// The kid that the header of compact JWS `token` names, read as
+// VerifyCompactJws reads it (strict base64url, a strict JSON object, a
+// string "kid") but authenticating nothing: for a caller that verified the
+// token earlier (its claims came from a cache) and must now judge the key
+// that signed it. UNAUTHENTICATED with a short reason when there is none.
+absl::StatusOr<std::string> HeaderKid(absl::string_view token);
+
 }  // namespace tokend::jwt
 
 #endif  // TOKEND_SERVER_JWT_JWS_H_

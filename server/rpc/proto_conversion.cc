@@ -189,6 +189,9 @@ void ToProto(const store::Revocation& revocation, v1::WatchedRevocation* out) {
       out->set_subject(revocation.key);
       *out->mutable_revoked_before() = ToTimestamp(revocation.revoked_at);
       break;
+    case Kind::kSigningKey:
+      out->set_signing_key_id(revocation.key);
+      break;
   }
   *out->mutable_expires_at() = ToTimestamp(revocation.expires_at);
 }

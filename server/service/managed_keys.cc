@@ -224,9 +224,34 @@ absl::StatusOr<std::shared_ptr<const keys::KeyRing>> ManagedKeys::Start() {
   return ring;
 }
 
-void ManagedKeys::Watch(std::function<void(std::shared_ptr<const keys::KeyRing>)> on_change) {
+void ManagedKeys::Watch(std::function<void(std::shared_ptr<const keys::KeyRing>)> on_change,
+                        std::function<void(const store::Revocation&)> on_revoked) {
   on_change_ = std::move(on_change);
+  on_revoked_ = std::move(on_revoked);
+  // Before the thread: keys revoked before this replica started are in the
+  // view before it serves a watcher.
+  ReportRevoked(clock_->Now());
   thread_ = std::thread([this] { Run(); });
+}
+
+void ManagedKeys::ReportRevoked(absl::Time now) {
+  absl::erase_if(reported_revoked_, [&](const std::string& kid) {
+    return std::none_of(rows_.begin(), rows_.end(),
+                        [&](const SigningKeyRecord& r) { return r.kid == kid; });
+  });
+  if (!on_revoked_) return;
+  for (const SigningKeyRecord& r : rows_) {
+    // Past delete_after every token the key signed has expired: nothing to
+    // tell (and the row is about to be deleted).
+    if (!r.revoked_at.has_value() || r.delete_after <= now) continue;
+    if (!reported_revoked_.insert(r.kid).second) continue;
+    Log(LogLevel::kInfo, "signing key revoked; added to the revocation view",
+        {{"kid", r.kid}, {"until", absl::FormatTime(r.delete_after)}});
+    on_revoked_(store::Revocation{.kind = store::Revocation::Kind::kSigningKey,
+                                  .key = r.kid,
+                                  .revoked_at = *r.revoked_at,
+                                  .expires_at = r.delete_after});
+  }
 }
 
 void ManagedKeys::Poke() {
@@ -291,6 +316,7 @@ void ManagedKeys::Refresh(bool reread) {
       if (on_change_) on_change_(*ring);
     }
   }
+  ReportRevoked(now);
   const KeysInForce in_force = KeysAt(rows_, now);
   absl::MutexLock lock(&mu_);
   signer_since_ =

@@ -8,7 +8,8 @@
 // the service whenever it changes, at the rows' instants by this replica's
 // clock. It re-reads the rows every poll_interval and at once when Poke()d
 // (the store's change notification), so a revocation reaches every replica
-// within a second or two.
+// within a second or two. Each revoked key it reads is also handed on once,
+// as a revocation of its kid, for the replica's revocation view (watchers).
 
 #include <atomic>
 #include <functional>
@@ -19,6 +20,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -28,6 +30,7 @@
 #include "keys/key_envelope.h"
 #include "keys/key_ring.h"
 #include "service/key_schedule.h"
+#include "store/records.h"
 #include "store/signing_key_store.h"
 
 namespace tokend::service {
@@ -62,8 +65,14 @@ class ManagedKeys {
   // FAILED_PRECONDITION when the signer cannot be opened (its KEK missing).
   absl::StatusOr<std::shared_ptr<const keys::KeyRing>> Start();
   // After Start: from a background thread, calls `on_change` with each new
-  // ring until Stop().
-  void Watch(std::function<void(std::shared_ptr<const keys::KeyRing>)> on_change);
+  // ring until Stop(). `on_revoked`, if given, is called with a kSigningKey
+  // revocation (the kid; expires_at = the key's delete_after, after which
+  // no token it signed is valid) once for each revoked key that has not
+  // reached its delete_after: those of Start's rows before Watch returns,
+  // then each newly read one from the background thread. Once per key per
+  // process: re-reading the same rows calls it again for none.
+  void Watch(std::function<void(std::shared_ptr<const keys::KeyRing>)> on_change,
+             std::function<void(const store::Revocation&)> on_revoked = nullptr);
   // Re-read the rows now (a change notification arrived). Thread-safe.
   void Poke();
   void Stop();
@@ -98,6 +107,8 @@ class ManagedKeys {
   void Run();
   // One round: plan if due, re-read, rebuild the ring if it changed.
   void Refresh(bool reread);
+  // Calls on_revoked_ for each revoked row of rows_ not reported yet.
+  void ReportRevoked(absl::Time now);
 
   store::SigningKeyStore* const store_;
   const keys::KekSet keks_;
@@ -105,6 +116,10 @@ class ManagedKeys {
   const common::Clock* const clock_;
 
   std::function<void(std::shared_ptr<const keys::KeyRing>)> on_change_;
+  std::function<void(const store::Revocation&)> on_revoked_;
+  // Kids of revoked rows already given to on_revoked_ (Run only); a kid
+  // leaves once its row has left the table.
+  absl::flat_hash_set<std::string> reported_revoked_;
   // Opened keys by kid (a key never changes under its kid). Thread of Run
   // (and Start before it) only.
   absl::flat_hash_map<std::string, keys::Key> opened_;

@@ -102,6 +102,22 @@ bool RevocationSet::Add(const store::Revocation& revocation) {
       if (changed && log_ != nullptr) log_->Append(applied);
       break;
     }
+    case Kind::kSigningKey: {
+      const absl::Time expires_at = StorePrecision(revocation.expires_at);
+      absl::MutexLock lock(&mu_);
+      auto [it, inserted] = signing_keys_.try_emplace(revocation.key, expires_at);
+      if (inserted) {
+        changed = true;
+      } else if (expires_at > it->second) {
+        it->second = expires_at;
+        changed = true;
+      }
+      // Watchers learn only that the key is revoked and until when.
+      applied.revoked_at = absl::InfinitePast();
+      applied.expires_at = it->second;
+      if (changed && log_ != nullptr) log_->Append(applied);
+      break;
+    }
   }
   // Outside the lock: listeners wake watchers, which then read the log.
   if (changed && log_ != nullptr) log_->Notify();
@@ -115,7 +131,8 @@ RevocationSet::Snapshot RevocationSet::TakeSnapshot() const {
   // Read under this lock, which every Append happens under: the sequence
   // matches the contents exactly.
   if (log_ != nullptr) snapshot.sequence = log_->last_sequence();
-  snapshot.revocations.reserve(tokens_.size() + families_.size() + subjects_.size());
+  snapshot.revocations.reserve(tokens_.size() + families_.size() + subjects_.size() +
+                               signing_keys_.size());
   for (const auto* map : {&tokens_, &families_}) {
     const Kind kind = map == &tokens_ ? Kind::kToken : Kind::kFamily;
     for (const auto& [key, expires] : *map) {
@@ -131,6 +148,13 @@ RevocationSet::Snapshot RevocationSet::TakeSnapshot() const {
                                                      .key = subject,
                                                      .revoked_at = revocation.revoked_at,
                                                      .expires_at = revocation.expires_at});
+  }
+  for (const auto& [kid, expires_at] : signing_keys_) {
+    snapshot.revocations.push_back(
+        store::Revocation{.kind = Kind::kSigningKey,
+                          .key = kid,
+                          .revoked_at = absl::InfinitePast(),  // not kept, not sent
+                          .expires_at = expires_at});
   }
   return snapshot;
 }
@@ -158,6 +182,11 @@ bool RevocationSet::IsFamilyRevoked(absl::string_view family_id) const {
   return families_.contains(key);
 }
 
+bool RevocationSet::IsSigningKeyRevoked(absl::string_view kid) const {
+  absl::ReaderMutexLock lock(&mu_);
+  return signing_keys_.contains(kid);
+}
+
 std::optional<absl::Time> RevocationSet::SubjectRevokedAt(absl::string_view subject) const {
   absl::ReaderMutexLock lock(&mu_);
   auto it = subjects_.find(subject);
@@ -174,6 +203,7 @@ void RevocationSet::ForgetExpired(absl::Time now) {
     return !tokens_.contains(entry.first) && !families_.contains(entry.first);
   });
   absl::erase_if(subjects_, [&](const auto& entry) { return entry.second.expires_at <= now; });
+  absl::erase_if(signing_keys_, [&](const auto& entry) { return entry.second <= now; });
 }
 
 RevocationSet::RevocationSet(absl::Duration max_staleness, RevocationLog* log)
@@ -200,7 +230,7 @@ bool RevocationSet::IsCurrent(absl::Time now) const {
 
 size_t RevocationSet::size() const {
   absl::ReaderMutexLock lock(&mu_);
-  return tokens_.size() + families_.size() + subjects_.size();
+  return tokens_.size() + families_.size() + subjects_.size() + signing_keys_.size();
 }
 
 }  // namespace tokend::service

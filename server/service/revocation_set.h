@@ -42,13 +42,15 @@ class RevocationSet {
   // Adds (or merges, keeping the later times) one revocation. Returns
   // whether the view changed: a new revocation, or a later expires_at or
   // subject cut-off than it held. Only a change is appended to the log,
-  // with the merged times (as the view now holds it).
+  // with the merged times (as the view now holds it), so the same
+  // revocation added again (a store feed's resync, a signing key row read
+  // every second) is one event, not one per add.
   bool Add(const store::Revocation& revocation);
 
   // Every revocation held, with the log's last sequence number at that
   // instant (0 without a log): the events after it are exactly what
-  // changed since. For watchers; copies the whole view. Token and family
-  // revocations carry no revoked_at (the view does not keep it).
+  // changed since. For watchers; copies the whole view. Token, family and
+  // signing key revocations carry no revoked_at (the view does not keep it).
   struct Snapshot {
     uint64_t sequence = 0;
     std::vector<store::Revocation> revocations;
@@ -63,6 +65,9 @@ class RevocationSet {
 
   // Whether the refresh family is revoked.
   bool IsFamilyRevoked(absl::string_view family_id) const;
+
+  // Whether the signing key `kid` is revoked (a kSigningKey revocation).
+  bool IsSigningKeyRevoked(absl::string_view kid) const;
 
   // When `subject` was last revoked, if it was.
   std::optional<absl::Time> SubjectRevokedAt(absl::string_view subject) const;
@@ -111,6 +116,9 @@ class RevocationSet {
     absl::Time expires_at;
   };
   absl::flat_hash_map<std::string, SubjectRevocation> subjects_ ABSL_GUARDED_BY(mu_);
+  // Revoked signing keys by kid, with expires_at (the key's delete_after).
+  // A handful at most: kept as given.
+  absl::flat_hash_map<std::string, absl::Time> signing_keys_ ABSL_GUARDED_BY(mu_);
   // The text of the (rare) keys that Compact could only digest, so that a
   // snapshot can name them; removed with their entry.
   absl::flat_hash_map<CompactKey, std::string> digested_key_text_ ABSL_GUARDED_BY(mu_);

@@ -37,8 +37,9 @@ absl::Status CheckRotation(absl::string_view presented_hash, absl::Time used_at,
 // Revoke's argument: a known kind, a non-empty text key, finite times.
 absl::Status CheckRevocation(const Revocation& revocation);
 
-// Whether `kind` is the number of a Revocation::Kind (as the database and the
-// notification payload carry it).
+// Whether `kind` is the number of a Revocation::Kind that the revocation
+// table holds (as the database and the notification payload carry it):
+// kSigningKey is not one (key revocations live in the signing key rows).
 bool IsRevocationKind(int kind);
 
 }  // namespace tokend::store

@@ -43,11 +43,15 @@ struct RefreshTokenState {
 };
 
 // One revocation. Keys by kind:
-//   kToken:   an access token's jti
-//   kFamily:  a refresh family's family_id (its refresh and access tokens)
-//   kSubject: a subject; tokens with iat <= revoked_at (whole seconds) are revoked
+//   kToken:      an access token's jti
+//   kFamily:     a refresh family's family_id (its refresh and access tokens)
+//   kSubject:    a subject; tokens with iat <= revoked_at (whole seconds) are revoked
+//   kSigningKey: a managed signing key's kid; every token signed with it is
+//                revoked. Never in the revocation table: it comes from the
+//                signing key rows (SigningKeyRecord::revoked_at), and lives
+//                until the key's delete_after.
 struct Revocation {
-  enum class Kind { kToken = 1, kFamily = 2, kSubject = 3 };
+  enum class Kind { kToken = 1, kFamily = 2, kSubject = 3, kSigningKey = 4 };
   Kind kind = Kind::kToken;
   std::string key;
   absl::Time revoked_at;

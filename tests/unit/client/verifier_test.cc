@@ -20,6 +20,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/clock.h"
+#include "crypto/base64url.h"
 #include "gtest/gtest.h"
 #include "jwt/jwt.h"
 #include "keys/jwk.h"
@@ -367,6 +368,57 @@ TEST_F(VerifierTest, RevokedTokensFamiliesAndSubjectsAreInactiveEvenFromTheCache
   Deliver(*verifier, m);
   EXPECT_EQ(verifier->Verify(by_subject).reason, "revoked");
   EXPECT_EQ(verifier->Verify(after_cutoff).outcome, Outcome::kActive);
+}
+
+// A revoked signing key (signing_key_id): every token whose header names it
+// is inactive, from the cache too, while the key is still in the JWK Set
+// the verifier holds (no refetch is needed, none happens); tokens of other
+// keys stay active. A snapshot that holds the revocation does the same.
+TEST_F(VerifierTest, ARevokedSigningKeyMakesItsTokensInactiveEvenFromTheCacheWhileTheKeyIsHeld) {
+  keys::Key other{.kid = "key-2",
+                  .alg = crypto::Algorithm::kES256,
+                  .pkey = ::tokend::testing::GenerateSharedKey(crypto::Algorithm::kES256)};
+  tokend_->SetJwks(JwksOf({key_, other}));
+  std::unique_ptr<Verifier> verifier = Start();
+  SnapshotAndHeartbeat(*verifier, "e1", 0);
+  const std::string cached = Sign(ClaimsFor("jti-1"));
+  const std::string of_other_key = Sign(ClaimsFor("jti-2"), &other);
+  ASSERT_EQ(verifier->Verify(cached).outcome, Outcome::kActive);  // now cached
+  ASSERT_EQ(verifier->Verify(of_other_key).outcome, Outcome::kActive);
+  const int fetches = tokend_->JwksCalls();
+
+  WatchRevocationsResponse m = Message("e1", 1);
+  m.mutable_revoked()->set_signing_key_id("key-1");
+  *m.mutable_revoked()->mutable_expires_at() = Ts(clock_.Now() + absl::Hours(1));
+  Deliver(*verifier, m);
+  Verification v = verifier->Verify(cached);
+  EXPECT_EQ(v.outcome, Outcome::kInactive);
+  EXPECT_EQ(v.reason, "signing key revoked");
+  EXPECT_FALSE(v.ToIntrospectResponse().active());
+  // A token of that key never seen before, and the same claims with another
+  // spelling of the header (a leaked key signs whatever it likes).
+  EXPECT_EQ(verifier->Verify(Sign(ClaimsFor("jti-3"))).reason, "signing key revoked");
+  const std::string payload =
+      cached.substr(cached.find('.') + 1, cached.rfind('.') - cached.find('.') - 1);
+  const std::string input =
+      crypto::Base64UrlEncode(R"({ "kid": "key-1", "typ": "at+jwt", "alg": "ES256" })") + "." +
+      payload;
+  absl::StatusOr<std::string> signature = key_.algorithm().Sign(*key_.pkey, input);
+  ASSERT_TRUE(signature.ok()) << signature.status();
+  const std::string respelled = input + "." + crypto::Base64UrlEncode(*signature);
+  EXPECT_EQ(verifier->Verify(respelled).reason, "signing key revoked");
+  EXPECT_EQ(verifier->Verify(of_other_key).outcome, Outcome::kActive);
+  EXPECT_EQ(tokend_->JwksCalls(), fetches);
+
+  // A new snapshot (another replica) that holds key-2's revocation instead.
+  v1::WatchedRevocation key_2;
+  key_2.set_signing_key_id("key-2");
+  *key_2.mutable_expires_at() = Ts(clock_.Now() + absl::Hours(1));
+  tokend_->EndStream();
+  ASSERT_TRUE(tokend_->WaitForStreams(2));
+  SnapshotAndHeartbeat(*verifier, "e2", 7, {key_2});
+  EXPECT_EQ(verifier->Verify(of_other_key).reason, "signing key revoked");
+  EXPECT_EQ(verifier->Verify(cached).outcome, Outcome::kActive);
 }
 
 TEST_F(VerifierTest, ACompleteSnapshotReplacesTheViewAndPartsWaitForTheLastOne) {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/time/clock.h"
+#include "crypto/base64url.h"
 #include "gtest/gtest.h"
 #include "jwt/jwt.h"
 #include "keys/key_ring.h"
@@ -74,6 +75,31 @@ TEST(KnownHeaders, ManyDistinctHeadersAreEachReadForThemselves) {
       EXPECT_FALSE(Decode(tokens[i], *rings[(i + 1) % rings.size()]).ok()) << i;
     }
   }
+}
+
+// HeaderKid reads the kid as VerifyCompactJws does, remembered or not, and
+// from any spelling of the header (a leaked key can sign any header).
+TEST(HeaderKid, ReadsTheKidOfAnyHeaderSpellingAndNothingFromAnUnreadableOne) {
+  auto es256 = Ring("k1", crypto::Algorithm::kES256);
+  absl::StatusOr<std::string> token = Sign(SomeClaims(), es256->primary());
+  ASSERT_TRUE(token.ok());
+  EXPECT_EQ(HeaderKid(*token).value_or(""), "k1");
+  ASSERT_TRUE(Decode(*token, *es256).ok());  // now remembered by this thread
+  EXPECT_EQ(HeaderKid(*token).value_or(""), "k1");
+
+  auto with_header = [](absl::string_view header) {
+    return crypto::Base64UrlEncode(header) + ".e30.c2ln";  // payload {}, signature "sig"
+  };
+  EXPECT_EQ(
+      HeaderKid(with_header(R"({ "typ" : "at+jwt", "kid" : "k2", "alg" : "ES256" })")).value_or(""),
+      "k2");
+  EXPECT_EQ(HeaderKid(with_header(R"({"kid":"k2"})")).value_or(""), "k2");
+  for (absl::string_view bad : {R"({"alg":"ES256"})", R"({"kid":7})", R"({"kid":"a","kid":"b"})",
+                                R"(["kid"])", "not json"}) {
+    EXPECT_FALSE(HeaderKid(with_header(bad)).ok()) << bad;
+  }
+  EXPECT_FALSE(HeaderKid("!!!.e30.c2ln").ok());
+  EXPECT_FALSE(HeaderKid("").ok());
 }
 
 }  // namespace

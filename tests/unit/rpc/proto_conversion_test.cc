@@ -71,6 +71,19 @@ TEST(ProtoConversion, TellsRevokeByTokenFromBySubjectFromNeither) {
   EXPECT_EQ(by_token.token_type_hint, service::TokenType::kRefreshToken);
 }
 
+TEST(ProtoConversion, WritesARevokedSigningKeyAsItsKidWithItsExpiryOnly) {
+  v1::WatchedRevocation out;
+  ToProto(store::Revocation{.kind = store::Revocation::Kind::kSigningKey,
+                            .key = "kid-1",
+                            .revoked_at = absl::FromUnixSeconds(1'800'000'000),
+                            .expires_at = absl::FromUnixSeconds(1'800'003'600)},
+          &out);
+  EXPECT_EQ(out.target_case(), v1::WatchedRevocation::kSigningKeyId);
+  EXPECT_EQ(out.signing_key_id(), "kid-1");
+  EXPECT_EQ(out.expires_at().seconds(), 1'800'003'600);
+  EXPECT_FALSE(out.has_revoked_before());
+}
+
 TEST(ProtoConversion, TreatsAnUnknownHintValueAsUnspecified) {
   EXPECT_EQ(FromProto(static_cast<v1::TokenType>(77)), service::TokenType::kUnspecified);
 }

@@ -144,6 +144,47 @@ TEST(RevocationSetLog, ASnapshotNamesEveryKeyAsGivenWithTheSequenceItReflects) {
   EXPECT_EQ(set.TakeSnapshot().sequence, 4u);
 }
 
+// A revoked signing key comes from the key rows, which each replica reads
+// every second: the first add is one event, the same key added again is
+// none, and it stays in snapshots until its expiry.
+TEST(RevocationSetLog, ARevokedSigningKeyIsOneEventHoweverOftenItIsAddedAndHeldUntilItExpires) {
+  RevocationLog log("epoch", 16);
+  RevocationSet set(absl::InfiniteDuration(), &log);
+  const Revocation key{.kind = Revocation::Kind::kSigningKey,
+                       .key = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs",
+                       .revoked_at = kT0,
+                       .expires_at = kT0 + absl::Hours(2)};
+  EXPECT_FALSE(set.IsSigningKeyRevoked(key.key));
+  EXPECT_TRUE(set.Add(key));
+  for (int reread = 0; reread < 5; ++reread) EXPECT_FALSE(set.Add(key));
+  EXPECT_EQ(log.last_sequence(), 1u);
+  EXPECT_TRUE(set.IsSigningKeyRevoked(key.key));
+  EXPECT_FALSE(set.IsSigningKeyRevoked("another-kid"));
+  // Not a jti, family or subject of that name.
+  EXPECT_FALSE(set.IsAccessTokenRevoked(key.key, key.key, key.key, kT0 - absl::Hours(1)));
+  EXPECT_EQ(set.size(), 1u);
+
+  RevocationLog::ReadResult read = log.ReadAfter(0, 10);
+  ASSERT_EQ(read.events.size(), 1u);
+  EXPECT_EQ(read.events[0].revocation.kind, Revocation::Kind::kSigningKey);
+  EXPECT_EQ(read.events[0].revocation.key, key.key);
+  EXPECT_EQ(read.events[0].revocation.expires_at, kT0 + absl::Hours(2));
+
+  RevocationSet::Snapshot snapshot = set.TakeSnapshot();
+  EXPECT_EQ(snapshot.sequence, 1u);
+  ASSERT_EQ(snapshot.revocations.size(), 1u);
+  EXPECT_EQ(snapshot.revocations[0].kind, Revocation::Kind::kSigningKey);
+  EXPECT_EQ(snapshot.revocations[0].key, key.key);
+  EXPECT_EQ(snapshot.revocations[0].expires_at, kT0 + absl::Hours(2));
+
+  set.ForgetExpired(kT0 + absl::Hours(2) - absl::Seconds(1));
+  EXPECT_TRUE(set.IsSigningKeyRevoked(key.key));
+  set.ForgetExpired(kT0 + absl::Hours(2));
+  EXPECT_FALSE(set.IsSigningKeyRevoked(key.key));
+  EXPECT_TRUE(set.TakeSnapshot().revocations.empty());
+  EXPECT_EQ(log.last_sequence(), 1u);
+}
+
 TEST(RevocationSetLogConcurrent, ASnapshotPlusTheEventsAfterItIsExactlyTheView) {
   RevocationLog log("epoch", 100000);
   RevocationSet set(absl::InfiniteDuration(), &log);

@@ -81,7 +81,10 @@ TEST(RecordChecks, RefuseWhatPostgresCannotHoldNamingTheField) {
   ExpectRefused(CheckRotation(std::string(32, 'p'), kT, token), "successor.scopes");
 
   Revocation r = Rev();
-  r.kind = static_cast<Revocation::Kind>(4);
+  r.kind = static_cast<Revocation::Kind>(5);
+  ExpectRefused(CheckRevocation(r), "revocation.kind");
+  // A signing key's revocation lives in its key row, never in the table.
+  r.kind = Revocation::Kind::kSigningKey;
   ExpectRefused(CheckRevocation(r), "revocation.kind");
   r = Rev();
   r.key = "";
@@ -96,7 +99,8 @@ TEST(RecordChecks, KnowTheThreeRevocationKinds) {
   EXPECT_TRUE(IsRevocationKind(1));
   EXPECT_TRUE(IsRevocationKind(2));
   EXPECT_TRUE(IsRevocationKind(3));
-  EXPECT_FALSE(IsRevocationKind(4));
+  EXPECT_FALSE(IsRevocationKind(static_cast<int>(Revocation::Kind::kSigningKey)));
+  EXPECT_FALSE(IsRevocationKind(5));
 }
 
 }  // namespace

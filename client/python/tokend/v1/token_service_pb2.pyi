@@ -179,18 +179,20 @@ class WatchRevocationsResponse(_message.Message):
     def __init__(self, position: _Optional[_Union[RevocationPosition, _Mapping]] = ..., snapshot: _Optional[_Union[RevocationSnapshot, _Mapping]] = ..., revoked: _Optional[_Union[WatchedRevocation, _Mapping]] = ..., heartbeat: _Optional[_Union[RevocationHeartbeat, _Mapping]] = ...) -> None: ...
 
 class WatchedRevocation(_message.Message):
-    __slots__ = ["expires_at", "refresh_family_id", "revoked_before", "subject", "token_id"]
+    __slots__ = ["expires_at", "refresh_family_id", "revoked_before", "signing_key_id", "subject", "token_id"]
     EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
     REFRESH_FAMILY_ID_FIELD_NUMBER: _ClassVar[int]
     REVOKED_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    SIGNING_KEY_ID_FIELD_NUMBER: _ClassVar[int]
     SUBJECT_FIELD_NUMBER: _ClassVar[int]
     TOKEN_ID_FIELD_NUMBER: _ClassVar[int]
     expires_at: _timestamp_pb2.Timestamp
     refresh_family_id: str
     revoked_before: _timestamp_pb2.Timestamp
+    signing_key_id: str
     subject: str
     token_id: str
-    def __init__(self, token_id: _Optional[str] = ..., refresh_family_id: _Optional[str] = ..., subject: _Optional[str] = ..., revoked_before: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, token_id: _Optional[str] = ..., refresh_family_id: _Optional[str] = ..., subject: _Optional[str] = ..., signing_key_id: _Optional[str] = ..., revoked_before: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class TokenType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []

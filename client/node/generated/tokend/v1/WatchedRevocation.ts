@@ -8,7 +8,8 @@ export interface WatchedRevocation {
   'subject'?: (string);
   'revoked_before'?: (_google_protobuf_Timestamp | null);
   'expires_at'?: (_google_protobuf_Timestamp | null);
-  'target'?: "token_id"|"refresh_family_id"|"subject";
+  'signing_key_id'?: (string);
+  'target'?: "token_id"|"refresh_family_id"|"subject"|"signing_key_id";
 }
 
 export interface WatchedRevocation__Output {
@@ -17,5 +18,6 @@ export interface WatchedRevocation__Output {
   'subject'?: (string);
   'revoked_before': (_google_protobuf_Timestamp__Output | null);
   'expires_at': (_google_protobuf_Timestamp__Output | null);
-  'target'?: "token_id"|"refresh_family_id"|"subject";
+  'signing_key_id'?: (string);
+  'target'?: "token_id"|"refresh_family_id"|"subject"|"signing_key_id";
 }

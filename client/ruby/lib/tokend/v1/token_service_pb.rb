@@ -84,6 +84,7 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
         optional :token_id, :string, 1
         optional :refresh_family_id, :string, 2
         optional :subject, :string, 3
+        optional :signing_key_id, :string, 6
       end
     end
     add_message "tokend.v1.RevocationSnapshot" do

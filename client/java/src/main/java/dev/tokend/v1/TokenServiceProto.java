@@ -142,43 +142,43 @@ public final class TokenServiceProto {
       "\001(\t\"5\n\022RevocationPosition\022\r\n\005epoch\030\001 \001(\t" +
       "\022\020\n\010sequence\030\002 \001(\004\"M\n\027WatchRevocationsRe" +
       "quest\0222\n\013resume_from\030\001 \001(\0132\035.tokend.v1.R" +
-      "evocationPosition\"\305\001\n\021WatchedRevocation\022" +
+      "evocationPosition\"\337\001\n\021WatchedRevocation\022" +
       "\022\n\010token_id\030\001 \001(\tH\000\022\033\n\021refresh_family_id" +
-      "\030\002 \001(\tH\000\022\021\n\007subject\030\003 \001(\tH\000\0222\n\016revoked_b" +
-      "efore\030\004 \001(\0132\032.google.protobuf.Timestamp\022" +
-      ".\n\nexpires_at\030\005 \001(\0132\032.google.protobuf.Ti" +
-      "mestampB\010\n\006target\"\203\002\n\022RevocationSnapshot" +
-      "\0221\n\013revocations\030\001 \003(\0132\034.tokend.v1.Watche" +
-      "dRevocation\022\020\n\010complete\030\002 \001(\010\0224\n\006reason\030" +
-      "\003 \001(\0162$.tokend.v1.RevocationSnapshot.Rea" +
-      "son\"r\n\006Reason\022\026\n\022REASON_UNSPECIFIED\020\000\022\026\n" +
-      "\022REASON_NO_POSITION\020\001\022\033\n\027REASON_UNKNOWN_" +
-      "POSITION\020\002\022\033\n\027REASON_POSITION_TOO_OLD\020\003\"" +
-      "$\n\023RevocationHeartbeat\022\r\n\005stale\030\001 \001(\010\"\355\001" +
-      "\n\030WatchRevocationsResponse\022/\n\010position\030\001" +
-      " \001(\0132\035.tokend.v1.RevocationPosition\0221\n\010s" +
-      "napshot\030\002 \001(\0132\035.tokend.v1.RevocationSnap" +
-      "shotH\000\022/\n\007revoked\030\003 \001(\0132\034.tokend.v1.Watc" +
-      "hedRevocationH\000\0223\n\theartbeat\030\004 \001(\0132\036.tok" +
-      "end.v1.RevocationHeartbeatH\000B\007\n\005event*b\n" +
-      "\tTokenType\022\032\n\026TOKEN_TYPE_UNSPECIFIED\020\000\022\033" +
-      "\n\027TOKEN_TYPE_ACCESS_TOKEN\020\001\022\034\n\030TOKEN_TYP" +
-      "E_REFRESH_TOKEN\020\0022\267\003\n\014TokenService\022:\n\005Is" +
-      "sue\022\027.tokend.v1.IssueRequest\032\030.tokend.v1" +
-      ".IssueResponse\022@\n\007Refresh\022\031.tokend.v1.Re" +
-      "freshRequest\032\032.tokend.v1.RefreshResponse" +
-      "\022I\n\nIntrospect\022\034.tokend.v1.IntrospectReq" +
-      "uest\032\035.tokend.v1.IntrospectResponse\022=\n\006R" +
-      "evoke\022\030.tokend.v1.RevokeRequest\032\031.tokend" +
-      ".v1.RevokeResponse\022@\n\007GetJwks\022\031.tokend.v" +
-      "1.GetJwksRequest\032\032.tokend.v1.GetJwksResp" +
-      "onse\022]\n\020WatchRevocations\022\".tokend.v1.Wat" +
-      "chRevocationsRequest\032#.tokend.v1.WatchRe" +
-      "vocationsResponse0\001B\206\001\n\rdev.tokend.v1B\021T" +
-      "okenServiceProtoP\001Z5github.com/tokend/to" +
-      "kend/client/go/tokend/v1;tokendv1\242\002\003TKD\252" +
-      "\002\tTokend.V1\312\002\tTokend\\V1\352\002\nTokend::V1b\006pr" +
-      "oto3"
+      "\030\002 \001(\tH\000\022\021\n\007subject\030\003 \001(\tH\000\022\030\n\016signing_k" +
+      "ey_id\030\006 \001(\tH\000\0222\n\016revoked_before\030\004 \001(\0132\032." +
+      "google.protobuf.Timestamp\022.\n\nexpires_at\030" +
+      "\005 \001(\0132\032.google.protobuf.TimestampB\010\n\006tar" +
+      "get\"\203\002\n\022RevocationSnapshot\0221\n\013revocation" +
+      "s\030\001 \003(\0132\034.tokend.v1.WatchedRevocation\022\020\n" +
+      "\010complete\030\002 \001(\010\0224\n\006reason\030\003 \001(\0162$.tokend" +
+      ".v1.RevocationSnapshot.Reason\"r\n\006Reason\022" +
+      "\026\n\022REASON_UNSPECIFIED\020\000\022\026\n\022REASON_NO_POS" +
+      "ITION\020\001\022\033\n\027REASON_UNKNOWN_POSITION\020\002\022\033\n\027" +
+      "REASON_POSITION_TOO_OLD\020\003\"$\n\023RevocationH" +
+      "eartbeat\022\r\n\005stale\030\001 \001(\010\"\355\001\n\030WatchRevocat" +
+      "ionsResponse\022/\n\010position\030\001 \001(\0132\035.tokend." +
+      "v1.RevocationPosition\0221\n\010snapshot\030\002 \001(\0132" +
+      "\035.tokend.v1.RevocationSnapshotH\000\022/\n\007revo" +
+      "ked\030\003 \001(\0132\034.tokend.v1.WatchedRevocationH" +
+      "\000\0223\n\theartbeat\030\004 \001(\0132\036.tokend.v1.Revocat" +
+      "ionHeartbeatH\000B\007\n\005event*b\n\tTokenType\022\032\n\026" +
+      "TOKEN_TYPE_UNSPECIFIED\020\000\022\033\n\027TOKEN_TYPE_A" +
+      "CCESS_TOKEN\020\001\022\034\n\030TOKEN_TYPE_REFRESH_TOKE" +
+      "N\020\0022\267\003\n\014TokenService\022:\n\005Issue\022\027.tokend.v" +
+      "1.IssueRequest\032\030.tokend.v1.IssueResponse" +
+      "\022@\n\007Refresh\022\031.tokend.v1.RefreshRequest\032\032" +
+      ".tokend.v1.RefreshResponse\022I\n\nIntrospect" +
+      "\022\034.tokend.v1.IntrospectRequest\032\035.tokend." +
+      "v1.IntrospectResponse\022=\n\006Revoke\022\030.tokend" +
+      ".v1.RevokeRequest\032\031.tokend.v1.RevokeResp" +
+      "onse\022@\n\007GetJwks\022\031.tokend.v1.GetJwksReque" +
+      "st\032\032.tokend.v1.GetJwksResponse\022]\n\020WatchR" +
+      "evocations\022\".tokend.v1.WatchRevocationsR" +
+      "equest\032#.tokend.v1.WatchRevocationsRespo" +
+      "nse0\001B\206\001\n\rdev.tokend.v1B\021TokenServicePro" +
+      "toP\001Z5github.com/tokend/tokend/client/go" +
+      "/tokend/v1;tokendv1\242\002\003TKD\252\002\tTokend.V1\312\002\t" +
+      "Tokend\\V1\352\002\nTokend::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -264,7 +264,7 @@ public final class TokenServiceProto {
     internal_static_tokend_v1_WatchedRevocation_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_tokend_v1_WatchedRevocation_descriptor,
-        new java.lang.String[] { "TokenId", "RefreshFamilyId", "Subject", "RevokedBefore", "ExpiresAt", "Target", });
+        new java.lang.String[] { "TokenId", "RefreshFamilyId", "Subject", "SigningKeyId", "RevokedBefore", "ExpiresAt", "Target", });
     internal_static_tokend_v1_RevocationSnapshot_descriptor =
       getDescriptor().getMessageTypes().get(13);
     internal_static_tokend_v1_RevocationSnapshot_fieldAccessorTable = new

@@ -57,6 +57,7 @@ private static final long serialVersionUID = 0L;
     TOKEN_ID(1),
     REFRESH_FAMILY_ID(2),
     SUBJECT(3),
+    SIGNING_KEY_ID(6),
     TARGET_NOT_SET(0);
     private final int value;
     private TargetCase(int value) {
@@ -77,6 +78,7 @@ private static final long serialVersionUID = 0L;
         case 1: return TOKEN_ID;
         case 2: return REFRESH_FAMILY_ID;
         case 3: return SUBJECT;
+        case 6: return SIGNING_KEY_ID;
         case 0: return TARGET_NOT_SET;
         default: return null;
       }
@@ -287,6 +289,88 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int SIGNING_KEY_ID_FIELD_NUMBER = 6;
+  /**
+   * <pre>
+   * A managed signing key (keys.managed), by its kid: every token whose
+   * JWS header names it is revoked, whoever made it (a revoked key may
+   * have leaked). Its expires_at is the key's delete_after, its
+   * signs_until plus the longest token lifetime and leeway (the schedule
+   * moves both whenever a key signs longer): no token signed with the key
+   * by tokend is valid after it, and then the key leaves the key table.
+   * A key revoked before its signs_until stopped signing earlier still.
+   * </pre>
+   *
+   * <code>string signing_key_id = 6;</code>
+   * @return Whether the signingKeyId field is set.
+   */
+  public boolean hasSigningKeyId() {
+    return targetCase_ == 6;
+  }
+  /**
+   * <pre>
+   * A managed signing key (keys.managed), by its kid: every token whose
+   * JWS header names it is revoked, whoever made it (a revoked key may
+   * have leaked). Its expires_at is the key's delete_after, its
+   * signs_until plus the longest token lifetime and leeway (the schedule
+   * moves both whenever a key signs longer): no token signed with the key
+   * by tokend is valid after it, and then the key leaves the key table.
+   * A key revoked before its signs_until stopped signing earlier still.
+   * </pre>
+   *
+   * <code>string signing_key_id = 6;</code>
+   * @return The signingKeyId.
+   */
+  public java.lang.String getSigningKeyId() {
+    java.lang.Object ref = "";
+    if (targetCase_ == 6) {
+      ref = target_;
+    }
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      if (targetCase_ == 6) {
+        target_ = s;
+      }
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * A managed signing key (keys.managed), by its kid: every token whose
+   * JWS header names it is revoked, whoever made it (a revoked key may
+   * have leaked). Its expires_at is the key's delete_after, its
+   * signs_until plus the longest token lifetime and leeway (the schedule
+   * moves both whenever a key signs longer): no token signed with the key
+   * by tokend is valid after it, and then the key leaves the key table.
+   * A key revoked before its signs_until stopped signing earlier still.
+   * </pre>
+   *
+   * <code>string signing_key_id = 6;</code>
+   * @return The bytes for signingKeyId.
+   */
+  public com.google.protobuf.ByteString
+      getSigningKeyIdBytes() {
+    java.lang.Object ref = "";
+    if (targetCase_ == 6) {
+      ref = target_;
+    }
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      if (targetCase_ == 6) {
+        target_ = b;
+      }
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   public static final int REVOKED_BEFORE_FIELD_NUMBER = 4;
   private com.google.protobuf.Timestamp revokedBefore_;
   /**
@@ -395,6 +479,9 @@ private static final long serialVersionUID = 0L;
     if (expiresAt_ != null) {
       output.writeMessage(5, getExpiresAt());
     }
+    if (targetCase_ == 6) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 6, target_);
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -420,6 +507,9 @@ private static final long serialVersionUID = 0L;
     if (expiresAt_ != null) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(5, getExpiresAt());
+    }
+    if (targetCase_ == 6) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(6, target_);
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -460,6 +550,10 @@ private static final long serialVersionUID = 0L;
         if (!getSubject()
             .equals(other.getSubject())) return false;
         break;
+      case 6:
+        if (!getSigningKeyId()
+            .equals(other.getSigningKeyId())) return false;
+        break;
       case 0:
       default:
     }
@@ -494,6 +588,10 @@ private static final long serialVersionUID = 0L;
       case 3:
         hash = (37 * hash) + SUBJECT_FIELD_NUMBER;
         hash = (53 * hash) + getSubject().hashCode();
+        break;
+      case 6:
+        hash = (37 * hash) + SIGNING_KEY_ID_FIELD_NUMBER;
+        hash = (53 * hash) + getSigningKeyId().hashCode();
         break;
       case 0:
       default:
@@ -679,12 +777,12 @@ private static final long serialVersionUID = 0L;
 
     private void buildPartial0(dev.tokend.v1.WatchedRevocation result) {
       int from_bitField0_ = bitField0_;
-      if (((from_bitField0_ & 0x00000008) != 0)) {
+      if (((from_bitField0_ & 0x00000010) != 0)) {
         result.revokedBefore_ = revokedBeforeBuilder_ == null
             ? revokedBefore_
             : revokedBeforeBuilder_.build();
       }
-      if (((from_bitField0_ & 0x00000010) != 0)) {
+      if (((from_bitField0_ & 0x00000020) != 0)) {
         result.expiresAt_ = expiresAtBuilder_ == null
             ? expiresAt_
             : expiresAtBuilder_.build();
@@ -765,6 +863,12 @@ private static final long serialVersionUID = 0L;
           onChanged();
           break;
         }
+        case SIGNING_KEY_ID: {
+          targetCase_ = 6;
+          target_ = other.target_;
+          onChanged();
+          break;
+        }
         case TARGET_NOT_SET: {
           break;
         }
@@ -817,16 +921,22 @@ private static final long serialVersionUID = 0L;
               input.readMessage(
                   getRevokedBeforeFieldBuilder().getBuilder(),
                   extensionRegistry);
-              bitField0_ |= 0x00000008;
+              bitField0_ |= 0x00000010;
               break;
             } // case 34
             case 42: {
               input.readMessage(
                   getExpiresAtFieldBuilder().getBuilder(),
                   extensionRegistry);
-              bitField0_ |= 0x00000010;
+              bitField0_ |= 0x00000020;
               break;
             } // case 42
+            case 50: {
+              java.lang.String s = input.readStringRequireUtf8();
+              targetCase_ = 6;
+              target_ = s;
+              break;
+            } // case 50
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1216,6 +1326,159 @@ private static final long serialVersionUID = 0L;
       return this;
     }
 
+    /**
+     * <pre>
+     * A managed signing key (keys.managed), by its kid: every token whose
+     * JWS header names it is revoked, whoever made it (a revoked key may
+     * have leaked). Its expires_at is the key's delete_after, its
+     * signs_until plus the longest token lifetime and leeway (the schedule
+     * moves both whenever a key signs longer): no token signed with the key
+     * by tokend is valid after it, and then the key leaves the key table.
+     * A key revoked before its signs_until stopped signing earlier still.
+     * </pre>
+     *
+     * <code>string signing_key_id = 6;</code>
+     * @return Whether the signingKeyId field is set.
+     */
+    @java.lang.Override
+    public boolean hasSigningKeyId() {
+      return targetCase_ == 6;
+    }
+    /**
+     * <pre>
+     * A managed signing key (keys.managed), by its kid: every token whose
+     * JWS header names it is revoked, whoever made it (a revoked key may
+     * have leaked). Its expires_at is the key's delete_after, its
+     * signs_until plus the longest token lifetime and leeway (the schedule
+     * moves both whenever a key signs longer): no token signed with the key
+     * by tokend is valid after it, and then the key leaves the key table.
+     * A key revoked before its signs_until stopped signing earlier still.
+     * </pre>
+     *
+     * <code>string signing_key_id = 6;</code>
+     * @return The signingKeyId.
+     */
+    @java.lang.Override
+    public java.lang.String getSigningKeyId() {
+      java.lang.Object ref = "";
+      if (targetCase_ == 6) {
+        ref = target_;
+      }
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        if (targetCase_ == 6) {
+          target_ = s;
+        }
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * A managed signing key (keys.managed), by its kid: every token whose
+     * JWS header names it is revoked, whoever made it (a revoked key may
+     * have leaked). Its expires_at is the key's delete_after, its
+     * signs_until plus the longest token lifetime and leeway (the schedule
+     * moves both whenever a key signs longer): no token signed with the key
+     * by tokend is valid after it, and then the key leaves the key table.
+     * A key revoked before its signs_until stopped signing earlier still.
+     * </pre>
+     *
+     * <code>string signing_key_id = 6;</code>
+     * @return The bytes for signingKeyId.
+     */
+    @java.lang.Override
+    public com.google.protobuf.ByteString
+        getSigningKeyIdBytes() {
+      java.lang.Object ref = "";
+      if (targetCase_ == 6) {
+        ref = target_;
+      }
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        if (targetCase_ == 6) {
+          target_ = b;
+        }
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * A managed signing key (keys.managed), by its kid: every token whose
+     * JWS header names it is revoked, whoever made it (a revoked key may
+     * have leaked). Its expires_at is the key's delete_after, its
+     * signs_until plus the longest token lifetime and leeway (the schedule
+     * moves both whenever a key signs longer): no token signed with the key
+     * by tokend is valid after it, and then the key leaves the key table.
+     * A key revoked before its signs_until stopped signing earlier still.
+     * </pre>
+     *
+     * <code>string signing_key_id = 6;</code>
+     * @param value The signingKeyId to set.
+     * @return This builder for chaining.
+     */
+    public Builder setSigningKeyId(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      targetCase_ = 6;
+      target_ = value;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * A managed signing key (keys.managed), by its kid: every token whose
+     * JWS header names it is revoked, whoever made it (a revoked key may
+     * have leaked). Its expires_at is the key's delete_after, its
+     * signs_until plus the longest token lifetime and leeway (the schedule
+     * moves both whenever a key signs longer): no token signed with the key
+     * by tokend is valid after it, and then the key leaves the key table.
+     * A key revoked before its signs_until stopped signing earlier still.
+     * </pre>
+     *
+     * <code>string signing_key_id = 6;</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearSigningKeyId() {
+      if (targetCase_ == 6) {
+        targetCase_ = 0;
+        target_ = null;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * A managed signing key (keys.managed), by its kid: every token whose
+     * JWS header names it is revoked, whoever made it (a revoked key may
+     * have leaked). Its expires_at is the key's delete_after, its
+     * signs_until plus the longest token lifetime and leeway (the schedule
+     * moves both whenever a key signs longer): no token signed with the key
+     * by tokend is valid after it, and then the key leaves the key table.
+     * A key revoked before its signs_until stopped signing earlier still.
+     * </pre>
+     *
+     * <code>string signing_key_id = 6;</code>
+     * @param value The bytes for signingKeyId to set.
+     * @return This builder for chaining.
+     */
+    public Builder setSigningKeyIdBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      targetCase_ = 6;
+      target_ = value;
+      onChanged();
+      return this;
+    }
+
     private com.google.protobuf.Timestamp revokedBefore_;
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> revokedBeforeBuilder_;
@@ -1229,7 +1492,7 @@ private static final long serialVersionUID = 0L;
      * @return Whether the revokedBefore field is set.
      */
     public boolean hasRevokedBefore() {
-      return ((bitField0_ & 0x00000008) != 0);
+      return ((bitField0_ & 0x00000010) != 0);
     }
     /**
      * <pre>
@@ -1264,7 +1527,7 @@ private static final long serialVersionUID = 0L;
       } else {
         revokedBeforeBuilder_.setMessage(value);
       }
-      bitField0_ |= 0x00000008;
+      bitField0_ |= 0x00000010;
       onChanged();
       return this;
     }
@@ -1283,7 +1546,7 @@ private static final long serialVersionUID = 0L;
       } else {
         revokedBeforeBuilder_.setMessage(builderForValue.build());
       }
-      bitField0_ |= 0x00000008;
+      bitField0_ |= 0x00000010;
       onChanged();
       return this;
     }
@@ -1297,7 +1560,7 @@ private static final long serialVersionUID = 0L;
      */
     public Builder mergeRevokedBefore(com.google.protobuf.Timestamp value) {
       if (revokedBeforeBuilder_ == null) {
-        if (((bitField0_ & 0x00000008) != 0) &&
+        if (((bitField0_ & 0x00000010) != 0) &&
           revokedBefore_ != null &&
           revokedBefore_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
           getRevokedBeforeBuilder().mergeFrom(value);
@@ -1307,7 +1570,7 @@ private static final long serialVersionUID = 0L;
       } else {
         revokedBeforeBuilder_.mergeFrom(value);
       }
-      bitField0_ |= 0x00000008;
+      bitField0_ |= 0x00000010;
       onChanged();
       return this;
     }
@@ -1320,7 +1583,7 @@ private static final long serialVersionUID = 0L;
      * <code>.google.protobuf.Timestamp revoked_before = 4;</code>
      */
     public Builder clearRevokedBefore() {
-      bitField0_ = (bitField0_ & ~0x00000008);
+      bitField0_ = (bitField0_ & ~0x00000010);
       revokedBefore_ = null;
       if (revokedBeforeBuilder_ != null) {
         revokedBeforeBuilder_.dispose();
@@ -1338,7 +1601,7 @@ private static final long serialVersionUID = 0L;
      * <code>.google.protobuf.Timestamp revoked_before = 4;</code>
      */
     public com.google.protobuf.Timestamp.Builder getRevokedBeforeBuilder() {
-      bitField0_ |= 0x00000008;
+      bitField0_ |= 0x00000010;
       onChanged();
       return getRevokedBeforeFieldBuilder().getBuilder();
     }
@@ -1392,7 +1655,7 @@ private static final long serialVersionUID = 0L;
      * @return Whether the expiresAt field is set.
      */
     public boolean hasExpiresAt() {
-      return ((bitField0_ & 0x00000010) != 0);
+      return ((bitField0_ & 0x00000020) != 0);
     }
     /**
      * <pre>
@@ -1425,7 +1688,7 @@ private static final long serialVersionUID = 0L;
       } else {
         expiresAtBuilder_.setMessage(value);
       }
-      bitField0_ |= 0x00000010;
+      bitField0_ |= 0x00000020;
       onChanged();
       return this;
     }
@@ -1443,7 +1706,7 @@ private static final long serialVersionUID = 0L;
       } else {
         expiresAtBuilder_.setMessage(builderForValue.build());
       }
-      bitField0_ |= 0x00000010;
+      bitField0_ |= 0x00000020;
       onChanged();
       return this;
     }
@@ -1456,7 +1719,7 @@ private static final long serialVersionUID = 0L;
      */
     public Builder mergeExpiresAt(com.google.protobuf.Timestamp value) {
       if (expiresAtBuilder_ == null) {
-        if (((bitField0_ & 0x00000010) != 0) &&
+        if (((bitField0_ & 0x00000020) != 0) &&
           expiresAt_ != null &&
           expiresAt_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
           getExpiresAtBuilder().mergeFrom(value);
@@ -1466,7 +1729,7 @@ private static final long serialVersionUID = 0L;
       } else {
         expiresAtBuilder_.mergeFrom(value);
       }
-      bitField0_ |= 0x00000010;
+      bitField0_ |= 0x00000020;
       onChanged();
       return this;
     }
@@ -1478,7 +1741,7 @@ private static final long serialVersionUID = 0L;
      * <code>.google.protobuf.Timestamp expires_at = 5;</code>
      */
     public Builder clearExpiresAt() {
-      bitField0_ = (bitField0_ & ~0x00000010);
+      bitField0_ = (bitField0_ & ~0x00000020);
       expiresAt_ = null;
       if (expiresAtBuilder_ != null) {
         expiresAtBuilder_.dispose();
@@ -1495,7 +1758,7 @@ private static final long serialVersionUID = 0L;
      * <code>.google.protobuf.Timestamp expires_at = 5;</code>
      */
     public com.google.protobuf.Timestamp.Builder getExpiresAtBuilder() {
-      bitField0_ |= 0x00000010;
+      bitField0_ |= 0x00000020;
       onChanged();
       return getExpiresAtFieldBuilder().getBuilder();
     }

@@ -99,6 +99,53 @@ public interface WatchedRevocationOrBuilder extends
 
   /**
    * <pre>
+   * A managed signing key (keys.managed), by its kid: every token whose
+   * JWS header names it is revoked, whoever made it (a revoked key may
+   * have leaked). Its expires_at is the key's delete_after, its
+   * signs_until plus the longest token lifetime and leeway (the schedule
+   * moves both whenever a key signs longer): no token signed with the key
+   * by tokend is valid after it, and then the key leaves the key table.
+   * A key revoked before its signs_until stopped signing earlier still.
+   * </pre>
+   *
+   * <code>string signing_key_id = 6;</code>
+   * @return Whether the signingKeyId field is set.
+   */
+  boolean hasSigningKeyId();
+  /**
+   * <pre>
+   * A managed signing key (keys.managed), by its kid: every token whose
+   * JWS header names it is revoked, whoever made it (a revoked key may
+   * have leaked). Its expires_at is the key's delete_after, its
+   * signs_until plus the longest token lifetime and leeway (the schedule
+   * moves both whenever a key signs longer): no token signed with the key
+   * by tokend is valid after it, and then the key leaves the key table.
+   * A key revoked before its signs_until stopped signing earlier still.
+   * </pre>
+   *
+   * <code>string signing_key_id = 6;</code>
+   * @return The signingKeyId.
+   */
+  java.lang.String getSigningKeyId();
+  /**
+   * <pre>
+   * A managed signing key (keys.managed), by its kid: every token whose
+   * JWS header names it is revoked, whoever made it (a revoked key may
+   * have leaked). Its expires_at is the key's delete_after, its
+   * signs_until plus the longest token lifetime and leeway (the schedule
+   * moves both whenever a key signs longer): no token signed with the key
+   * by tokend is valid after it, and then the key leaves the key table.
+   * A key revoked before its signs_until stopped signing earlier still.
+   * </pre>
+   *
+   * <code>string signing_key_id = 6;</code>
+   * @return The bytes for signingKeyId.
+   */
+  com.google.protobuf.ByteString
+      getSigningKeyIdBytes();
+
+  /**
+   * <pre>
    * Subjects only: the cut-off; a token with iat &lt;= revoked_before (whole
    * seconds) is revoked.
    * </pre>
