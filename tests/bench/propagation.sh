@@ -26,6 +26,8 @@
 #   --out FILE          where the results go (default: DIR/propagation-run/propagation.md)
 #   --watchers N --revocations N --rate R --quiet-window D --channels N (per replica)
 #   --heartbeat D       the replicas' watch.heartbeat_interval (default: tokend's, 5s)
+#   --preload N         revoked-but-unexpired jtis in the database before the replicas
+#                       start (default 10000), so that every snapshot carries them
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 command_line="bash tests/bench/propagation.sh $*"
@@ -40,6 +42,7 @@ rate=20
 quiet_window=10s
 channels=5
 heartbeat=""
+preload=10000
 while [ $# -gt 0 ]; do
   case "$1" in
     --smoke) smoke=1 ;;
@@ -52,12 +55,13 @@ while [ $# -gt 0 ]; do
     --quiet-window) quiet_window="$2"; shift ;;
     --channels) channels="$2"; shift ;;
     --heartbeat) heartbeat="$2"; shift ;;
+    --preload) preload="$2"; shift ;;
     *) echo "propagation.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
 done
 if [ "$smoke" -eq 1 ]; then
-  watchers=10; revocations=20; rate=50; quiet_window=1s; channels=2
+  watchers=10; revocations=20; rate=50; quiet_window=1s; channels=2; preload=100
 fi
 build="${build:-$root/build-bench}"
 mkdir -p "$build" && build="$(cd "$build" && pwd)"  # absolute: the config names files in it
@@ -129,6 +133,15 @@ if [ -n "$heartbeat" ]; then
   printf 'watch:\n  heartbeat_interval: %s\n' "$heartbeat" >>"$work/tokend.yaml"
 fi
 "$tokend" migrate --config "$work/tokend.yaml" 2>"$work/migrate.log"
+# Revoked jtis as tokend mints them (22 base64url characters), expiring
+# within the next two hours, as in run.sh's startup measurement.
+pg_psql "$work/state" "$pg_port" -d tokend -q -c "
+  INSERT INTO revocations (kind, key, revoked_at, expires_at, recorded_at)
+  SELECT 1, translate(encode(substring(decode(md5('bench-jti-' || i), 'hex') from 1 for 16),
+                             'base64'), '+/=', '-_'),
+         t, t + interval '1 hour' + interval '1 hour' * random(), t
+  FROM (SELECT i, now() - interval '1 hour' * random() AS t
+        FROM generate_series(1, $preload) AS i) AS s" >/dev/null
 
 # Starts a replica; appends its pid to tokend_pids and its address to targets.
 targets=""
@@ -171,7 +184,7 @@ cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
   echo "- command: \`$command_line\`"
   echo "- commit: $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- server || echo ' (server/ modified)'), $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "- machine: $cpu_model, $(nproc) CPUs, $(uname -sr); shared with other work (load average $load_before before the run, $load_after after)"
-  echo "- PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') on the same machine with log_statement = all; two tokend replicas (Release, default settings$([ -n "$heartbeat" ] && echo ", watch.heartbeat_interval $heartbeat")), the watchers and the load on one machine"
+  echo "- PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') on the same machine with log_statement = all, holding $preload revoked-but-unexpired jtis before the run (so each snapshot carries them); two tokend replicas (Release, default settings$([ -n "$heartbeat" ] && echo ", watch.heartbeat_interval $heartbeat")), the watchers and the load on one machine"
   echo
   cat "$work/results.md" 2>/dev/null || echo "(the tool wrote no results: exit $status)"
 } >"$out"

@@ -35,6 +35,7 @@
 #include <cstdint>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -117,16 +118,25 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> Connect(
 // per simple-protocol query, one "execute" line per extended-protocol
 // execution) in `log` from byte `from` on. Continuation lines of a
 // multi-line statement and DETAIL lines do not count.
-int64_t CountStatements(const std::string& log, int64_t from) {
+// With `what`, prints how often each statement (its first 70 characters)
+// came, so that a reader can see what the count is made of.
+int64_t CountStatements(const std::string& log, int64_t from, absl::string_view what = "") {
   std::ifstream in(log);
   in.seekg(from);
   int64_t count = 0;
+  std::map<std::string, int> kinds;
   std::string line;
   while (std::getline(in, line)) {
-    if (line.find(" LOG:  statement: ") != std::string::npos ||
-        line.find(" LOG:  execute ") != std::string::npos) {
+    for (const std::string marker : {" LOG:  statement: ", " LOG:  execute "}) {
+      const size_t at = line.find(marker);
+      if (at == std::string::npos) continue;
       ++count;
+      ++kinds[line.substr(at + marker.size(), 70)];
     }
+  }
+  if (!what.empty()) {
+    std::cout << "statements " << what << ":\n";
+    for (const auto& [text, n] : kinds) std::cout << "  " << n << " x " << text << "\n";
   }
   return count;
 }
@@ -165,6 +175,8 @@ class Watcher {
   }
 
   bool snapshot_complete() const { return snapshot_complete_.load(); }
+  // Revocations its snapshot carried (complete once snapshot_complete()).
+  int snapshot_revocations() const { return snapshot_revocations_.load(); }
   // How the stream ended, if it did before the watcher was destroyed.
   bool ended() const { return ended_.load(); }
   std::string end_status() const {
@@ -179,7 +191,10 @@ class Watcher {
     v1::WatchRevocationsResponse message;
     while (reader->Read(&message)) {
       const int64_t now = NowNanos();
-      if (message.has_snapshot() && message.snapshot().complete()) snapshot_complete_ = true;
+      if (message.has_snapshot()) {
+        snapshot_revocations_ += message.snapshot().revocations_size();
+        if (message.snapshot().complete()) snapshot_complete_ = true;
+      }
       if (!message.has_revoked()) continue;
       auto it = index_->find(message.revoked().token_id());
       if (it == index_->end()) continue;  // not one of ours
@@ -199,6 +214,7 @@ class Watcher {
   const std::vector<int>* const revoked_through_;
   grpc::ClientContext context_;
   std::atomic<bool> snapshot_complete_{false};
+  std::atomic<int> snapshot_revocations_{0};
   std::atomic<bool> ended_{false};
   mutable absl::Mutex mu_;
   std::string end_status_ ABSL_GUARDED_BY(mu_);
@@ -300,7 +316,7 @@ int Run() {
   if (!statement_log.empty()) {
     const int64_t from = FileSize(statement_log);
     absl::SleepFor(window);
-    statements_without = CountStatements(statement_log, from);
+    statements_without = CountStatements(statement_log, from, "with no watcher");
     std::cout << "statements in " << absl::FormatDuration(window)
               << " with no watcher: " << statements_without << "\n";
   }
@@ -324,11 +340,12 @@ int Run() {
     return 1;
   }
   const absl::Duration snapshots_took = absl::Now() - window_start;
+  const int snapshot_size = streams.front()->snapshot_revocations();
   std::cout << watchers << " streams open, every snapshot read, in "
             << absl::FormatDuration(snapshots_took) << "\n";
   if (!statement_log.empty()) {
     absl::SleepFor(window - (absl::Now() - window_start));
-    statements_with = CountStatements(statement_log, with_from);
+    statements_with = CountStatements(statement_log, with_from, "with the watchers");
     std::cout << "statements in " << absl::FormatDuration(window) << " with " << watchers
               << " watchers connecting and open: " << statements_with << "\n";
   }
@@ -434,11 +451,11 @@ int Run() {
         &md,
         "\nStatements PostgreSQL ran (log_statement = all), in %s windows: %d with no "
         "watcher; %d while %d watchers connected, read their snapshots (all within %s) and "
-        "stayed open: a difference of %d. During the revocations: %d statements for %d "
-        "Revoke calls.\n",
+        "stayed open: a difference of %d. Each snapshot carried %d revocations. During the "
+        "revocations: %d statements for %d Revoke calls.\n",
         absl::FormatDuration(window), statements_without, statements_with, watchers,
         absl::FormatDuration(absl::Trunc(snapshots_took, absl::Milliseconds(1))),
-        statements_with - statements_without, revoke_phase_statements, revocations);
+        statements_with - statements_without, snapshot_size, revoke_phase_statements, revocations);
   }
   std::cout << "\n" << md;
   if (const std::string out = absl::GetFlag(FLAGS_markdown_out); !out.empty()) {
