@@ -373,27 +373,26 @@ TEST(WatchFailover, AVerifierGivenTwoReplicasMovesToTheSecondWhenTheFirstIsKille
   while (absl::Now() - killed < bound) {
     const absl::Time now = absl::Now();
     ++polls;
+    // Unknown is allowed (the view may be past its bound before the new
+    // stream proves it current); active never is, once its bound passed.
     for (const std::string& token : before.access_tokens) {
       const client::Verification v = verifier.Verify(token);
-      ASSERT_EQ(v.outcome, Outcome::kInactive)
-          << "revoked before the failover, then " << OutcomeName(v.outcome) << " (" << v.reason
-          << ") " << absl::FormatDuration(now - killed) << " after the kill";
+      ASSERT_NE(v.outcome, Outcome::kActive)
+          << "revoked before the failover, then active " << absl::FormatDuration(now - killed)
+          << " after the kill";
     }
     for (size_t i = 0; i < during.access_tokens.size(); ++i) {
       const client::Verification v = verifier.Verify(during.access_tokens[i]);
       if (v.outcome == Outcome::kInactive) {
         ASSERT_EQ(v.reason, "revoked");
         if (!inactive_at[i].has_value()) inactive_at[i] = now;
-      } else {
-        ASSERT_FALSE(inactive_at[i].has_value())
-            << "token " << i << " inactive, then " << OutcomeName(v.outcome);
+      } else if (v.outcome == Outcome::kActive) {
+        ASSERT_FALSE(inactive_at[i].has_value()) << "token " << i << " inactive, then active";
         // Active only while the verifier may still vouch from what it
         // knew before the revocation: within max_staleness of it.
-        if (v.outcome == Outcome::kActive) {
-          ASSERT_LT(now, revoked + max_staleness)
-              << "token " << i << " revoked through B still active "
-              << absl::FormatDuration(now - revoked) << " after its revocation";
-        }
+        ASSERT_LT(now, revoked + max_staleness)
+            << "token " << i << " revoked through B still active "
+            << absl::FormatDuration(now - revoked) << " after its revocation";
       }
     }
     if (verifier.Verify(live.access_token()).outcome == Outcome::kActive && now > revoked &&
