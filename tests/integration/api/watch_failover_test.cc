@@ -142,6 +142,8 @@ std::string TargetOf(const v1::WatchedRevocation& r) {
       return "family:" + r.refresh_family_id();
     case v1::WatchedRevocation::kSubject:
       return "subject:" + r.subject();
+    case v1::WatchedRevocation::kSigningKeyId:
+      return "signing_key:" + r.signing_key_id();
     default:
       return "?";
   }
