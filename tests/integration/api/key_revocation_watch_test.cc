@@ -27,6 +27,7 @@
 #include "client/verifier.h"
 #include "gtest/gtest.h"
 #include "tests/integration/api/api_test_util.h"
+#include "tests/integration/api/watch_test_util.h"
 #include "tokend/v1/token_service.grpc.pb.h"
 
 namespace tokend::testing {
@@ -122,82 +123,16 @@ absl::Time FromProto(const google::protobuf::Timestamp& t) {
   return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
 }
 
-// One WatchRevocations call, read on its own thread into a queue so that
-// the test can wait for the next message with a timeout.
-class Watcher {
- public:
-  explicit Watcher(const TokendServer& server)
-      : stub_(v1::TokenService::NewStub(
-            grpc::CreateChannel(server.target(), SslCredentialsFor(&Bed().pki().client_uri())))),
-        reader_(stub_->WatchRevocations(&context_, v1::WatchRevocationsRequest())) {
-    thread_ = std::thread([this] {
-      Response r;
-      while (reader_->Read(&r)) {
-        absl::MutexLock lock(&mu_);
-        queue_.push_back(r);
-      }
-      grpc::Status status = reader_->Finish();
-      absl::MutexLock lock(&mu_);
-      ended_ = true;
-    });
-  }
-  ~Watcher() {
-    context_.TryCancel();
-    if (thread_.joinable()) thread_.join();
-  }
+std::shared_ptr<grpc::Channel> ChannelTo(const TokendServer& server) {
+  return grpc::CreateChannel(server.target(), SslCredentialsFor(&Bed().pki().client_uri()));
+}
 
-  // The next message, or nullopt if none comes within `timeout` (or the
-  // stream ended).
-  std::optional<Response> Next(absl::Duration timeout) {
-    absl::MutexLock lock(&mu_);
-    auto ready = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return !queue_.empty() || ended_; };
-    mu_.AwaitWithTimeout(absl::Condition(&ready), timeout);
-    if (queue_.empty()) return std::nullopt;
-    Response r = queue_.front();
-    queue_.pop_front();
-    return r;
-  }
-
-  // The next message that is not a heartbeat, or nullopt within `timeout`.
-  std::optional<Response> NextEvent(absl::Duration timeout) {
-    const absl::Time give_up = absl::Now() + timeout;
-    while (absl::Now() < give_up) {
-      std::optional<Response> r = Next(give_up - absl::Now());
-      if (!r.has_value()) return std::nullopt;
-      if (!r->has_heartbeat()) return r;
-      last_heartbeat_ = *r;
-    }
-    return std::nullopt;
-  }
-
-  // The revocations of the whole snapshot that starts the stream (empty
-  // and a failed test if it does not come whole within 5 s).
-  std::vector<v1::WatchedRevocation> Snapshot() {
-    std::vector<v1::WatchedRevocation> revocations;
-    while (true) {
-      std::optional<Response> r = NextEvent(absl::Seconds(5));
-      if (!r.has_value() || !r->has_snapshot()) {
-        ADD_FAILURE() << "no whole snapshot";
-        return {};
-      }
-      for (const v1::WatchedRevocation& w : r->snapshot().revocations()) revocations.push_back(w);
-      if (r->snapshot().complete()) return revocations;
-    }
-  }
-
-  // The last heartbeat NextEvent passed over.
-  const std::optional<Response>& last_heartbeat() const { return last_heartbeat_; }
-
- private:
-  std::unique_ptr<v1::TokenService::Stub> stub_;
-  grpc::ClientContext context_;
-  std::unique_ptr<grpc::ClientReader<Response>> reader_;
-  std::thread thread_;
-  absl::Mutex mu_;
-  std::deque<Response> queue_ ABSL_GUARDED_BY(mu_);
-  bool ended_ ABSL_GUARDED_BY(mu_) = false;
-  std::optional<Response> last_heartbeat_;
-};
+// The revocations of the whole snapshot that starts the stream (empty, and
+// a failed test, if it does not come whole).
+std::vector<v1::WatchedRevocation> SnapshotOf(RevocationWatcher& watcher) {
+  std::optional<ReadSnapshot> snapshot = ReadWholeSnapshot(watcher);
+  return snapshot.has_value() ? snapshot->revocations : std::vector<v1::WatchedRevocation>{};
+}
 
 // The signing key revocations among `revocations`.
 std::vector<v1::WatchedRevocation> SigningKeys(const std::vector<v1::WatchedRevocation>& all) {
@@ -214,7 +149,7 @@ std::unique_ptr<client::Verifier> VerifierFor(const TokendServer& server) {
   options.audiences = {kAudience};
   options.leeway = absl::Seconds(5);  // the server's
   options.max_staleness = absl::Seconds(1);
-  auto channel = grpc::CreateChannel(server.target(), SslCredentialsFor(&Bed().pki().client_uri()));
+  auto channel = ChannelTo(server);
   absl::StatusOr<std::unique_ptr<client::Verifier>> verifier =
       client::Verifier::New(channel, options);
   EXPECT_TRUE(verifier.ok()) << verifier.status();
@@ -256,9 +191,9 @@ TEST(KeyRevocationWatch, ARevokedSigningKeyReachesEveryReplicasWatchersOnceAndVe
   client::Verification before = verifier->Verify(token->access_token());
   ASSERT_EQ(before.outcome, Outcome::kActive) << before.reason;  // and now cached
 
-  Watcher wa(**a);
-  Watcher wb(**b);
-  for (Watcher* w : {&wa, &wb}) EXPECT_TRUE(SigningKeys(w->Snapshot()).empty());
+  RevocationWatcher wa(ChannelTo(**a), {});
+  RevocationWatcher wb(ChannelTo(**b), {});
+  for (RevocationWatcher* w : {&wa, &wb}) EXPECT_TRUE(SigningKeys(SnapshotOf(*w)).empty());
 
   const absl::Time revoked = absl::Now();
   absl::StatusOr<Json> after = Keys({"revoke", kid}, path);
@@ -268,7 +203,7 @@ TEST(KeyRevocationWatch, ARevokedSigningKeyReachesEveryReplicasWatchersOnceAndVe
   const absl::Time delete_after = ParseKeysTime(row.value("delete_after", ""));
 
   std::vector<uint64_t> event_sequences;
-  for (Watcher* w : {&wa, &wb}) {
+  for (RevocationWatcher* w : {&wa, &wb}) {
     std::optional<Response> event = w->NextEvent(revoked + absl::Seconds(2) - absl::Now());
     ASSERT_TRUE(event.has_value()) << "no event within 2 s of the revocation";
     const absl::Duration took = absl::Now() - revoked;
@@ -296,7 +231,7 @@ TEST(KeyRevocationWatch, ARevokedSigningKeyReachesEveryReplicasWatchersOnceAndVe
   // else is sent, and the heartbeats' position stays at the event's.
   absl::SleepFor(absl::Milliseconds(2500));
   for (size_t i = 0; i < 2; ++i) {
-    Watcher* w = i == 0 ? &wa : &wb;
+    RevocationWatcher* w = i == 0 ? &wa : &wb;
     std::optional<Response> more = w->NextEvent(absl::Milliseconds(300));
     if (more.has_value()) ADD_FAILURE() << "a second event: " << more->DebugString();
     ASSERT_TRUE(w->last_heartbeat().has_value());
@@ -312,8 +247,8 @@ TEST(KeyRevocationWatch, ARevokedSigningKeyReachesEveryReplicasWatchersOnceAndVe
   absl::StatusOr<std::unique_ptr<TokendServer>> c = TokendServer::Start(path);
   ASSERT_TRUE(c.ok()) << c.status();
   for (TokendServer* s : {a->get(), c->get()}) {
-    Watcher fresh_watch(*s);
-    std::vector<v1::WatchedRevocation> keys = SigningKeys(fresh_watch.Snapshot());
+    RevocationWatcher fresh_watch(ChannelTo(*s), {});
+    std::vector<v1::WatchedRevocation> keys = SigningKeys(SnapshotOf(fresh_watch));
     ASSERT_EQ(keys.size(), 1u);
     EXPECT_EQ(keys[0].signing_key_id(), kid);
     EXPECT_EQ(FromProto(keys[0].expires_at()), delete_after);

@@ -23,6 +23,7 @@
 #include "client/tokenctl_cli.h"
 #include "gtest/gtest.h"
 #include "tests/integration/api/api_test_util.h"
+#include "tests/integration/api/watch_test_util.h"
 
 namespace tokend::testing {
 namespace {
@@ -31,32 +32,14 @@ using Outcome = client::Verification::Outcome;
 
 constexpr char kAudience[] = "api://orders";
 
-// The standard policy, with WatchRevocations for the URI caller.
-std::string WatchCallersYaml() {
-  const std::string from =
-      "    rpcs: [Issue, Refresh, Introspect, Revoke, GetJwks]\n    issue_for_others: true\n";
-  std::string yaml = StandardCallersYaml();
-  EXPECT_NE(yaml.find(from), std::string::npos) << "the standard policy changed";
-  return absl::StrReplaceAll(
-      yaml, {{from,
-              "    rpcs: [Issue, Refresh, Introspect, Revoke, GetJwks, WatchRevocations]\n"
-              "    issue_for_others: true\n"}});
-}
-
 // Heartbeats every 100 ms, so that a verifier with a bound of 1 s is
 // current soon after it connects, and stays current.
 TokendConfig VerifierConfig() {
   TokendConfig config = Bed().Config();
-  config.callers_yaml = WatchCallersYaml();
+  config.callers_yaml = CallersYamlWithWatch();
   config.extra_yaml =
       "limits:\n  subject_revocations_per_minute: 0\nwatch:\n  heartbeat_interval: 100ms\n";
   return config;
-}
-
-std::unique_ptr<TokendServer> StartOrFail(const TokendConfig& config) {
-  absl::StatusOr<std::unique_ptr<TokendServer>> server = Bed().StartServer(config);
-  EXPECT_TRUE(server.ok()) << server.status();
-  return server.ok() ? *std::move(server) : nullptr;
 }
 
 std::unique_ptr<client::Verifier> VerifierFor(const TokendServer& server,

@@ -30,6 +30,7 @@
 #include "client/verifier.h"
 #include "gtest/gtest.h"
 #include "tests/integration/api/api_test_util.h"
+#include "tests/integration/api/watch_test_util.h"
 #include "tests/support/pg_proxy/pg_proxy.h"
 #include "tokend/v1/token_service.grpc.pb.h"
 
@@ -37,142 +38,23 @@ namespace tokend::testing {
 namespace {
 
 using Response = v1::WatchRevocationsResponse;
+using Watcher = RevocationWatcher;
 using Outcome = client::Verification::Outcome;
 
 constexpr char kAudience[] = "api://orders";
-
-// The standard policy, with WatchRevocations for the URI caller.
-std::string WatchCallersYaml() {
-  const std::string from =
-      "    rpcs: [Issue, Refresh, Introspect, Revoke, GetJwks]\n    issue_for_others: true\n";
-  std::string yaml = StandardCallersYaml();
-  EXPECT_NE(yaml.find(from), std::string::npos) << "the standard policy changed";
-  return absl::StrReplaceAll(
-      yaml, {{from,
-              "    rpcs: [Issue, Refresh, Introspect, Revoke, GetJwks, WatchRevocations]\n"
-              "    issue_for_others: true\n"}});
-}
 
 // Heartbeats every 100 ms, so that a verifier with a bound of 1 s stays
 // current, and every case is quick.
 TokendConfig WatchConfig() {
   TokendConfig config = Bed().Config();
-  config.callers_yaml = WatchCallersYaml();
+  config.callers_yaml = CallersYamlWithWatch();
   config.extra_yaml =
       "limits:\n  subject_revocations_per_minute: 0\nwatch:\n  heartbeat_interval: 100ms\n";
   return config;
 }
 
-std::unique_ptr<TokendServer> StartOrFail(const TokendConfig& config) {
-  absl::StatusOr<std::unique_ptr<TokendServer>> server = Bed().StartServer(config);
-  EXPECT_TRUE(server.ok()) << server.status();
-  return server.ok() ? *std::move(server) : nullptr;
-}
-
 std::shared_ptr<grpc::Channel> ChannelTo(const TokendServer& server) {
   return grpc::CreateChannel(server.target(), SslCredentialsFor(&Bed().pki().client_uri()));
-}
-
-// One WatchRevocations call, read on its own thread into a queue so that a
-// test can wait for the next message with a timeout. Each message is kept
-// with the time it arrived.
-class Watcher {
- public:
-  Watcher(std::shared_ptr<grpc::Channel> channel, const v1::WatchRevocationsRequest& request)
-      : stub_(v1::TokenService::NewStub(channel)),
-        reader_(stub_->WatchRevocations(&context_, request)) {
-    thread_ = std::thread([this] {
-      Response r;
-      while (reader_->Read(&r)) {
-        absl::MutexLock lock(&mu_);
-        queue_.emplace_back(r, absl::Now());
-      }
-      grpc::Status status = reader_->Finish();
-      absl::MutexLock lock(&mu_);
-      status_ = status;
-    });
-  }
-  ~Watcher() {
-    context_.TryCancel();
-    thread_.join();
-  }
-
-  // The next message and when it arrived, or nullopt if none comes within
-  // `timeout` (or the stream ended).
-  std::optional<std::pair<Response, absl::Time>> NextWithTime(
-      absl::Duration timeout = absl::Seconds(5)) {
-    absl::MutexLock lock(&mu_);
-    auto ready = [this] { return !queue_.empty() || status_.has_value(); };
-    mu_.AwaitWithTimeout(absl::Condition(&ready), timeout);
-    if (queue_.empty()) return std::nullopt;
-    std::pair<Response, absl::Time> r = queue_.front();
-    queue_.pop_front();
-    return r;
-  }
-  std::optional<Response> Next(absl::Duration timeout = absl::Seconds(5)) {
-    std::optional<std::pair<Response, absl::Time>> r = NextWithTime(timeout);
-    if (!r.has_value()) return std::nullopt;
-    return r->first;
-  }
-
-  // The stream's status once it ended (messages still queued stay queued),
-  // or nullopt if it did not end within `timeout`.
-  std::optional<grpc::Status> Ended(absl::Duration timeout = absl::Seconds(5)) {
-    absl::MutexLock lock(&mu_);
-    auto ended = [this] { return status_.has_value(); };
-    mu_.AwaitWithTimeout(absl::Condition(&ended), timeout);
-    return status_;
-  }
-
- private:
-  std::unique_ptr<v1::TokenService::Stub> stub_;
-  grpc::ClientContext context_;
-  std::unique_ptr<grpc::ClientReader<Response>> reader_;
-  std::thread thread_;
-  absl::Mutex mu_;
-  std::deque<std::pair<Response, absl::Time>> queue_ ABSL_GUARDED_BY(mu_);
-  std::optional<grpc::Status> status_ ABSL_GUARDED_BY(mu_);
-};
-
-std::string TargetOf(const v1::WatchedRevocation& r) {
-  switch (r.target_case()) {
-    case v1::WatchedRevocation::kTokenId:
-      return "token:" + r.token_id();
-    case v1::WatchedRevocation::kRefreshFamilyId:
-      return "family:" + r.refresh_family_id();
-    case v1::WatchedRevocation::kSubject:
-      return "subject:" + r.subject();
-    case v1::WatchedRevocation::kSigningKeyId:
-      return "signing_key:" + r.signing_key_id();
-    default:
-      return "?";
-  }
-}
-
-// A whole snapshot: its revocations by target, and its last message.
-struct ReadSnapshot {
-  std::set<std::string> targets;  // "token:<jti>", "family:<sid>", "subject:<s>"
-  Response last;
-};
-
-std::optional<ReadSnapshot> ReadWholeSnapshot(Watcher& watcher) {
-  ReadSnapshot snapshot;
-  while (true) {
-    std::optional<Response> r = watcher.Next();
-    if (!r.has_value()) {
-      ADD_FAILURE() << "the snapshot did not complete";
-      return std::nullopt;
-    }
-    if (!r->has_snapshot()) {
-      ADD_FAILURE() << "expected a snapshot part, got " << r->ShortDebugString();
-      return std::nullopt;
-    }
-    for (const v1::WatchedRevocation& w : r->snapshot().revocations()) {
-      snapshot.targets.insert(TargetOf(w));
-    }
-    snapshot.last = *r;
-    if (r->snapshot().complete()) return snapshot;
-  }
 }
 
 // The epoch a replica numbers its view with (from a snapshot of its own).
@@ -221,12 +103,6 @@ void RevokeOneOfEach(client::TokenClient& client, Revoked* out) {
   ASSERT_TRUE(client.Revoke(RevokeSubjectRequest(subject)).ok());
   out->targets.insert("subject:" + subject);
   out->access_tokens.push_back(of_subject.access_token());
-}
-
-v1::WatchRevocationsRequest ResumeFrom(const v1::RevocationPosition& position) {
-  v1::WatchRevocationsRequest request;
-  *request.mutable_resume_from() = position;
-  return request;
 }
 
 TEST(WatchFailover, AWatcherOfAKilledReplicaResumesOnAnotherWithAFreshSnapshotMissingNothing) {

@@ -18,26 +18,19 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/api/api_test_util.h"
+#include "tests/integration/api/watch_test_util.h"
 #include "tokend/v1/token_service.grpc.pb.h"
 
 namespace tokend::testing {
 namespace {
 
 using Response = v1::WatchRevocationsResponse;
-
-// The standard policy, with WatchRevocations for the URI caller only.
-std::string WatchCallersYaml() {
-  return absl::StrReplaceAll(
-      StandardCallersYaml(),
-      {{"    rpcs: [Issue, Refresh, Introspect, Revoke, GetJwks]\n    issue_for_others: true\n",
-        "    rpcs: [Issue, Refresh, Introspect, Revoke, GetJwks, WatchRevocations]\n"
-        "    issue_for_others: true\n"}});
-}
+using Watcher = RevocationWatcher;
 
 // Short heartbeats and a small history, so that every case is quick.
 TokendConfig WatchConfig(absl::string_view watch_yaml = "") {
   TokendConfig config = Bed().Config();
-  config.callers_yaml = WatchCallersYaml();
+  config.callers_yaml = CallersYamlWithWatch();
   config.extra_yaml = absl::StrCat(
       "limits:\n  subject_revocations_per_minute: 0\n", "watch:\n  heartbeat_interval: 200ms\n",
       watch_yaml.empty() ? "  history_events: 8\n  max_pending_events: 4\n"
@@ -45,131 +38,9 @@ TokendConfig WatchConfig(absl::string_view watch_yaml = "") {
   return config;
 }
 
-std::unique_ptr<TokendServer> StartOrFail(const TokendConfig& config) {
-  absl::StatusOr<std::unique_ptr<TokendServer>> server = Bed().StartServer(config);
-  EXPECT_TRUE(server.ok()) << server.status();
-  return server.ok() ? *std::move(server) : nullptr;
-}
-
 std::shared_ptr<grpc::Channel> ChannelTo(const TokendServer& server, const test::CertFiles& cert,
                                          const grpc::ChannelArguments& args = {}) {
   return grpc::CreateCustomChannel(server.target(), SslCredentialsFor(&cert), args);
-}
-
-// One WatchRevocations call, read on its own thread into a queue so that a
-// test can wait for the next message with a timeout.
-class Watcher {
- public:
-  Watcher(std::shared_ptr<grpc::Channel> channel, const v1::WatchRevocationsRequest& request,
-          bool read_now = true)
-      : stub_(v1::TokenService::NewStub(channel)),
-        reader_(stub_->WatchRevocations(&context_, request)) {
-    if (read_now) StartReading();
-  }
-  ~Watcher() {
-    context_.TryCancel();
-    if (thread_.joinable()) thread_.join();
-  }
-
-  void StartReading() {
-    thread_ = std::thread([this] {
-      Response r;
-      while (reader_->Read(&r)) {
-        absl::MutexLock lock(&mu_);
-        queue_.push_back(r);
-      }
-      grpc::Status status = reader_->Finish();
-      absl::MutexLock lock(&mu_);
-      status_ = status;
-    });
-  }
-
-  // The next message, or nullopt if none comes within `timeout` (or the
-  // stream ended).
-  std::optional<Response> Next(absl::Duration timeout = absl::Seconds(5)) {
-    absl::MutexLock lock(&mu_);
-    auto ready = [this] { return !queue_.empty() || status_.has_value(); };
-    mu_.AwaitWithTimeout(absl::Condition(&ready), timeout);
-    if (queue_.empty()) return std::nullopt;
-    Response r = queue_.front();
-    queue_.pop_front();
-    return r;
-  }
-
-  // The next message that is not a heartbeat.
-  std::optional<Response> NextEvent(absl::Duration timeout = absl::Seconds(5)) {
-    const absl::Time give_up = absl::Now() + timeout;
-    while (absl::Now() < give_up) {
-      std::optional<Response> r = Next(give_up - absl::Now());
-      if (!r.has_value() || !r->has_heartbeat()) return r;
-    }
-    return std::nullopt;
-  }
-
-  // The stream's status once it ended (messages still queued are dropped),
-  // or nullopt if it did not end within `timeout`.
-  std::optional<grpc::Status> Ended(absl::Duration timeout = absl::Seconds(5)) {
-    absl::MutexLock lock(&mu_);
-    auto ended = [this] { return status_.has_value(); };
-    mu_.AwaitWithTimeout(absl::Condition(&ended), timeout);
-    return status_;
-  }
-
- private:
-  std::unique_ptr<v1::TokenService::Stub> stub_;
-  grpc::ClientContext context_;
-  std::unique_ptr<grpc::ClientReader<Response>> reader_;
-  std::thread thread_;
-  absl::Mutex mu_;
-  std::deque<Response> queue_ ABSL_GUARDED_BY(mu_);
-  std::optional<grpc::Status> status_ ABSL_GUARDED_BY(mu_);
-};
-
-// A whole snapshot: its revocations by target, and its last message.
-struct ReadSnapshot {
-  std::set<std::string> targets;  // "token:<jti>", "family:<id>", "subject:<s>"
-  Response last;
-  int parts = 0;
-};
-
-std::string TargetOf(const v1::WatchedRevocation& r) {
-  switch (r.target_case()) {
-    case v1::WatchedRevocation::kTokenId:
-      return "token:" + r.token_id();
-    case v1::WatchedRevocation::kRefreshFamilyId:
-      return "family:" + r.refresh_family_id();
-    case v1::WatchedRevocation::kSubject:
-      return "subject:" + r.subject();
-    default:
-      return "?";
-  }
-}
-
-std::optional<ReadSnapshot> ReadWholeSnapshot(Watcher& watcher) {
-  ReadSnapshot snapshot;
-  while (true) {
-    std::optional<Response> r = watcher.Next();
-    if (!r.has_value()) {
-      ADD_FAILURE() << "the snapshot did not complete";
-      return std::nullopt;
-    }
-    if (!r->has_snapshot()) {
-      ADD_FAILURE() << "expected a snapshot part, got " << r->ShortDebugString();
-      return std::nullopt;
-    }
-    ++snapshot.parts;
-    for (const v1::WatchedRevocation& w : r->snapshot().revocations()) {
-      snapshot.targets.insert(TargetOf(w));
-    }
-    snapshot.last = *r;
-    if (r->snapshot().complete()) return snapshot;
-  }
-}
-
-v1::WatchRevocationsRequest ResumeFrom(const v1::RevocationPosition& position) {
-  v1::WatchRevocationsRequest request;
-  *request.mutable_resume_from() = position;
-  return request;
 }
 
 // Issues an access token for `subject` (with a refresh token when asked)
