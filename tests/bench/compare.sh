@@ -60,7 +60,7 @@ done
 
 log() { echo "[compare $(date +%H:%M:%S)] $*" >&2; }
 
-source "$root/deploy/dev/pg.sh"
+source "$root/tests/bench/bench_env.sh"
 work="$new/bench-compare"
 pids=()
 cleanup() {
@@ -72,44 +72,14 @@ cleanup() {
 trap cleanup EXIT
 
 rm -rf "$work"
-mkdir -p "$work/state"
-rm -rf "$(pg_datadir "$work/state")"
-pg_start_on_free_port "$work/state"
+bench_pg_start "$work/state"
 bash "$root/deploy/dev/make-certs.sh" "$work/certs" >/dev/null
 certs="$work/certs"
 
 declare -A port
 for which in base new; do
   pg_psql "$work/state" "$pg_port" -qc "CREATE DATABASE tokend_$which" >/dev/null
-  cat >"$work/$which.yaml" <<YAML
-listen: "127.0.0.1:0"
-ops_listen: ""
-shutdown_grace: 5s
-tls:
-  cert_file: $certs/server.crt
-  key_file: $certs/server.key
-  client_ca_file: $certs/ca.crt
-database:
-  dsn: "postgresql://postgres@127.0.0.1:$pg_port/tokend_$which"
-  pool_size: 8
-  migrate_on_start: false
-issuer: "https://tokend.bench.local"
-tokens:
-  access_ttl: 15m
-  refresh_idle_ttl: 720h
-  refresh_absolute_ttl: 2160h
-  leeway: 5s
-signing_keys:
-  - file: $certs/signing-es256.pem
-    alg: ES256
-callers:
-  - id: "spiffe://tokend.dev/tokenctl"
-    rpcs: [Issue, Refresh, Introspect, Revoke, GetJwks]
-    issue_for_others: true
-    audiences: ["api://bench"]
-    scopes: ["bench:read", "bench:write"]
-    max_ttl: 1h
-YAML
+  write_bench_config "$work/$which.yaml" "postgresql://postgres@127.0.0.1:$pg_port/tokend_$which" "$certs"
   dir=${!which}
   "$dir/server/tokend" migrate --config "$work/$which.yaml" 2>"$work/$which-migrate.log"
   "$dir/server/tokend" serve --config "$work/$which.yaml" >/dev/null 2>"$work/$which.log" &

@@ -83,7 +83,7 @@ for bin in "$tokend" "$tool"; do
 done
 
 # Everything this run starts is stopped by pid (never by name) on exit.
-source "$root/deploy/dev/pg.sh"
+source "$root/tests/bench/bench_env.sh"
 tokend_pids=()
 cleanup() {
   local pid
@@ -97,38 +97,15 @@ cleanup() {
 trap cleanup EXIT
 
 rm -rf "$work"
-mkdir -p "$work/state"
-rm -rf "$(pg_datadir "$work/state")"
-pg_start_on_free_port "$work/state"
+bench_pg_start "$work/state"
 pg_log="$(pg_datadir "$work/state")/server.log"
 log "PostgreSQL on 127.0.0.1:$pg_port"
 pg_psql "$work/state" "$pg_port" -qc "CREATE DATABASE tokend" >/dev/null
 bash "$root/deploy/dev/make-certs.sh" "$work/certs"
 certs="$work/certs"
 
-cat > "$work/tokend.yaml" <<YAML
-listen: "127.0.0.1:0"
-ops_listen: ""
-shutdown_grace: 5s
-tls:
-  cert_file: $certs/server.crt
-  key_file: $certs/server.key
-  client_ca_file: $certs/ca.crt
-database:
-  dsn: "postgresql://postgres@127.0.0.1:$pg_port/tokend"
-  migrate_on_start: false
-issuer: "https://tokend.bench.local"
-signing_keys:
-  - file: $certs/signing-es256.pem
-    alg: ES256
-callers:
-  - id: "spiffe://tokend.dev/tokenctl"
-    rpcs: [Issue, Introspect, Revoke, WatchRevocations]
-    issue_for_others: true
-    audiences: ["api://bench"]
-    scopes: ["bench:read"]
-    max_ttl: 1h
-YAML
+write_bench_config "$work/tokend.yaml" "postgresql://postgres@127.0.0.1:$pg_port/tokend" "$certs" 8 \
+  "Issue, Introspect, Revoke, WatchRevocations"
 if [ -n "$heartbeat" ]; then
   printf 'watch:\n  heartbeat_interval: %s\n' "$heartbeat" >>"$work/tokend.yaml"
 fi

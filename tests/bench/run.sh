@@ -88,7 +88,7 @@ for bin in "$tokend" "$tokenctl" "$loadgen" "$noop" "$jwt_bench"; do
 done
 
 # Everything this run starts is stopped by pid (never by name) on exit.
-source "$root/deploy/dev/pg.sh"
+source "$root/tests/bench/bench_env.sh"
 tokend_pid=""
 noop_pid=""
 cleanup() {
@@ -101,43 +101,13 @@ cleanup() {
 trap cleanup EXIT
 
 rm -rf "$work"
-mkdir -p "$work/state"
-rm -rf "$(pg_datadir "$work/state")"
-pg_start_on_free_port "$work/state"
+bench_pg_start "$work/state"
 log "PostgreSQL on 127.0.0.1:$pg_port"
 pg_psql "$work/state" "$pg_port" -qc "CREATE DATABASE tokend" >/dev/null
 bash "$root/deploy/dev/make-certs.sh" "$work/certs"
 certs="$work/certs"
 
-cat > "$work/tokend.yaml" <<YAML
-listen: "127.0.0.1:0"
-ops_listen: ""
-shutdown_grace: 5s
-tls:
-  cert_file: $certs/server.crt
-  key_file: $certs/server.key
-  client_ca_file: $certs/ca.crt
-database:
-  dsn: "postgresql://postgres@127.0.0.1:$pg_port/tokend"
-  pool_size: $pool_size
-  migrate_on_start: false
-issuer: "https://tokend.bench.local"
-tokens:
-  access_ttl: 15m
-  refresh_idle_ttl: 720h
-  refresh_absolute_ttl: 2160h
-  leeway: 5s
-signing_keys:
-  - file: $certs/signing-es256.pem
-    alg: ES256
-callers:
-  - id: "spiffe://tokend.dev/tokenctl"
-    rpcs: [Issue, Refresh, Introspect, Revoke, GetJwks]
-    issue_for_others: true
-    audiences: ["api://bench"]
-    scopes: ["bench:read", "bench:write"]
-    max_ttl: 1h
-YAML
+write_bench_config "$work/tokend.yaml" "postgresql://postgres@127.0.0.1:$pg_port/tokend" "$certs" "$pool_size"
 "$tokend" migrate --config "$work/tokend.yaml" 2>"$work/migrate.log"
 
 # Starts tokend; sets tokend_pid, api_port and serving_seconds (from exec to
