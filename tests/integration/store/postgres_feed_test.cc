@@ -277,7 +277,12 @@ TEST(PgRevocationFeed, StopsPromptlyWhileItCannotConnect) {
 
 TEST(PgRevocationFeed, StartFailsAndStartsNothingWhenTheStoreCannotBeRead) {
   // The store connects as its own role so the test can keep it out.
-  ASSERT_TRUE(Cluster().Psql("postgres", "CREATE ROLE tokend_feed_start LOGIN").ok());
+  ASSERT_TRUE(Cluster()
+                  .Psql("postgres",
+                        // Idempotent, so that --gtest_repeat works.
+                        "DO $$ BEGIN CREATE ROLE tokend_feed_start; EXCEPTION WHEN"
+                        " duplicate_object THEN NULL; END $$; ALTER ROLE tokend_feed_start LOGIN")
+                  .ok());
   auto tdb = NewMigratedDatabase("feed_start_fails", 1);
   ASSERT_TRUE(tdb.ok()) << tdb.status();
   auto store_db = Database::Open(

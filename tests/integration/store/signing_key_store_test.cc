@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -183,15 +184,30 @@ TEST(PgSigningKeys, ConcurrentRewrapUnderLoadLosesNoKey) {
       ++rotations;
     }
   });
+  absl::Cleanup stop_load = [&] {
+    stop = true;
+    load.join();
+  };
+  // Overlap is the point, and on a busy machine the load thread may not
+  // run at all during a fixed number of rewraps: rewrap until it has
+  // rotated several times while rewraps were going on.
+  const absl::Time load_deadline = absl::Now() + absl::Seconds(10);
+  while (rotations.load() == 0 && absl::Now() < load_deadline)
+    absl::SleepFor(absl::Milliseconds(1));
+  ASSERT_GT(rotations.load(), 0) << "the load never rotated";
   ManagedKeys both(&store, Keks({'b', 'a'}), {.schedule = kSchedule}, &clock);
+  const int rotations_before = rotations.load();
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
   absl::StatusOr<int> rewrapped;
-  for (int i = 0; i < 5; ++i) {
+  int passes = 0;
+  while (passes < 5 || (rotations.load() < rotations_before + 3 && absl::Now() < deadline)) {
     rewrapped = both.Rewrap();
     ASSERT_TRUE(rewrapped.ok()) << rewrapped.status();
+    ++passes;
   }
-  stop = true;
-  load.join();
-  EXPECT_GT(rotations.load(), 0);
+  EXPECT_GE(rotations.load(), rotations_before + 3)
+      << "the load stalled during " << passes << " rewraps";
+  std::move(stop_load).Invoke();
   // The load kept sealing new keys under 'a': one more pass, then none left.
   rewrapped = both.Rewrap();
   ASSERT_TRUE(rewrapped.ok());
