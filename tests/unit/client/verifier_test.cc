@@ -619,6 +619,10 @@ TEST_F(VerifierTest, ConcurrentVerifiesWhileRevocationsArrive) {
       }
     });
   }
+  // The verifying threads must be running before revocations arrive; on a
+  // busy machine they may not have been scheduled yet.
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (verified.load() == 0 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(1));
   for (int i = 0; i < 8; ++i) {
     WatchRevocationsResponse m = Message("e1", i + 1);
     *m.mutable_revoked() = RevokedJti(absl::StrCat("jti-", i));
