@@ -8,6 +8,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "service/policy.h"
 
@@ -15,6 +16,12 @@ namespace tokend::rpc {
 namespace {
 
 constexpr absl::string_view kOwnServicePrefix = "/tokend.v1.TokenService/";
+// The other services' methods tokend serves (reflection only when it is on).
+constexpr absl::string_view kOtherServedMethods[] = {
+    "/grpc.health.v1.Health/Check",
+    "/grpc.health.v1.Health/Watch",
+    "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+};
 
 class CallInterceptor final : public grpc::experimental::Interceptor {
  public:
@@ -59,24 +66,19 @@ class CallInterceptor final : public grpc::experimental::Interceptor {
   }
 
  private:
-  // The metrics label: the RPC's short name for our service and the health
-  // service, "unknown" for anything else. Why: method names are chosen by
-  // the caller, and each distinct label value is a new series kept forever.
+  // The metrics label: the RPC's short name for our service and for the
+  // health and reflection services, "unknown" for anything else. Why:
+  // method names are chosen by the caller, and each distinct label value is
+  // a new series kept forever.
   absl::string_view ShortMethod() const {
     absl::string_view m = method_;
-    if (!absl::StartsWith(m, kOwnServicePrefix) &&
-        !absl::StartsWith(m, "/grpc.health.v1.Health/")) {
-      return "unknown";
+    if (absl::ConsumePrefix(&m, kOwnServicePrefix)) {
+      return service::RpcFromName(m).has_value() ? m : "unknown";
     }
-    size_t slash = m.rfind('/');
-    absl::string_view name = slash == absl::string_view::npos ? m : m.substr(slash + 1);
-    if (absl::StartsWith(m, kOwnServicePrefix) && !service::RpcFromName(name).has_value()) {
-      return "unknown";
+    for (absl::string_view served : kOtherServedMethods) {
+      if (m == served) return m.substr(m.rfind('/') + 1);
     }
-    if (absl::StartsWith(m, "/grpc.health.v1.Health/") && name != "Check" && name != "Watch") {
-      return "unknown";
-    }
-    return name;
+    return "unknown";
   }
 
   // OK when no authorizer is set or the call has no server context.

@@ -111,6 +111,17 @@ TEST_F(Reflection, WhenOnStillRequiresAClientCertificate) {
       << listed.status.error_message();
 }
 
+TEST_F(Reflection, CallsAreCountedInTheMetricsUnderTheirMethodName) {
+  ASSERT_NE(server_, nullptr);
+  ASSERT_TRUE(Ask(ChannelWith(&Bed().pki().client_uri()), ListServices()).status.ok());
+  absl::StatusOr<HttpResponse> metrics = HttpGet(server_->ops_port(), "/metrics");
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  EXPECT_THAT(metrics->body,
+              ::testing::HasSubstr(
+                  "tokend_rpc_requests_total{code=\"OK\",method=\"ServerReflectionInfo\"}"));
+  EXPECT_THAT(metrics->body, ::testing::Not(::testing::HasSubstr("method=\"unknown\"")));
+}
+
 TEST(ReflectionOff, ByDefaultTheReflectionServiceAnswersUnimplemented) {
   ReflectionAnswer listed = Ask(ChannelFor(Bed().pki().client_uri()), ListServices());
   EXPECT_EQ(listed.status.error_code(), grpc::StatusCode::UNIMPLEMENTED)
