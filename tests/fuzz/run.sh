@@ -44,23 +44,41 @@ declare -A dict=([strict_json]=jwt.dict [jwt_payload]=jwt.dict [jwt_decode]=jwt.
 export ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1:${ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
 mkdir -p "$build/artifacts" "$build/logs"
-failed=()
-summary=()
-for t in "${targets[@]}"; do
-  [ -n "$only" ] && [ "$t" != "$only" ] && continue
-  work="$build/corpus/$t"
-  log="$build/logs/$t.log"
+
+# One target: its exit status goes to <logs>/<target>.status.
+fuzz_one() {
+  local t="$1" work="$build/corpus/$1" log="$build/logs/$1.log" status=0
   mkdir -p "$work"
-  args=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
-        -artifact_prefix="$build/artifacts/$t-")
+  local args=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+              -artifact_prefix="$build/artifacts/$t-")
   [ -n "${dict[$t]:-}" ] && args+=(-dict="$here/${dict[$t]}")
-  echo "== $t: ${seconds}s"
-  status=0
   # New inputs go to the first directory; the committed seeds stay as they are.
   "$build/tests/fuzz/${t}_fuzzer" "${args[@]}" "$work" "$here/corpus/$t" >"$log" 2>&1 || status=$?
+  echo "$status" >"$build/logs/$t.status"
+}
+
+# A fuzzer runs on one core, so as many run at once as there are cores:
+# the same executions per target in a fraction of the wall time.
+jobs=$(nproc)
+selected=()
+for t in "${targets[@]}"; do
+  [ -n "$only" ] && [ "$t" != "$only" ] && continue
+  selected+=("$t")
+  rm -f "$build/logs/$t.status"
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
+  echo "== $t: ${seconds}s"
+  fuzz_one "$t" &
+done
+wait
+
+failed=()
+summary=()
+for t in "${selected[@]}"; do
+  log="$build/logs/$t.log"
+  status=$(cat "$build/logs/$t.status" 2>/dev/null || echo "no status")
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   # A sanitizer report that did not stop the run still fails it.
-  if [ "$status" -ne 0 ] ||
+  if [ "$status" != 0 ] ||
      grep -qE '^==[0-9]+==ERROR|runtime error:|fuzz property broken|^SUMMARY: ' "$log"; then
     failed+=("$t")
     echo "FAILED: $t (exit $status); log $log; last lines:"
