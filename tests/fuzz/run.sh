@@ -59,13 +59,13 @@ fuzz_one() {
 
 # A fuzzer runs on one core, so as many run at once as there are cores:
 # the same executions per target in a fraction of the wall time.
-jobs=$(nproc)
+parallel=$(nproc)
 selected=()
 for t in "${targets[@]}"; do
   [ -n "$only" ] && [ "$t" != "$only" ] && continue
   selected+=("$t")
   rm -f "$build/logs/$t.status"
-  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
+  while [ "$(jobs -rp | wc -l)" -ge "$parallel" ]; do wait -n || true; done
   echo "== $t: ${seconds}s"
   fuzz_one "$t" &
 done
