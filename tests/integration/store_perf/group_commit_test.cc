@@ -274,7 +274,15 @@ TEST(GroupCommit, RepeatedRevocationsOfOneKeyShareStatementsInsteadOfACommitEach
   // Alone each would be a statement (and a commit) of its own: 256.
   const int64_t writes = Query(tdb->name, "SELECT count(*) FROM row_writes");
   std::cerr << "[coalesce] " << kCallers * kRounds << " revocations, " << writes << " row writes\n";
-  EXPECT_LE(writes, kCallers * kRounds / 8);
+  // Under ThreadSanitizer every thread runs several times slower, so the
+  // callers arrive spread over more batches: 11 to 43 writes there in ten
+  // runs, 32 allowed failing two of them. A quarter still shows sharing.
+#if defined(__SANITIZE_THREAD__)
+  constexpr int kMaxWrites = kCallers * kRounds / 4;
+#else
+  constexpr int kMaxWrites = kCallers * kRounds / 8;
+#endif
+  EXPECT_LE(writes, kMaxWrites);
 }
 
 TEST(GroupCommit, EveryRevocationOfABatchReachesTheFeed) {
