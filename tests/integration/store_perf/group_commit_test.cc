@@ -275,8 +275,8 @@ TEST(GroupCommit, RepeatedRevocationsOfOneKeyShareStatementsInsteadOfACommitEach
   const int64_t writes = Query(tdb->name, "SELECT count(*) FROM row_writes");
   std::cerr << "[coalesce] " << kCallers * kRounds << " revocations, " << writes << " row writes\n";
   // Under ThreadSanitizer every thread runs several times slower, so the
-  // callers arrive spread over more batches: 11 to 43 writes there in ten
-  // runs, 32 allowed failing two of them. A quarter still shows sharing.
+  // callers arrive spread over more batches: 9 to 43 writes in ten TSan
+  // runs, three of them over 32. A quarter still shows sharing.
 #if defined(__SANITIZE_THREAD__)
   constexpr int kMaxWrites = kCallers * kRounds / 4;
 #else
